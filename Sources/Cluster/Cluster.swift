@@ -1,0 +1,1 @@
+// `Cluster`: see ../../shared/DESIGN.md for this module's job.

@@ -1,0 +1,1 @@
+// `Datasets`: see ../../shared/DESIGN.md for this module's job.

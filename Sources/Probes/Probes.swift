@@ -1,0 +1,1 @@
+// `Probes`: see ../../shared/DESIGN.md for this module's job.

@@ -1,0 +1,1 @@
+// `Runner`: see ../../shared/DESIGN.md for this module's job.

@@ -1,0 +1,1 @@
+// `Sweeps`: see ../../shared/DESIGN.md for this module's job.

@@ -1,0 +1,120 @@
+/// Elementwise kernels over raw buffers, written as SIMD loops (8 lanes = one AVX2 register).
+public enum Kernels {
+    /// `x *= a`.
+    @inline(__always)
+    public static func scale(_ x: UnsafeMutablePointer<Float>, count n: Int, by a: Float) {
+        var i = 0
+        let va = SIMD8<Float>(repeating: a)
+        while i + 8 <= n {
+            let p = UnsafeMutableRawPointer(x + i)
+            p.storeBytes(of: p.loadUnaligned(as: SIMD8<Float>.self) * va, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { x[i] *= a; i += 1 }
+    }
+
+    /// `y += a·x`.
+    @inline(__always)
+    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        let va = SIMD8<Float>(repeating: a)
+        while i + 8 <= n {
+            let px = UnsafeRawPointer(x + i), py = UnsafeMutableRawPointer(y + i)
+            let r = py.loadUnaligned(as: SIMD8<Float>.self).addingProduct(px.loadUnaligned(as: SIMD8<Float>.self), va)
+            py.storeBytes(of: r, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] += a * x[i]; i += 1 }
+    }
+
+    /// `y += x`.
+    @inline(__always)
+    public static func add(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        while i + 8 <= n {
+            let px = UnsafeRawPointer(x + i), py = UnsafeMutableRawPointer(y + i)
+            py.storeBytes(of: py.loadUnaligned(as: SIMD8<Float>.self) + px.loadUnaligned(as: SIMD8<Float>.self),
+                          as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] += x[i]; i += 1 }
+    }
+
+    /// `y = max(x, 0)`; may alias.
+    @inline(__always)
+    public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        let zero = SIMD8<Float>(repeating: 0)
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: pointwiseMax(v, zero), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] = max(x[i], 0); i += 1 }
+    }
+
+    /// `dx = y > 0 ? dy : 0` where `y` is the ReLU output; may alias `dy`.
+    @inline(__always)
+    public static func reluBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                    _ dx: UnsafeMutablePointer<Float>, count n: Int) {
+        var i = 0
+        let zero = SIMD8<Float>(repeating: 0)
+        while i + 8 <= n {
+            let vy = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            let vg = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: zero.replacing(with: vg, where: vy .> zero), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { dx[i] = y[i] > 0 ? dy[i] : 0; i += 1 }
+    }
+
+    /// Sum of all values, accumulated in Double for stability.
+    public static func sum(_ x: UnsafePointer<Float>, count n: Int) -> Double {
+        var s = 0.0
+        for i in 0..<n { s += Double(x[i]) }
+        return s
+    }
+
+    /// Sum of squares, accumulated in Double.
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Double {
+        var s = 0.0
+        for i in 0..<n { let v = Double(x[i]); s += v * v }
+        return s
+    }
+
+    /// True when every value is finite (used to catch divergence early).
+    public static func allFinite(_ x: UnsafePointer<Float>, count n: Int) -> Bool {
+        for i in 0..<n where !x[i].isFinite { return false }
+        return true
+    }
+}
+
+extension Tensor {
+    /// `self += a·other`; shapes must hold the same number of values.
+    public mutating func addScaled(_ other: Tensor, _ a: Float = 1) {
+        precondition(count == other.count, "addScaled: \(shape) vs \(other.shape)")
+        let n = count
+        other.data.withUnsafeBufferPointer { x in
+            data.withUnsafeMutableBufferPointer { y in
+                Kernels.axpy(a, x.baseAddress!, y.baseAddress!, count: n)
+            }
+        }
+    }
+
+    /// `self *= a`.
+    public mutating func scale(by a: Float) {
+        let n = count
+        data.withUnsafeMutableBufferPointer { Kernels.scale($0.baseAddress!, count: n, by: a) }
+    }
+
+    /// Sets every value to zero, keeping the storage.
+    public mutating func zero() {
+        data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Sum of squares of all values (Double accumulation).
+    public var squaredNorm: Double { data.withUnsafeBufferPointer { Kernels.sumOfSquares($0.baseAddress!, count: count) } }
+
+    /// True when every value is finite.
+    public var isFinite: Bool { data.withUnsafeBufferPointer { Kernels.allFinite($0.baseAddress!, count: count) } }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// Root command: one subcommand per file as `extension FSweep { struct … }`.
+@main
+struct FSweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fsweep",
+        abstract: "Sweeps of CNN training runs and the frequency probes that measure them.",
+        subcommands: []
+    )
+}
