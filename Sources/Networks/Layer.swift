@@ -33,8 +33,11 @@ public protocol Layer: AnyObject {
     func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor
     /// Trainable parameters, in a stable order.
     var parameters: [Parameter] { get }
+    /// Non-trainable state saved with the weights (BatchNorm running statistics).
+    var buffers: [Parameter] { get }
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
+    public var buffers: [Parameter] { [] }
 }

@@ -6,9 +6,9 @@ public struct TensorError: Error, CustomStringConvertible, Sendable {
     }
     public let code: Code
     public let message: String
-    public let cause: (any Error & Sendable)?
+    public let cause: (any Error)?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.cause = cause

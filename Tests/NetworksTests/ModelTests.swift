@@ -1,0 +1,57 @@
+import Testing
+import TensorCore
+@testable import Networks
+
+@Suite struct ModelTests {
+    static let tiny: [ModelConfig] = [
+        ModelConfig(arch: .convactually, depth: 1, width: 3, classes: 4, imageSize: 6),
+        ModelConfig(arch: .convactually, depth: 3, width: 3, activation: .linear, classes: 4, imageSize: 6),
+        ModelConfig(arch: .convactually, depth: 2, width: 3, classes: 4, imageSize: 6,
+                    normalization: .init(mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3])),
+        ModelConfig(arch: .myrtle, width: 2, classes: 4, imageSize: 8),
+        ModelConfig(arch: .vgg11, width: 2, batchNorm: true, classes: 4, imageSize: 8),
+    ]
+
+    @Test(arguments: tiny)
+    func wholeModelInputGradientMatchesFiniteDifferences(config: ModelConfig) throws {
+        let model = try Model(config, seed: 3)
+        var rng = SeededRNG(seed: 9)
+        let x = Tensor.randomUniform([2, 3, config.imageSize, config.imageSize], 0, 1, rng: &rng)
+        // Eval mode: deterministic (no dropout), BN uses running stats; the probes differentiate exactly this.
+        let y = try model.forward(x, mode: .eval)
+        #expect(y.shape == [2, 4])
+        let r = Tensor.randomNormal(y.shape, rng: &rng)
+        let dx = try model.backward(r, parameterGradients: false)
+        var worst = 0.0
+        for _ in 0..<24 {
+            let i = rng.int(below: x.count)
+            let fd = try FD.inputGradient(model, x, r, mode: .eval, indices: [i])[0]
+            worst = max(worst, abs(Double(dx.data[i]) - fd) / (2e-3 + 2e-3 * abs(fd)))
+        }
+        #expect(worst <= 1, "\(config.arch) input gradient off by \(worst)× tolerance")
+    }
+
+    @Test func parameterNamesFollowPyTorchModulePaths() throws {
+        let vgg = try Model(ModelConfig(arch: .vgg11, width: 4, batchNorm: true, imageSize: 32), seed: 0)
+        let names = (vgg.parameters + vgg.buffers).map(\.name)
+        #expect(names.contains("features.0.weight") && names.contains("features.1.running_var"))
+        #expect(names.contains("classifier.6.bias"))
+        #expect(vgg.parameters.filter { $0.name.hasSuffix("bias") }.allSatisfy { !$0.decays })
+        let ca = try Model(ModelConfig(arch: .convactually, depth: 4, width: 8, imageSize: 8), seed: 0)
+        #expect(ca.parameters.map(\.name) == ["convs.0.weight", "convs.0.bias", "convs.1.weight", "convs.1.bias",
+                                               "convs.2.weight", "convs.2.bias", "fc.weight", "fc.bias"])
+        #expect(ca.parameters[0].value.shape == [8, 3, 8, 8])
+    }
+
+    @Test func invalidConfigsAreClearErrors() {
+        #expect(throws: TensorError.self) { try Model(ModelConfig(arch: .convactually, depth: 0), seed: 0) }
+        #expect(throws: TensorError.self) { try Model(ModelConfig(arch: .myrtle, imageSize: 4), seed: 0) }
+        #expect(throws: TensorError.self) {
+            try Model(ModelConfig(arch: .myrtle, normalization: .init(mean: [0], std: [1])), seed: 0)
+        }
+    }
+}
+
+extension ModelConfig: CustomTestStringConvertible {
+    public var testDescription: String { "\(arch.rawValue)(depth \(depth), width \(width), \(activation.rawValue), bn \(batchNorm))" }
+}

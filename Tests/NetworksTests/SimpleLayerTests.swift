@@ -1,0 +1,96 @@
+import Testing
+import TensorCore
+@testable import Networks
+
+@Suite struct SimpleLayerTests {
+    @Test func reluBackwardMatchesFiniteDifferences() throws {
+        let x = FD.kinkFreeInput([2, 3, 4, 4], seed: 1)
+        #expect(try FD.worstError(ReLU(), x, mode: .train, samples: 96) <= 1)
+        let y = try ReLU().forward(x, mode: .eval)
+        for i in 0..<x.count { #expect(y.data[i] == max(0, x.data[i])) }
+    }
+
+    @Test(arguments: [2, 4])
+    func maxPoolForwardAndBackward(k: Int) throws {
+        let x = FD.kinkFreeInput([2, 2, 8, 8], seed: UInt64(k))
+        let pool = MaxPool2D(kernel: k)
+        let y = try pool.forward(x, mode: .eval)
+        #expect(y.shape == [2, 2, 8 / k, 8 / k])
+        // Naive window max.
+        for n in 0..<2 { for c in 0..<2 { for i in 0..<(8 / k) { for j in 0..<(8 / k) {
+            var m = -Float.infinity
+            for p in 0..<k { for q in 0..<k { m = max(m, x[n, c, i * k + p, j * k + q]) } }
+            #expect(y[n, c, i, j] == m)
+        } } } }
+        #expect(try FD.worstError(pool, x, mode: .eval, samples: 128) <= 1)
+    }
+
+    @Test func globalMaxPoolTakesThePlaneMaximum() throws {
+        let x = FD.kinkFreeInput([3, 2, 5, 6], seed: 3)
+        let y = try MaxPool2D(global: ()).forward(x, mode: .eval)
+        #expect(y.shape == [3, 2, 1, 1])
+        for p in 0..<6 { #expect(y.data[p] == x.data[(p * 30)..<((p + 1) * 30)].max()) }
+        #expect(try FD.worstError(MaxPool2D(global: ()), x, mode: .eval, samples: 180) <= 1)
+    }
+
+    @Test func batchNormTrainAndEvalGradients() throws {
+        var rng = SeededRNG(seed: 4)
+        let x = Tensor.randomNormal([4, 3, 3, 3], std: 2, rng: &rng)
+        let bn = BatchNorm2D(channels: 3, name: "bn")
+        for i in 0..<3 { bn.gamma.value.data[i] = 0.5 + Float(i); bn.beta.value.data[i] = Float(i) - 1 }
+        // Train mode: FD through the batch statistics (each FD forward also moves the running stats; harmless here).
+        #expect(try FD.worstError(bn, x, mode: .train, samples: 108) <= 1)
+        bn.runningMean.value.data = [0.3, -0.2, 1]
+        bn.runningVar.value.data = [2, 0.5, 1.5]
+        #expect(try FD.worstError(bn, x, mode: .eval, samples: 108) <= 1)
+    }
+
+    @Test func batchNormStatisticsFollowPyTorchSemantics() throws {
+        var rng = SeededRNG(seed: 5)
+        let x = Tensor.randomNormal([5, 2, 2, 2], std: 3, rng: &rng)
+        let bn = BatchNorm2D(channels: 2, name: "bn")
+        let y = try bn.forward(x, mode: .train)
+        for c in 0..<2 {
+            var vals: [Double] = []
+            for n in 0..<5 { for i in 0..<4 { vals.append(Double(x.data[(n * 2 + c) * 4 + i])) } }
+            let m = vals.reduce(0, +) / 20
+            let biased = vals.map { ($0 - m) * ($0 - m) }.reduce(0, +) / 20
+            // Normalized output of the first element of the channel.
+            #expect(abs(Double(y.data[c * 4]) - (vals[0] - m) / (biased + 1e-5).squareRoot()) < 1e-4)
+            #expect(abs(Double(bn.runningMean.value.data[c]) - 0.1 * m) < 1e-5)
+            #expect(abs(Double(bn.runningVar.value.data[c]) - (0.9 + 0.1 * biased * 20 / 19)) < 1e-4)
+        }
+    }
+
+    @Test func dropoutScalesKeptUnitsAndIsIdentityInEval() throws {
+        var rng = SeededRNG(seed: 6)
+        let x = Tensor.randomNormal([8, 500], rng: &rng)
+        let d = Dropout(p: 0.25, seed: 1)
+        let y = try d.forward(x, mode: .train)
+        var zeros = 0
+        for i in 0..<x.count {
+            if y.data[i] == 0 { zeros += 1 } else { #expect(abs(y.data[i] - x.data[i] / 0.75) < 1e-6) }
+        }
+        // 4000 Bernoulli(0.25) draws: mean 1000, sd ≈ 27.
+        #expect(abs(zeros - 1000) < 150)
+        let g = try d.backward(Tensor(repeating: 1, shape: x.shape), parameterGradients: false)
+        for i in 0..<x.count { #expect(g.data[i] == (y.data[i] == 0 ? 0 : 1 / 0.75)) }
+        #expect(try d.forward(x, mode: .eval) == x)
+        let again = Dropout(p: 0.25, seed: 1)
+        #expect(try again.forward(x, mode: .train) == y, "same seed, same mask")
+    }
+
+    @Test func normalizeAndFlatten() throws {
+        let norm = try Normalize(mean: [0.5, 0.25], std: [0.5, 2])
+        var rng = SeededRNG(seed: 7)
+        let x = Tensor.randomUniform([2, 2, 3, 3], 0, 1, rng: &rng)
+        let y = try norm.forward(x, mode: .eval)
+        #expect(abs(y[1, 1, 2, 0] - (x[1, 1, 2, 0] - 0.25) / 2) < 1e-6)
+        #expect(try FD.worstError(norm, x, mode: .eval) <= 1)
+        let f = Flatten()
+        #expect(try f.forward(x, mode: .eval).shape == [2, 18])
+        #expect(try f.backward(Tensor(zeros: [2, 18]), parameterGradients: false).shape == [2, 2, 3, 3])
+        #expect(throws: TensorError.self) { try Normalize(mean: [0], std: [0]) }
+        #expect(throws: TensorError.self) { try norm.forward(Tensor(zeros: [1, 3, 2, 2]), mode: .eval) }
+    }
+}
