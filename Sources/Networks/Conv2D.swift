@@ -1,0 +1,258 @@
+import TensorCore
+
+/// k×k 2-D convolution with zero padding, computed as im2col + GEMM (OpenBLAS).
+///
+/// PyTorch semantics (cross-correlation):
+/// `y[n,o,i,j] = b[o] + Σ_c Σ_{p,q} w[o,c,p,q] · x[n,c, s·i+p−pad, s·j+q−pad]`, with `x = 0` outside
+/// the image. Shapes: x `[N, C, H, W]` → y `[N, O, H', W']`, `H' = (H + 2·pad − k)/s + 1`.
+/// Weight `[O, C, k, k]` (PyTorch layout), bias `[O]`.
+///
+/// Work is split over the images of the batch into `min(Parallel.threads, N)` fixed chunks; the
+/// weight gradient is accumulated per chunk and the chunks are summed in chunk order, so results are
+/// bitwise reproducible for a fixed thread count.
+public final class Conv2D: Layer {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let name: String
+    /// `[O, C, k, k]`, decays.
+    public let weight: Parameter
+    /// `[O]`, does not decay; nil for a bias-free convolution (e.g. before BatchNorm).
+    public let bias: Parameter?
+
+    /// Input of the last forward pass, kept for backward (im2col is recomputed there to save memory).
+    private var cachedInput: Tensor?
+    /// Reusable im2col / col2im buffers, grown on demand and partitioned per chunk.
+    private var scratch: [Float] = []
+
+    public var parameters: [Parameter] {
+        if let bias { return [weight, bias] }
+        return [weight]
+    }
+
+    /// Creates the layer and draws its initial parameters from `rng` (weight first, then bias).
+    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, initialization: Initialization = .pytorchDefault,
+                name: String, rng: inout SeededRNG) throws {
+        guard inChannels > 0, outChannels > 0, kernel > 0 else {
+            throw TensorError(.invalidArgument,
+                              "\(name) (Conv2D): channels and kernel must be positive, got in \(inChannels), out \(outChannels), kernel \(kernel)")
+        }
+        guard stride >= 1, padding >= 0 else {
+            throw TensorError(.invalidArgument,
+                              "\(name) (Conv2D): stride must be ≥ 1 and padding ≥ 0, got stride \(stride), padding \(padding)")
+        }
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.name = name
+        let fanIn = inChannels * kernel * kernel
+        let fanOut = outChannels * kernel * kernel
+        let w = initialization.weight([outChannels, inChannels, kernel, kernel], fanIn: fanIn, fanOut: fanOut, rng: &rng)
+        self.weight = Parameter("\(name).weight", w, decays: true)
+        if bias {
+            let b = initialization.bias([outChannels], fanIn: fanIn, rng: &rng)
+            self.bias = Parameter("\(name).bias", b, decays: false)
+        } else {
+            self.bias = nil
+        }
+    }
+
+    /// Output spatial size for an `h×w` input; throws when the kernel does not fit.
+    public func outputSize(height h: Int, width w: Int) throws -> (height: Int, width: Int) {
+        let ph = h + 2 * padding, pw = w + 2 * padding
+        guard ph >= kernel, pw >= kernel else {
+            throw TensorError(.shapeMismatch,
+                              "\(name) (Conv2D): a \(kernel)×\(kernel) kernel does not fit a \(h)×\(w) input with padding \(padding)")
+        }
+        return ((ph - kernel) / stride + 1, (pw - kernel) / stride + 1)
+    }
+
+    /// `[N, C, H, W] → [N, O, H', W']`.
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        try x.expectShape([-1, inChannels, -1, -1], "\(name) (Conv2D) input")
+        let n = x.shape[0]
+        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
+        let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
+        var y = Tensor(zeros: [n, outChannels, oh, ow])
+        cachedInput = x
+        guard n > 0 else { return y }
+
+        let chunks = min(Parallel.threads, n)
+        if scratch.count < chunks * g.colCount { scratch = [Float](repeating: 0, count: chunks * g.colCount) }
+        let o = outChannels, ckk = g.rows, p = g.cols
+        let inStride = g.c * g.h * g.w, outStride = o * p
+        let biasValues = bias?.value.data
+
+        x.data.withUnsafeBufferPointer { xb in
+        weight.value.data.withUnsafeBufferPointer { wb in
+        y.data.withUnsafeMutableBufferPointer { yb in
+        scratch.withUnsafeMutableBufferPointer { sb in
+            // Non-empty buffers (n > 0, every dimension positive), so base addresses exist.
+            let xp = xb.baseAddress!, wp = wb.baseAddress!, yp = yb.baseAddress!, sp = sb.baseAddress!
+            Parallel.forChunks(chunks) { range in
+                for chunk in range {
+                    let col = sp + chunk * g.colCount
+                    for img in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
+                        Conv2D.im2col(xp + img * inStride, g, col)
+                        let yi = yp + img * outStride
+                        // y_img[O×P] = W[O×CKK] · col[CKK×P]
+                        BLAS.gemm(m: o, n: p, k: ckk, a: wp, lda: ckk, b: col, ldb: p, c: yi, ldc: p)
+                        if let biasValues {
+                            for oc in 0..<o {
+                                let row = yi + oc * p, b = biasValues[oc]
+                                for j in 0..<p { row[j] += b }
+                            }
+                        }
+                    }
+                }
+            }
+        }}}}
+        return y
+    }
+
+    /// `dL/dy [N, O, H', W'] → dL/dx [N, C, H, W]`; adds dL/dW and dL/db when `parameterGradients`.
+    public func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor {
+        guard let x = cachedInput else {
+            throw TensorError(.invalidArgument, "\(name) (Conv2D): backward called before forward")
+        }
+        let n = x.shape[0]
+        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
+        try dy.expectShape([n, outChannels, oh, ow], "\(name) (Conv2D) output gradient")
+        let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
+        var dx = Tensor(zeros: x.shape)
+        guard n > 0 else { return dx }
+
+        let chunks = min(Parallel.threads, n)
+        let o = outChannels, ckk = g.rows, p = g.cols
+        let inStride = g.c * g.h * g.w, outStride = o * p
+        let wCount = o * ckk
+        let hasBias = bias != nil
+        // Per chunk: col + dcol, then (if asked) a partial dW [O×CKK] and a partial db [O].
+        let perChunk = 2 * g.colCount + (parameterGradients ? wCount + o : 0)
+        if scratch.count < chunks * perChunk { scratch = [Float](repeating: 0, count: chunks * perChunk) }
+
+        x.data.withUnsafeBufferPointer { xb in
+        dy.data.withUnsafeBufferPointer { dyb in
+        weight.value.data.withUnsafeBufferPointer { wb in
+        dx.data.withUnsafeMutableBufferPointer { dxb in
+        scratch.withUnsafeMutableBufferPointer { sb in
+            // Non-empty buffers (n > 0, every dimension positive), so base addresses exist.
+            let xp = xb.baseAddress!, dyp = dyb.baseAddress!, wp = wb.baseAddress!
+            let dxp = dxb.baseAddress!, sp = sb.baseAddress!
+            Parallel.forChunks(chunks) { range in
+                for chunk in range {
+                    let base = sp + chunk * perChunk
+                    let col = base, dcol = base + g.colCount
+                    let dW = base + 2 * g.colCount, dB = dW + wCount
+                    if parameterGradients { dW.initialize(repeating: 0, count: wCount + o) }
+                    for img in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
+                        let dyi = dyp + img * outStride
+                        if parameterGradients {
+                            Conv2D.im2col(xp + img * inStride, g, col)
+                            // dW[O×CKK] += dy_img[O×P] · colᵀ[P×CKK]
+                            BLAS.gemm(transB: true, m: o, n: ckk, k: p, a: dyi, lda: p, b: col, ldb: p,
+                                      beta: 1, c: dW, ldc: ckk)
+                            if hasBias {
+                                for oc in 0..<o {
+                                    let row = dyi + oc * p
+                                    var s: Float = 0
+                                    for j in 0..<p { s += row[j] }
+                                    dB[oc] += s
+                                }
+                            }
+                        }
+                        // dcol[CKK×P] = Wᵀ[CKK×O] · dy_img[O×P], then scatter-add into dx.
+                        BLAS.gemm(transA: true, m: ckk, n: p, k: o, a: wp, lda: ckk, b: dyi, ldb: p, c: dcol, ldc: p)
+                        Conv2D.col2im(dcol, g, dxp + img * inStride)
+                    }
+                }
+            }
+            if parameterGradients {
+                // Fixed-order reduction of the chunk partials.
+                weight.grad.data.withUnsafeMutableBufferPointer { gw in
+                    for chunk in 0..<chunks {
+                        let part = sp + chunk * perChunk + 2 * g.colCount
+                        for i in 0..<wCount { gw[i] += part[i] }
+                    }
+                }
+                if let bias {
+                    bias.grad.data.withUnsafeMutableBufferPointer { gb in
+                        for chunk in 0..<chunks {
+                            let part = sp + chunk * perChunk + 2 * g.colCount + wCount
+                            for i in 0..<o { gb[i] += part[i] }
+                        }
+                    }
+                }
+            }
+        }}}}}
+        return dx
+    }
+}
+
+extension Conv2D {
+    /// Sizes of one image's convolution: the im2col matrix is `rows × cols` = `C·k·k × H'·W'`.
+    struct Geometry {
+        let c, h, w, k, s, pad, oh, ow: Int
+        var rows: Int { c * k * k }
+        var cols: Int { oh * ow }
+        var colCount: Int { rows * cols }
+    }
+
+    /// Unfolds one image `[C, H, W]` into `col[(c·k + p)·k + q, i·W' + j] = x[c, s·i+p−pad, s·j+q−pad]` (0 outside).
+    static func im2col(_ x: UnsafePointer<Float>, _ g: Geometry, _ col: UnsafeMutablePointer<Float>) {
+        var row = 0
+        for c in 0..<g.c {
+            for p in 0..<g.k {
+                for q in 0..<g.k {
+                    let dst = col + row * g.cols
+                    for i in 0..<g.oh {
+                        let d = dst + i * g.ow
+                        let iy = i * g.s + p - g.pad
+                        if iy < 0 || iy >= g.h {
+                            d.update(repeating: 0, count: g.ow)
+                            continue
+                        }
+                        let src = x + (c * g.h + iy) * g.w
+                        if g.s == 1 && q - g.pad >= 0 && g.ow - 1 + q - g.pad < g.w {
+                            d.update(from: src + (q - g.pad), count: g.ow)  // interior row: one copy
+                        } else {
+                            for j in 0..<g.ow {
+                                let ix = j * g.s + q - g.pad
+                                d[j] = (ix >= 0 && ix < g.w) ? src[ix] : 0
+                            }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// Adjoint of `im2col`: adds each column entry back onto the input pixel it was copied from.
+    static func col2im(_ col: UnsafePointer<Float>, _ g: Geometry, _ x: UnsafeMutablePointer<Float>) {
+        var row = 0
+        for c in 0..<g.c {
+            for p in 0..<g.k {
+                for q in 0..<g.k {
+                    let src = col + row * g.cols
+                    for i in 0..<g.oh {
+                        let iy = i * g.s + p - g.pad
+                        if iy < 0 || iy >= g.h { continue }
+                        let s = src + i * g.ow
+                        let dst = x + (c * g.h + iy) * g.w
+                        for j in 0..<g.ow {
+                            let ix = j * g.s + q - g.pad
+                            if ix >= 0 && ix < g.w { dst[ix] += s[j] }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+}
