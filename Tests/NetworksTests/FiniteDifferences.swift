@@ -18,7 +18,7 @@ enum FD {
     }
 
     /// Numeric dL/dx at the given flat indices.
-    static func inputGradient(_ layer: any Layer, _ x: Tensor, _ r: Tensor, mode: Mode, indices: [Int]) throws -> [Double] {
+    static func inputGradient(_ layer: any Layer, _ x: Tensor, _ r: Tensor, mode: Mode, indices: [Int], eps: Float = eps) throws -> [Double] {
         try indices.map { i in
             var xp = x, xm = x
             xp.data[i] += eps
