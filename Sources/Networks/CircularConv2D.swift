@@ -140,9 +140,9 @@ public final class CircularConv2D: Layer {
         dxSpec.withUnsafeMutableBufferPointer { dxs in
         dwSpec.withUnsafeMutableBufferPointer { dws in
             // Non-empty buffers (n > 0, every dimension positive), so base addresses exist;
-            // dws is empty unless parameterGradients, and only used then.
+            // dws is empty unless parameterGradients (an empty array may still have a base address).
             let dyp = dys.baseAddress!, xp = xs.baseAddress!, wp = ws.baseAddress!, dxp = dxs.baseAddress!
-            let dwp = dws.baseAddress
+            let dwp = parameterGradients ? dws.baseAddress : nil
             Parallel.forChunks(f) { range in
                 for fi in range {
                     // DX_f[N×C] = DY_f[N×O] · W̃_f[O×C]
