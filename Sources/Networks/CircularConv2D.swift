@@ -38,6 +38,18 @@ public final class CircularConv2D: Layer {
     private var inputSpectrum: [Float] = []
     /// Rolled-weight spectrum used by the last forward pass, frequency-major `[F, O, C]` complex.
     private var weightSpectrum: [Float] = []
+    // Reusable work buffers (grown on demand, never shrunk): fresh multi-megabyte arrays cost more
+    // in page faults than the FFTs themselves.
+    /// Image-major spectra on their way to or from frequency-major order.
+    private var staging: [Float] = []
+    /// Rolled weight `[O, C, H, W]` (forward) or its gradient (backward).
+    private var rolledScratch: [Float] = []
+    /// Frequency-major products: `Y` (forward) or `DX` (backward).
+    private var productScratch: [Float] = []
+    /// Frequency-major output-gradient spectrum `DY` (backward).
+    private var outputGradientSpectrum: [Float] = []
+    /// Frequency-major weight-gradient spectrum `DW̃` (backward).
+    private var weightGradientSpectrum: [Float] = []
 
     public var parameters: [Parameter] {
         if let bias { return [weight, bias] }
@@ -75,48 +87,56 @@ public final class CircularConv2D: Layer {
         let f = frequencies, hw = h * w
         var y = Tensor(zeros: [n, o, h, w])
         cachedBatch = n
-        guard n > 0 else { inputSpectrum = []; return y }
+        guard n > 0 else { return y }
 
-        // Rolled weight w̃[o,c,p,q] = w[o,c,(p+H/2) mod H,(q+W/2) mod W], then its spectrum [F, O·C].
-        var rolled = [Float](repeating: 0, count: o * c * hw)
-        let sh = h / 2, sw = w / 2
-        weight.value.data.withUnsafeBufferPointer { src in
+        grow(&staging, 2 * f * max(o * c, n * max(c, o)))
+        grow(&rolledScratch, o * c * hw)
+        grow(&weightSpectrum, 2 * f * o * c)
+        grow(&inputSpectrum, 2 * f * n * c)
+        grow(&productScratch, 2 * f * n * max(c, o))
+
+        try x.data.withUnsafeBufferPointer { xb in
+        try weight.value.data.withUnsafeBufferPointer { wb in
+        try y.data.withUnsafeMutableBufferPointer { yb in
+        try staging.withUnsafeMutableBufferPointer { st in
+        try rolledScratch.withUnsafeMutableBufferPointer { rs in
+        try weightSpectrum.withUnsafeMutableBufferPointer { ws in
+        try inputSpectrum.withUnsafeMutableBufferPointer { xs in
+        try productScratch.withUnsafeMutableBufferPointer { ps in
+            // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses exist.
+            let xp = xb.baseAddress!, wp = wb.baseAddress!, yp = yb.baseAddress!, stp = st.baseAddress!
+            let rp = rs.baseAddress!, wsp = ws.baseAddress!, xsp = xs.baseAddress!, pp = ps.baseAddress!
+
+            // Rolled weight w̃[o,c,p,q] = w[o,c,(p+H/2) mod H,(q+W/2) mod W], then its spectrum [F, O·C].
+            let sh = h / 2, sw = w / 2
             for m in 0..<(o * c) {
                 for p in 0..<h {
-                    let from = m * hw + ((p + sh) % h) * w, to = m * hw + p * w
-                    for q in 0..<w { rolled[to + q] = src[from + (q + sw) % w] }
+                    let from = wp + m * hw + ((p + sh) % h) * w, to = rp + m * hw + p * w
+                    to.update(from: from + sw, count: w - sw)      // to[q] = from[q + sw], q < w − sw
+                    (to + (w - sw)).update(from: from, count: sw)  // the wrapped tail
                 }
             }
-        }
-        weightSpectrum = try CircularConv2D.spectrumFrequencyMajor(rolled, images: o * c, h: h, w: w)
-        inputSpectrum = try CircularConv2D.spectrumFrequencyMajor(x.data, images: n * c, h: h, w: w)
+            try CircularConv2D.spectrumFrequencyMajor(rp, images: o * c, h: h, w: w, staging: stp, into: wsp)
+            try CircularConv2D.spectrumFrequencyMajor(xp, images: n * c, h: h, w: w, staging: stp, into: xsp)
 
-        // Y_f[N×O] = X_f[N×C] · W̃_fᴴ[C×O] for every frequency f.
-        var ySpec = [Float](repeating: 0, count: 2 * f * n * o)
-        inputSpectrum.withUnsafeBufferPointer { xs in
-        weightSpectrum.withUnsafeBufferPointer { ws in
-        ySpec.withUnsafeMutableBufferPointer { ys in
-            // Non-empty buffers (n > 0, every dimension positive), so base addresses exist.
-            let xp = xs.baseAddress!, wp = ws.baseAddress!, yp = ys.baseAddress!
-            Parallel.forChunks(f) { range in
+            // Y_f[N×O] = X_f[N×C] · W̃_fᴴ[C×O] for every frequency f.
+            withSerialBLAS(Parallel.threads > 1) { Parallel.forChunks(f) { range in
                 for fi in range {
                     BLAS.cgemm(conjTransB: true, m: n, n: o, k: c,
-                               a: xp + 2 * fi * n * c, lda: c, b: wp + 2 * fi * o * c, ldb: c,
-                               c: yp + 2 * fi * n * o, ldc: o)
+                               a: xsp + 2 * fi * n * c, lda: c, b: wsp + 2 * fi * o * c, ldb: c,
+                               c: pp + 2 * fi * n * o, ldc: o)
                 }
-            }
-        }}}
-        try CircularConv2D.realFromFrequencyMajor(ySpec, images: n * o, h: h, w: w, into: &y.data)
-        if let b = bias?.value.data {
-            y.data.withUnsafeMutableBufferPointer { yb in
+            }}
+            try CircularConv2D.realFromFrequencyMajor(pp, images: n * o, h: h, w: w, staging: stp, into: yp)
+            if let b = bias?.value.data {
                 for img in 0..<n {
                     for oc in 0..<o {
-                        let base = (img * o + oc) * hw, v = b[oc]
-                        for i in 0..<hw { yb[base + i] += v }
+                        let row = yp + (img * o + oc) * hw, v = b[oc]
+                        for i in 0..<hw { row[i] += v }
                     }
                 }
             }
-        }
+        }}}}}}}}
         return y
     }
 
@@ -131,122 +151,119 @@ public final class CircularConv2D: Layer {
         var dx = Tensor(zeros: [n, c, h, w])
         guard n > 0 else { return dx }
 
-        let dySpec = try CircularConv2D.spectrumFrequencyMajor(dy.data, images: n * o, h: h, w: w)
-        var dxSpec = [Float](repeating: 0, count: 2 * f * n * c)
-        var dwSpec = [Float](repeating: 0, count: parameterGradients ? 2 * f * o * c : 0)
-        dySpec.withUnsafeBufferPointer { dys in
-        inputSpectrum.withUnsafeBufferPointer { xs in
-        weightSpectrum.withUnsafeBufferPointer { ws in
-        dxSpec.withUnsafeMutableBufferPointer { dxs in
-        dwSpec.withUnsafeMutableBufferPointer { dws in
-            // Non-empty buffers (n > 0, every dimension positive), so base addresses exist;
-            // dws is empty unless parameterGradients, and only used then.
-            let dyp = dys.baseAddress!, xp = xs.baseAddress!, wp = ws.baseAddress!, dxp = dxs.baseAddress!
-            let dwp = parameterGradients ? dws.baseAddress : nil  // an empty array may still have a base address
-            Parallel.forChunks(f) { range in
+        grow(&staging, 2 * f * max(o * c, n * max(c, o)))
+        grow(&productScratch, 2 * f * n * max(c, o))
+        grow(&outputGradientSpectrum, 2 * f * n * o)
+        if parameterGradients {
+            grow(&weightGradientSpectrum, 2 * f * o * c)
+            grow(&rolledScratch, o * c * hw)
+        }
+
+        try dy.data.withUnsafeBufferPointer { dyb in
+        try dx.data.withUnsafeMutableBufferPointer { dxb in
+        try inputSpectrum.withUnsafeBufferPointer { xs in
+        try weightSpectrum.withUnsafeBufferPointer { ws in
+        try staging.withUnsafeMutableBufferPointer { st in
+        try productScratch.withUnsafeMutableBufferPointer { ps in
+        try outputGradientSpectrum.withUnsafeMutableBufferPointer { gs in
+        try weightGradientSpectrum.withUnsafeMutableBufferPointer { dws in
+        try rolledScratch.withUnsafeMutableBufferPointer { rs in
+            // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses
+            // exist. The weight-gradient buffers are only grown, and only used, with parameterGradients.
+            let dyp = dyb.baseAddress!, dxp = dxb.baseAddress!, xsp = xs.baseAddress!, wsp = ws.baseAddress!
+            let stp = st.baseAddress!, pp = ps.baseAddress!, gsp = gs.baseAddress!
+            let dwp = parameterGradients ? dws.baseAddress : nil
+
+            try CircularConv2D.spectrumFrequencyMajor(dyp, images: n * o, h: h, w: w, staging: stp, into: gsp)
+            withSerialBLAS(Parallel.threads > 1) { Parallel.forChunks(f) { range in
                 for fi in range {
                     // DX_f[N×C] = DY_f[N×O] · W̃_f[O×C]
-                    BLAS.cgemm(m: n, n: c, k: o, a: dyp + 2 * fi * n * o, lda: o, b: wp + 2 * fi * o * c, ldb: c,
-                               c: dxp + 2 * fi * n * c, ldc: c)
+                    BLAS.cgemm(m: n, n: c, k: o, a: gsp + 2 * fi * n * o, lda: o, b: wsp + 2 * fi * o * c, ldb: c,
+                               c: pp + 2 * fi * n * c, ldc: c)
                     if let dwp {
                         // DW̃_f[O×C] = DY_fᴴ[O×N] · X_f[N×C]
-                        BLAS.cgemm(conjTransA: true, m: o, n: c, k: n, a: dyp + 2 * fi * n * o, lda: o,
-                                   b: xp + 2 * fi * n * c, ldb: c, c: dwp + 2 * fi * o * c, ldc: c)
+                        BLAS.cgemm(conjTransA: true, m: o, n: c, k: n, a: gsp + 2 * fi * n * o, lda: o,
+                                   b: xsp + 2 * fi * n * c, ldb: c, c: dwp + 2 * fi * o * c, ldc: c)
                     }
                 }
-            }
-        }}}}}
-        try CircularConv2D.realFromFrequencyMajor(dxSpec, images: n * c, h: h, w: w, into: &dx.data)
+            }}
+            try CircularConv2D.realFromFrequencyMajor(pp, images: n * c, h: h, w: w, staging: stp, into: dxp)
 
-        if parameterGradients {
-            var dRolled = [Float](repeating: 0, count: o * c * hw)
-            try CircularConv2D.realFromFrequencyMajor(dwSpec, images: o * c, h: h, w: w, into: &dRolled)
+            guard let dwp, let rp = rs.baseAddress else { return }
+            try CircularConv2D.realFromFrequencyMajor(dwp, images: o * c, h: h, w: w, staging: stp, into: rp)
             let sh = h / 2, sw = w / 2
             weight.grad.data.withUnsafeMutableBufferPointer { g in
                 // Undo the roll: w̃[p,q] is w[(p+H/2) mod H, (q+W/2) mod W].
                 for m in 0..<(o * c) {
                     for p in 0..<h {
-                        let to = m * hw + ((p + sh) % h) * w, from = m * hw + p * w
-                        for q in 0..<w { g[to + (q + sw) % w] += dRolled[from + q] }
+                        let to = m * hw + ((p + sh) % h) * w, from = rp + m * hw + p * w
+                        for q in 0..<(w - sw) { g[to + sw + q] += from[q] }
+                        for q in (w - sw)..<w { g[to + q - (w - sw)] += from[q] }
                     }
                 }
             }
             if let bias {
-                dy.data.withUnsafeBufferPointer { d in
-                    bias.grad.data.withUnsafeMutableBufferPointer { gb in
-                        for img in 0..<n {
-                            for oc in 0..<o {
-                                let base = (img * o + oc) * hw
-                                var s: Float = 0
-                                for i in 0..<hw { s += d[base + i] }
-                                gb[oc] += s
-                            }
+                bias.grad.data.withUnsafeMutableBufferPointer { gb in
+                    for img in 0..<n {
+                        for oc in 0..<o {
+                            let row = dyp + (img * o + oc) * hw
+                            var s: Float = 0
+                            for i in 0..<hw { s += row[i] }
+                            gb[oc] += s
                         }
                     }
                 }
             }
-        }
+        }}}}}}}}}
         return dx
+    }
+
+    /// Grows a work buffer to at least `count` values (contents are overwritten by every user).
+    private func grow(_ buffer: inout [Float], _ count: Int) {
+        if buffer.count < count { buffer = [Float](repeating: 0, count: count) }
     }
 }
 
 extension CircularConv2D {
-    /// Unnormalized half spectra of `images` real `h×w` images, returned frequency-major
-    /// (`[F, images]` complex), so each frequency's channel matrix is contiguous for `cgemm`.
-    static func spectrumFrequencyMajor(_ real: [Float], images: Int, h: Int, w: Int) throws -> [Float] {
+    /// Unnormalized half spectra of `images` real `h×w` images, written frequency-major
+    /// (`[F, images]` complex) into `out`, so each frequency's channel matrix is contiguous for
+    /// `cgemm`. `staging` holds `2·images·F` floats of image-major spectra.
+    static func spectrumFrequencyMajor(_ real: UnsafePointer<Float>, images: Int, h: Int, w: Int,
+                                       staging: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) throws {
         let f = h * (w / 2 + 1)
-        var imageMajor = [Float](repeating: 0, count: 2 * images * f)
-        var out = [Float](repeating: 0, count: 2 * images * f)
-        try real.withUnsafeBufferPointer { src in
-            try imageMajor.withUnsafeMutableBufferPointer { dst in
-                // Non-empty (images > 0 checked by callers).
-                let sp = src.baseAddress!, dp = dst.baseAddress!
-                // Plan once on this thread (the only step that can fail); the cached plan is then
-                // reused by the parallel chunks, whose execute calls cannot fail.
-                try FFT.forwardReal(sp, dp, batch: 0, h: h, w: w)
-                Parallel.forChunks(images) { range in
-                    try? FFT.forwardReal(sp + range.lowerBound * h * w, dp + 2 * range.lowerBound * f,
-                                         batch: range.count, h: h, w: w)
-                }
-            }
+        // Plan once on this thread (the only step that can fail); the cached plan is then reused by
+        // the parallel chunks, whose execute calls cannot fail.
+        try FFT.forwardReal(real, staging, batch: 0, h: h, w: w)
+        Parallel.forChunks(images) { range in
+            try? FFT.forwardReal(real + range.lowerBound * h * w, staging + 2 * range.lowerBound * f,
+                                 batch: range.count, h: h, w: w)
         }
-        transposeComplex(imageMajor, rows: images, cols: f, into: &out)
-        return out
+        transposeComplex(staging, rows: images, cols: f, into: out)
     }
 
     /// Inverse of `spectrumFrequencyMajor` including the `1/(h·w)` normalization: `[F, images]`
     /// complex → `images` real `h×w` images written into `real`.
-    static func realFromFrequencyMajor(_ spectrum: [Float], images: Int, h: Int, w: Int, into real: inout [Float]) throws {
+    static func realFromFrequencyMajor(_ spectrum: UnsafePointer<Float>, images: Int, h: Int, w: Int,
+                                       staging: UnsafeMutablePointer<Float>, into real: UnsafeMutablePointer<Float>) throws {
         let f = h * (w / 2 + 1)
-        var imageMajor = [Float](repeating: 0, count: 2 * images * f)
-        transposeComplex(spectrum, rows: f, cols: images, into: &imageMajor)
+        transposeComplex(spectrum, rows: f, cols: images, into: staging)
         let scale = 1 / Float(h * w)
-        try imageMajor.withUnsafeBufferPointer { src in
-            try real.withUnsafeMutableBufferPointer { dst in
-                // Non-empty (images > 0 checked by callers).
-                let sp = src.baseAddress!, dp = dst.baseAddress!
-                try FFT.inverseReal(sp, dp, batch: 0, h: h, w: w)  // plan on this thread, see above
-                Parallel.forChunks(images) { range in
-                    try? FFT.inverseReal(sp + 2 * range.lowerBound * f, dp + range.lowerBound * h * w,
-                                         batch: range.count, h: h, w: w, scale: scale)
-                }
-            }
+        try FFT.inverseReal(staging, real, batch: 0, h: h, w: w)  // plan on this thread, see above
+        Parallel.forChunks(images) { range in
+            try? FFT.inverseReal(staging + 2 * range.lowerBound * f, real + range.lowerBound * h * w,
+                                 batch: range.count, h: h, w: w, scale: scale)
         }
     }
 
     /// `dst[j, i] = src[i, j]` for a `rows × cols` matrix of interleaved complex values.
-    static func transposeComplex(_ src: [Float], rows: Int, cols: Int, into dst: inout [Float]) {
-        src.withUnsafeBufferPointer { s in
-            dst.withUnsafeMutableBufferPointer { d in
-                let tile = 32
-                for i0 in stride(from: 0, to: rows, by: tile) {
-                    for j0 in stride(from: 0, to: cols, by: tile) {
-                        for i in i0..<min(i0 + tile, rows) {
-                            for j in j0..<min(j0 + tile, cols) {
-                                d[2 * (j * rows + i)] = s[2 * (i * cols + j)]
-                                d[2 * (j * rows + i) + 1] = s[2 * (i * cols + j) + 1]
-                            }
-                        }
+    static func transposeComplex(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
+        let tile = 32
+        for i0 in stride(from: 0, to: rows, by: tile) {
+            for j0 in stride(from: 0, to: cols, by: tile) {
+                for i in i0..<min(i0 + tile, rows) {
+                    for j in j0..<min(j0 + tile, cols) {
+                        dst[2 * (j * rows + i)] = src[2 * (i * cols + j)]
+                        dst[2 * (j * rows + i) + 1] = src[2 * (i * cols + j) + 1]
                     }
                 }
             }
