@@ -57,7 +57,7 @@ public enum CIFAR10 {
                     }
                     labels.append(label)
                     let dst = (f * recordsPerFile + r) * plane
-                    for k in 0..<plane { pixels[dst + k] = Float(raw[base + 1 + k]) * (1 / 255) }
+                    for k in 0..<plane { pixels[dst + k] = Float(raw[base + 1 + k]) / 255 }
                 }
             }
         }

@@ -95,7 +95,7 @@ public enum NumPyImages {
                     for y in 0..<h {
                         for x in 0..<w {
                             for ch in 0..<c {
-                                out[((i * c + ch) * h + y) * w + x] = Float(raw[((i * h + y) * w + x) * c + ch]) * (1 / 255)
+                                out[((i * c + ch) * h + y) * w + x] = Float(raw[((i * h + y) * w + x) * c + ch]) / 255
                             }
                         }
                     }
