@@ -1,1 +1,0 @@
-// `Datasets`: see ../../shared/DESIGN.md for this module's job.

@@ -1,0 +1,94 @@
+import TensorCore
+
+/// The radial (azimuthal) average of a frequency map, shared by the data spectrum and the probes'
+/// sensitivity maps so both curves are binned identically (SCIENCE.md §1).
+///
+/// Input maps are in numpy `fft2` order (DC at `[0, 0]`). The map is fftshifted (DC moves to
+/// `[H/2, W/2]`), channels are summed, and values are averaged within radius bins:
+/// - `clean`: radius = Euclidean distance of the shifted index from `(H/2, W/2)`; bin = `floor(radius)`
+///   (integer-radius shells, the common `astype(int)` azimuthal average); shells run from 0 to the
+///   corner, so there are `floor(sqrt((H/2)² + (W/2)²)) + 1` of them. Shells with no pixel are dropped.
+/// - `paper`: coordinates `linspace(−H/2, H/2, H)` per axis (and likewise for W), radius
+///   `sqrt(y² + x²)`, one bin per unique radius, sorted ascending. Unique radii are grouped exactly
+///   (by the integer `(2i−H+1)²·s + …` key), where the published float code may split a few equal
+///   radii by one ulp.
+public struct RadialProfile: Sendable, Equatable {
+    /// Binning convention.
+    public enum Compat: String, Sendable, Codable { case clean, paper }
+
+    /// Radius of each bin (the shell index for `clean`, the exact radius for `paper`).
+    public var radii: [Double]
+    /// Mean over the bin's pixels of the channel-summed map.
+    public var values: [Float]
+    /// Pixels per bin.
+    public var counts: [Int]
+
+    public init(radii: [Double], values: [Float], counts: [Int]) {
+        self.radii = radii
+        self.values = values
+        self.counts = counts
+    }
+
+    /// Radial profile of a `[C, H, W]` or `[H, W]` map in fft2 order.
+    public static func compute(_ map: Tensor, compat: Compat = .clean) throws -> RadialProfile {
+        guard map.rank == 2 || map.rank == 3 else {
+            throw DatasetError(.invalidArgument, "radial profile needs a [C, H, W] or [H, W] map, got shape \(map.shape)")
+        }
+        let h = map.shape[map.rank - 2], w = map.shape[map.rank - 1]
+        let c = map.rank == 3 ? map.shape[0] : 1
+        guard h > 0, w > 0 else { throw DatasetError(.invalidArgument, "radial profile of an empty map \(map.shape)") }
+        // Channel sum, fftshifted: numpy's fftshift rolls by n/2 (floor), so shifted[i] = map[(i + ceil(n/2)) % n].
+        var shifted = [Double](repeating: 0, count: h * w)
+        for ch in 0..<c {
+            for i in 0..<h {
+                let si = (i + (h + 1) / 2) % h
+                for j in 0..<w {
+                    let sj = (j + (w + 1) / 2) % w
+                    shifted[i * w + j] += Double(map.data[ch * h * w + si * w + sj])
+                }
+            }
+        }
+        switch compat {
+        case .clean:
+            let cy = Double(h / 2), cx = Double(w / 2)
+            let maxShell = Int((cy * cy + cx * cx).squareRoot()) + 1
+            var sums = [Double](repeating: 0, count: maxShell + 1)
+            var counts = [Int](repeating: 0, count: maxShell + 1)
+            for i in 0..<h {
+                for j in 0..<w {
+                    let dy = Double(i) - cy, dx = Double(j) - cx
+                    let shell = Int((dy * dy + dx * dx).squareRoot())
+                    sums[shell] += shifted[i * w + j]
+                    counts[shell] += 1
+                }
+            }
+            var p = RadialProfile(radii: [], values: [], counts: [])
+            for s in 0..<sums.count where counts[s] > 0 {
+                p.radii.append(Double(s))
+                p.values.append(Float(sums[s] / Double(counts[s])))
+                p.counts.append(counts[s])
+            }
+            return p
+        case .paper:
+            // linspace(-H/2, H/2, H): y_i = -H/2 + i·H/(H-1) = (2i - H + 1)·H / (2(H-1)).
+            let sy = h > 1 ? Double(h) / Double(2 * (h - 1)) : 0
+            let sx = w > 1 ? Double(w) / Double(2 * (w - 1)) : 0
+            var bins: [Int64: (sum: Double, count: Int, r: Double)] = [:]
+            for i in 0..<h {
+                let a = Int64(2 * i - h + 1)
+                for j in 0..<w {
+                    let b = Int64(2 * j - w + 1)
+                    let y = Double(a) * sy, x = Double(b) * sx
+                    // Exact grouping key: with equal scales, a² + b² identifies the radius.
+                    let key = h == w ? a * a + b * b : (a * a) << 32 | (b * b)
+                    let r = (y * y + x * x).squareRoot()
+                    let old = bins[key] ?? (0, 0, r)
+                    bins[key] = (old.sum + shifted[i * w + j], old.count + 1, old.r)
+                }
+            }
+            let sorted = bins.values.sorted { $0.r < $1.r }
+            return RadialProfile(radii: sorted.map(\.r), values: sorted.map { Float($0.sum / Double($0.count)) },
+                                 counts: sorted.map(\.count))
+        }
+    }
+}

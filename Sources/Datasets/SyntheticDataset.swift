@@ -1,0 +1,227 @@
+import Foundation
+import TensorCore
+
+/// A frequency band of the spectrum, in radius normalized to the Nyquist radius `min(H, W)/2`.
+///
+/// `low` = (0, 1/4], `mid` = (1/4, 1/2], `high` = (1/2, √2] (includes the corners), `mixed` = all
+/// non-zero frequencies. The DC term never carries class evidence.
+public enum FrequencyBand: String, Sendable, Hashable, Codable, CaseIterable {
+    case low, mid, high, mixed
+
+    /// Whether the frequency `(ky, kx)` (signed, cycles per image) of an `h×w` image is in the band.
+    public func contains(ky: Int, kx: Int, h: Int, w: Int) -> Bool {
+        if ky == 0 && kx == 0 { return false }
+        let r = Double(ky * ky + kx * kx).squareRoot() / (Double(min(h, w)) / 2)
+        switch self {
+        case .low: return r <= 0.25
+        case .mid: return r > 0.25 && r <= 0.5
+        case .high: return r > 0.5
+        case .mixed: return true
+        }
+    }
+}
+
+/// The embedded default dataset: class-conditional images with natural-image spectra, where the
+/// class evidence lives in a known frequency band, so training and every probe have a known answer.
+///
+/// ## Generative model
+/// Let `f = sqrt(ky² + kx²)` be the radial frequency (cycles per image) and
+/// `A(f) = f^(−α/2)` for `f > 0`, `A(0) = 0`, scaled so that `mean_f A(f)² = 1`. A *natural field* is
+/// `IFFT_ortho(A · FFT_ortho(z))` with `z` white N(0, 1) noise: a stationary Gaussian field with unit
+/// pixel variance and power spectrum `∝ 1/f^α` (α = 2 is the classic natural-image law).
+///
+/// - Class templates (fixed per dataset seed, shared by train and test): for class `k` and channel `c`,
+///   `T[k,c] = IFFT_ortho(A · B · FFT_ortho(z_kc))`, where `B` is the indicator of the evidence band.
+///   `B(f) = g_b` on the evidence band(s) and 0 elsewhere, with band gain `g_b = sqrt(M_low / M_b)`
+///   (`M_b` = number of frequencies in pure band `b`): every pure band then carries the same whitened
+///   class evidence, so `low`, `mid` and `high` are about equally hard for an optimal linear reader, and
+///   `mixed` (each frequency weighted by the gain of the pure band it falls in) spreads the evidence
+///   evenly over the three, a third of it surviving the paper's hpf.
+/// - Image of class `k` (independent draws per image):
+///   `x_c = clip(0.5 + σ · (ρ·L + sqrt(1−ρ²)·N_c + snr·T[k,c]), 0, 1)`
+///   with `L` (shared "luminance") and `N_c` (per-channel "colour") independent natural fields,
+///   `σ = 0.15` (pixel contrast) and `ρ = 0.8` (channels correlate with coefficient ρ² = 0.64).
+///
+/// So `snr` is the per-frequency amplitude ratio of class signal to background in the low band (and
+/// `snr·g_b` in band `b`): the class means differ only in the band, and the background makes the task
+/// noisy but stationary. At equal `snr`, larger images are easier (more frequencies carry evidence).
+/// Clipping touches < 0.1% of pixels at the defaults. Labels cycle `0, 1, …, K−1, 0, …`, so every
+/// prefix is class-balanced. Image `i` of a split draws from its own seeded stream, so the data
+/// is bit-identical for a given (settings, seed) whatever the thread count.
+public enum SyntheticDataset {
+    /// Knobs of the generator (see the type's documentation for the model).
+    public struct Spec: Sendable, Hashable, Codable {
+        /// Image side in pixels (square images).
+        public var imageSize: Int = 32
+        /// Channels per image.
+        public var channels: Int = 3
+        /// Number of classes.
+        public var classes: Int = 10
+        /// Where the class evidence lives.
+        public var band: FrequencyBand = .mixed
+        /// Spectral exponent: power ∝ 1/f^α.
+        public var alpha: Double = 2
+        /// Per-frequency signal-to-background amplitude ratio (in the low band; scaled by `g_b` elsewhere).
+        public var snr: Double = SyntheticDataset.defaultSNR
+
+        public init(imageSize: Int = 32, channels: Int = 3, classes: Int = 10, band: FrequencyBand = .mixed,
+                    alpha: Double = 2, snr: Double = SyntheticDataset.defaultSNR) {
+            self.imageSize = imageSize
+            self.channels = channels
+            self.classes = classes
+            self.band = band
+            self.alpha = alpha
+            self.snr = snr
+        }
+    }
+
+    /// Which split to draw; train and test use independent streams but the same class templates.
+    public enum Split: String, Sendable { case train, test }
+
+    /// Default `snr`: tuned so a linear classifier on 1000 16×16 images is clearly above chance but not perfect.
+    public static let defaultSNR: Double = 0.35
+    /// Pixel standard deviation of the background before clipping.
+    public static let contrast: Float = 0.15
+    /// Weight of the shared luminance field in each channel.
+    public static let luminance: Float = 0.8
+
+    /// The natural-spectrum amplitude envelope `A` on the half spectrum `[H, W/2+1]`, optionally band-limited.
+    static func envelope(_ spec: Spec, band: FrequencyBand?) -> [Float] {
+        let n = spec.imageSize, wc = n / 2 + 1
+        var full = [Double](repeating: 0, count: n * n)
+        var sumSq = 0.0
+        for i in 0..<n {
+            for j in 0..<n {
+                let ky = signedFrequency(i, n), kx = signedFrequency(j, n)
+                let f = Double(ky * ky + kx * kx).squareRoot()
+                let a = f > 0 ? pow(f, -spec.alpha / 2) : 0
+                full[i * n + j] = a
+                sumSq += a * a
+            }
+        }
+        let norm = sumSq > 0 ? (Double(n * n) / sumSq).squareRoot() : 0
+        // Band gains: sqrt(M_low / M_b), so each pure band carries the same whitened class evidence.
+        let pure: [FrequencyBand] = [.low, .mid, .high]
+        var sizes = [FrequencyBand: Int]()
+        for i in 0..<n {
+            for j in 0..<n {
+                for b in pure where b.contains(ky: signedFrequency(i, n), kx: signedFrequency(j, n), h: n, w: n) {
+                    sizes[b, default: 0] += 1
+                }
+            }
+        }
+        let mLow = Double(sizes[.low] ?? 0)
+        var half = [Float](repeating: 0, count: n * wc)
+        for i in 0..<n {
+            for j in 0..<wc {
+                let ky = signedFrequency(i, n), kx = signedFrequency(j, n)
+                var gain = 1.0
+                if let band {
+                    guard band.contains(ky: ky, kx: kx, h: n, w: n),
+                          let own = pure.first(where: { $0.contains(ky: ky, kx: kx, h: n, w: n) }),
+                          let m = sizes[own], m > 0 else { continue }
+                    gain = (mLow / Double(m)).squareRoot()
+                }
+                half[i * wc + j] = Float(full[i * n + j] * norm * gain)
+            }
+        }
+        return half
+    }
+
+    /// Shapes white noise in `planes` (`[B, H, W]`, in place) into natural fields with half-spectrum envelope `env`.
+    static func shape(_ planes: UnsafeMutablePointer<Float>, batch: Int, n: Int, envelope env: [Float]) throws {
+        let wc = n / 2 + 1
+        var spec = [Float](repeating: 0, count: 2 * batch * n * wc)
+        let s = FFT.orthoScale(n, n)
+        try spec.withUnsafeMutableBufferPointer { sp in
+            try FFT.forwardReal(planes, sp.baseAddress!, batch: batch, h: n, w: n, scale: s)
+            for b in 0..<batch {
+                for k in 0..<(n * wc) {
+                    let o = 2 * (b * n * wc + k)
+                    sp[o] *= env[k]
+                    sp[o + 1] *= env[k]
+                }
+            }
+            try FFT.inverseReal(sp.baseAddress!, planes, batch: batch, h: n, w: n, scale: s)
+        }
+    }
+
+    /// The class templates `T` as `[K, C, H, W]` (zero-mean, band-limited, before `σ·snr` scaling).
+    public static func templates(_ spec: Spec, seed: UInt64) throws -> Tensor {
+        try validate(spec)
+        let n = spec.imageSize
+        var rng = SeededRNG(seed: SeededRNG.derive(seed, "synthetic.templates"))
+        var t = Tensor.randomNormal([spec.classes, spec.channels, n, n], rng: &rng)
+        let env = envelope(spec, band: spec.band)
+        try t.data.withUnsafeMutableBufferPointer { p in
+            try shape(p.baseAddress!, batch: spec.classes * spec.channels, n: n, envelope: env)
+        }
+        return t
+    }
+
+    /// Generates `count` labelled images of one split.
+    public static func generate(_ spec: Spec, count: Int, split: Split, seed: UInt64) throws -> ImageSet {
+        try validate(spec)
+        guard count >= 0 else { throw DatasetError(.invalidArgument, "synthetic: count must be non-negative, got \(count)") }
+        let n = spec.imageSize, c = spec.channels, plane = n * n
+        let tmpl = try templates(spec, seed: seed)
+        let env = envelope(spec, band: nil)
+        let splitSeed = SeededRNG.derive(seed, "synthetic.\(split.rawValue)")
+        let labels = (0..<count).map { $0 % spec.classes }
+        var images = Tensor(zeros: [count, c, n, n])
+        let sigma = contrast, rho = luminance, rhoC = (1 - luminance * luminance).squareRoot()
+        let amp = Float(spec.snr) * sigma
+        let errors = ErrorSlot()
+        // Warm the plans once so concurrent chunks only execute them.
+        var probe = [Float](repeating: 0, count: plane)
+        try probe.withUnsafeMutableBufferPointer { try shape($0.baseAddress!, batch: 1, n: n, envelope: env) }
+        images.data.withUnsafeMutableBufferPointer { out in
+            let outBase = out.baseAddress!
+            Parallel.forChunks(count) { range in
+                var fields = [Float](repeating: 0, count: (c + 1) * plane)
+                for i in range {
+                    var rng = SeededRNG(seed: splitSeed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+                    for k in 0..<fields.count { fields[k] = rng.normal() }
+                    do {
+                        try fields.withUnsafeMutableBufferPointer { try shape($0.baseAddress!, batch: c + 1, n: n, envelope: env) }
+                    } catch let e as TensorError {
+                        errors.set(e)
+                        return
+                    } catch {
+                        errors.set(DatasetError(.invalidArgument, "synthetic: \(error)"))
+                        return
+                    }
+                    let k = labels[i]
+                    for ch in 0..<c {
+                        let dst = outBase + (i * c + ch) * plane
+                        let tOff = (k * c + ch) * plane
+                        for p in 0..<plane {
+                            let bg = rho * fields[p] + rhoC * fields[(ch + 1) * plane + p]
+                            let v = 0.5 + sigma * bg + amp * tmpl.data[tOff + p]
+                            dst[p] = min(max(v, 0), 1)
+                        }
+                    }
+                }
+            }
+        }
+        if let e = errors.error { throw DatasetError(.invalidArgument, "synthetic: FFT failed", cause: e) }
+        return ImageSet(unchecked: images, labels: labels, classes: spec.classes)
+    }
+
+    static func validate(_ spec: Spec) throws {
+        guard spec.imageSize >= 2 else { throw DatasetError(.invalidSettings, "synthetic: image_size must be at least 2, got \(spec.imageSize)") }
+        guard spec.channels >= 1 else { throw DatasetError(.invalidSettings, "synthetic: channels must be positive, got \(spec.channels)") }
+        guard spec.classes >= 2 else { throw DatasetError(.invalidSettings, "synthetic: classes must be at least 2, got \(spec.classes)") }
+        guard spec.alpha.isFinite, spec.alpha >= 0 else { throw DatasetError(.invalidSettings, "synthetic: alpha must be finite and ≥ 0, got \(spec.alpha)") }
+        guard spec.snr.isFinite, spec.snr >= 0 else { throw DatasetError(.invalidSettings, "synthetic: snr must be finite and ≥ 0, got \(spec.snr)") }
+    }
+}
+
+/// First error raised inside a parallel loop.
+/// `@unchecked Sendable` is safe: the only state is guarded by `lock`.
+final class ErrorSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error & Sendable)?
+    func set(_ e: any Error & Sendable) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
+    var error: (any Error & Sendable)? { lock.lock(); defer { lock.unlock() }; return stored }
+}
