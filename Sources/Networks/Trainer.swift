@@ -119,7 +119,7 @@ public final class Trainer {
             }
             let trainSeconds = Date().timeIntervalSince(start)
             let testAcc = try test.map { try Evaluation.accuracy(model, x: $0.x, y: $0.y, batchSize: evalBatchSize) }
-            let lr = Double(optimizer.learningRate)
+            let lr = scheduler.lr
             let trainLoss = seen > 0 ? lossSum / Double(seen) : .nan
             let report = EpochReport(epoch: epoch + 1, epochs: settings.epochs, trainLoss: trainLoss,
                                      trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : 0, testAccuracy: testAcc,

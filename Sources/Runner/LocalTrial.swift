@@ -1,0 +1,120 @@
+import Datasets
+import Foundation
+import Networks
+import Sweeps
+import TensorCore
+
+/// Adapts the seeded `BatchIterator` to the trainer's `BatchSource`.
+struct EpochBatches: BatchSource {
+    let set: ImageSet
+    let batchSize: Int
+    let seed: UInt64
+    let augmentation: Augmentation?
+
+    func batches(epoch: Int) -> AnyIterator<Batch> {
+        // batchSize was validated before training, so the iterator cannot fail to initialize.
+        guard var it = try? BatchIterator(set, batchSize: batchSize, epoch: epoch, seed: seed, shuffle: true,
+                                          augmentation: augmentation, lastBatch: .keep) else { return AnyIterator { nil } }
+        return AnyIterator { it.next().map { Batch(x: $0.x, y: $0.y) } }
+    }
+}
+
+/// One trial from config to trained model and metrics: what `fsweep train` and every worker run.
+public enum LocalTrial {
+    /// What a finished trial hands back: the result for the store and the model for saving or probing.
+    public struct Outcome {
+        public var result: TrialResult
+        public var model: Model
+        public var train: ImageSet
+        public var test: ImageSet
+        public var stats: ChannelStats
+    }
+
+    /// Loads data, builds the model, trains, and measures.
+    ///
+    /// Seeds: the trial seed picks data subsets; `derive(seed, "model")` the initial weights and
+    /// dropout; `derive(seed, "batches")` the data order and augmentation. Deterministic failures
+    /// (bad settings, corrupt data, divergence) are thrown as non-retryable `TrialFailure`s.
+    public static func run(_ config: TrialConfig, threads: Int? = nil,
+                           onEpoch: @escaping (EpochReport) -> Void = { _ in },
+                           isCancelled: @escaping () -> Bool = { false }) throws -> Outcome {
+        let start = Date()
+        let seed = UInt64(bitPattern: Int64(config.seed))
+        Parallel.setThreads(threads ?? config.train.threads ?? 1)
+        let (train, test, stats, model, trainer, batchSize) = try prepare(config, seed: seed)
+        trainer.onEpoch = onEpoch
+        trainer.isCancelled = isCancelled
+        let source = EpochBatches(set: train, batchSize: batchSize, seed: SeededRNG.derive(seed, "batches"),
+                                  augmentation: try TrialSettings.dataset(config.dataset).augmentation)
+        let history: [EpochReport]
+        do {
+            history = try trainer.fit(source, test: (test.images, test.labels))
+        } catch let e as TrainingError {
+            switch e.code {
+            case .diverged, .invalidSettings: throw TrialFailure(reason: e.message, retryable: false)
+            case .cancelled: throw TrialFailure(reason: e.message, retryable: true)
+            }
+        }
+        var metrics: [String: Double] = [
+            "epochs_run": Double(history.count),
+            "parameters": Double(model.parameters.reduce(0) { $0 + $1.value.count }),
+        ]
+        if let last = history.last {
+            metrics["train_loss"] = last.trainLoss
+            metrics["train_accuracy"] = last.trainAccuracy
+            metrics["test_accuracy"] = last.testAccuracy ?? .nan
+            metrics["best_test_accuracy"] = history.compactMap(\.testAccuracy).max() ?? .nan
+            metrics["images_per_second"] = history.map(\.imagesPerSecond).reduce(0, +) / Double(history.count)
+        }
+        let epochs = history.map(Self.row)
+        let result = TrialResult(metrics: metrics, arrays: [], epochs: epochs,
+                                 durationSeconds: Date().timeIntervalSince(start))
+        return Outcome(result: result, model: model, train: train, test: test, stats: stats)
+    }
+
+    /// The per-epoch metrics row stored in the sweep's `epochs` table.
+    public static func row(_ r: EpochReport) -> [String: Double] {
+        var m: [String: Double] = ["epoch": Double(r.epoch), "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
+                                   "lr": r.learningRate, "images_per_second": r.imagesPerSecond, "seconds": r.seconds]
+        if let t = r.testAccuracy { m["test_accuracy"] = t }
+        return m
+    }
+
+    static func prepare(_ config: TrialConfig, seed: UInt64) throws
+        -> (ImageSet, ImageSet, ChannelStats, Model, Trainer, Int) {
+        let dataSettings = try TrialSettings.dataset(config.dataset)
+        let train: ImageSet, test: ImageSet
+        do { (train, test) = try DatasetLoader.load(dataSettings, seed: seed) } catch let e as DatasetError {
+            throw TrialFailure(reason: e.description, retryable: false)
+        }
+        let stats = ChannelStats.compute(train)
+        let batchSize = TrialSettings.batchSize(config.train)
+        guard batchSize > 0 else { throw TrialFailure(reason: "train.batch_size must be positive, got \(batchSize)", retryable: false) }
+        do {
+            let model = try Model(TrialSettings.model(config.model, data: train, stats: stats), seed: SeededRNG.derive(seed, "model"))
+            let trainer = try Trainer(model: model, settings: TrialSettings.training(config.train))
+            return (train, test, stats, model, trainer, batchSize)
+        } catch let e as TensorError {
+            throw TrialFailure(reason: "invalid model: \(e.message)", retryable: false)
+        } catch let e as TrainingError {
+            throw TrialFailure(reason: e.message, retryable: false)
+        }
+    }
+}
+
+/// The built-in Swift runner the workers use: trains with our engine and reports per-epoch progress.
+public struct BuiltinRunner: TrialRunner {
+    /// Compute threads per trial; nil uses the trial's `train.threads` (default 1).
+    public let threads: Int?
+
+    public init(threads: Int? = nil) { self.threads = threads }
+
+    public func run(_ config: TrialConfig, trialID: String,
+                    progress: @escaping @Sendable (EpochProgress) -> Void,
+                    isCancelled: @escaping @Sendable () -> Bool) throws -> TrialResult {
+        let outcome = try LocalTrial.run(config, threads: threads, onEpoch: { r in
+            progress(EpochProgress(epoch: r.epoch, epochs: r.epochs, metrics: LocalTrial.row(r)))
+        }, isCancelled: isCancelled)
+        return outcome.result
+    }
+}

@@ -1,1 +1,0 @@
-// `Runner`: see ../../shared/DESIGN.md for this module's job.

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Runner
+
+extension FSweep {
+    /// `fsweep bench …`: speed measurements (not tests); numbers go to BENCHMARKS.md.
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Benchmarks: training throughput, probe time, cluster overhead.",
+            subcommands: [BenchTrain.self])
+    }
+
+    /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.
+    struct BenchTrain: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "train",
+            abstract: "Training images/s (forward+backward+SGD, batch 128, 32×32×3) for myrtle, vgg11, convactually.")
+
+        @Option var threads: Int = 2
+        @Option var batchSize: Int = 128
+        @Option(help: "Timed steps per model (the median is reported).") var steps: Int = 5
+        @Flag(help: "Print {\"myrtle\": {\"images_per_second\": …, \"gflops\": …}, …} only.") var json = false
+
+        func run() throws {
+            let r = try TrainBenchmark.run(threads: threads, batch: batchSize, steps: steps,
+                                           log: json ? { _ in } : { Console.line($0) })
+            if json {
+                var obj: [String: Any] = ["fma_peak_gflops": r.peak]
+                for (name, e) in r.entries {
+                    obj[name] = ["images_per_second": e.imagesPerSecond, "gflops": e.gflops,
+                                 "fraction_of_peak": e.fractionOfPeak, "median_step_seconds": e.medianStepSeconds]
+                }
+                let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+                Console.line(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+}
