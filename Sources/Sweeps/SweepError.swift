@@ -1,0 +1,25 @@
+import Foundation
+
+/// The one error type of the `Sweeps` module: a stable `code` for programs, a `message` a user can act on
+/// (it names the file and key path when the error comes from a sweep file) and the underlying `cause`.
+public struct SweepError: Error, CustomStringConvertible, Sendable {
+    /// Stable, machine-readable categories.
+    public enum Code: String, Sendable, Codable {
+        case invalidSpec, io, store, notFound, specChanged, invalidState, aggregate
+    }
+
+    public var code: Code
+    public var message: String
+    public var cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    public var description: String {
+        if let cause { return "\(message) (\(code.rawValue); cause: \(cause))" }
+        return "\(message) (\(code.rawValue))"
+    }
+}

@@ -1,1 +1,0 @@
-// `Sweeps`: see ../../shared/DESIGN.md for this module's job.

@@ -1,0 +1,75 @@
+import Foundation
+
+/// A named float32 array a trial produced (sensitivity map, radial profile, heatmap…), stored as a raw
+/// little-endian float32 BLOB with its shape.
+public struct NamedArray: Codable, Sendable, Hashable {
+    public var name: String
+    public var shape: [Int]
+    public var data: [Float]
+
+    public init(name: String, shape: [Int], data: [Float]) {
+        self.name = name; self.shape = shape; self.data = data
+    }
+
+    /// Raw little-endian float32 bytes (the `arrays.data` BLOB).
+    public var littleEndianBytes: Data {
+        var out = Data(capacity: data.count * 4)
+        for v in data { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        return out
+    }
+
+    /// Decodes raw little-endian float32 bytes.
+    public static func floats(fromLittleEndian bytes: Data) -> [Float] {
+        let n = bytes.count / 4
+        var out = [Float](repeating: 0, count: n)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+        }
+        return out
+    }
+}
+
+/// What a finished trial returns: final scalars, arrays, and per-epoch metrics.
+public struct TrialResult: Codable, Sendable {
+    public var metrics: [String: Double]
+    public var arrays: [NamedArray]
+    /// One metrics map per epoch, in order (epoch numbers start at 1; a map may carry `"epoch"`).
+    public var epochs: [[String: Double]]
+    public var durationSeconds: Double
+
+    public init(metrics: [String: Double], arrays: [NamedArray] = [], epochs: [[String: Double]] = [], durationSeconds: Double) {
+        self.metrics = metrics; self.arrays = arrays; self.epochs = epochs; self.durationSeconds = durationSeconds
+    }
+}
+
+/// Progress of a running trial, streamed to the store as it trains.
+public struct EpochProgress: Codable, Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var metrics: [String: Double]
+
+    public init(epoch: Int, epochs: Int, metrics: [String: Double]) {
+        self.epoch = epoch; self.epochs = epochs; self.metrics = metrics
+    }
+}
+
+/// A trial that could not finish. `retryable: false` for deterministic failures (invalid config,
+/// divergence/NaN, bad data) so the trial fails at once instead of burning attempts.
+public struct TrialFailure: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var retryable: Bool
+
+    public init(reason: String, retryable: Bool) {
+        self.reason = reason; self.retryable = retryable
+    }
+
+    public var description: String { "\(retryable ? "retryable" : "permanent") failure: \(reason)" }
+}
+
+/// Runs one trial. Implementations are called on a dedicated thread; they report epochs through `progress`
+/// and poll `isCancelled` between batches so a cancelled or timed-out trial stops promptly.
+public protocol TrialRunner: Sendable {
+    func run(_ config: TrialConfig, trialID: String,
+             progress: @escaping @Sendable (EpochProgress) -> Void,
+             isCancelled: @escaping @Sendable () -> Bool) throws -> TrialResult
+}
