@@ -6,6 +6,9 @@ struct FSweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsweep",
         abstract: "Sweeps of CNN training runs and the frequency probes that measure them.",
-        subcommands: []
+        subcommands: [Run.self, Coordinator.self, Worker.self, Keys.self, BenchCluster.self]
     )
+
+    /// Version reported by workers in READY.
+    static let version = "0.1.0"
 }

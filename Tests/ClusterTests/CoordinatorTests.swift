@@ -170,7 +170,7 @@ private func result(_ id: String, attempt: Int = 1) -> Message {
             var leaseCalls = 0
             func leaseNext(worker: String, leaseSeconds: Double, now: Date) throws -> LeaseGrant? { leaseCalls += 1; return nil }
             func extendLease(trialID: String, worker: String, until: Date) throws {}
-            func recordProgress(trialID: String, epoch: Int, metrics: [String: Double]) throws {}
+            func recordProgress(trialID: String, epoch: Int, epochs: Int, metrics: [String: Double]) throws {}
             func complete(trialID: String, attempt: Int, worker: String, result: WireResult) throws -> Bool { true }
             func fail(trialID: String, worker: String, reason: String, retryable: Bool) throws {}
             func requeueExpired(now: Date) throws -> [String] { [] }

@@ -28,7 +28,7 @@ final class StoreDouble: CoordinatorStore, @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let i = index(trialID), trials[i].state == .leased(worker) { trials[i].deadline = until }
     }
-    func recordProgress(trialID: String, epoch: Int, metrics: [String: Double]) throws {}
+    func recordProgress(trialID: String, epoch: Int, epochs: Int, metrics: [String: Double]) throws {}
     func complete(trialID: String, attempt: Int, worker: String, result: WireResult) throws -> Bool {
         lock.lock(); defer { lock.unlock() }
         if failNextComplete { failNextComplete = false; throw ClusterError(code: "io", message: "disk full") }

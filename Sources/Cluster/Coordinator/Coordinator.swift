@@ -96,7 +96,7 @@ public struct Coordinator: Sendable {
             entry.lastProgressAt = now
             workers[peer] = entry
             var out = extend(trial.trialID, worker: entry.workerID, now: now)
-            do { try store.recordProgress(trialID: body.trialID, epoch: body.epoch, metrics: body.metrics) } catch {
+            do { try store.recordProgress(trialID: body.trialID, epoch: body.epoch, epochs: body.epochs, metrics: body.metrics) } catch {
                 out.append(.log(.error, "could not record progress of \(body.trialID): \(error)"))
             }
             return out
@@ -152,6 +152,13 @@ public struct Coordinator: Sendable {
                 let expired = try store.requeueExpired(now: now)
                 if !expired.isEmpty {
                     nothingPendingUntil = .distantPast
+                    for (peer, var entry) in workers {
+                        if let trial = entry.trial, expired.contains(trial.trialID) {
+                            out.append(.send(peer, .cancel(Cancel(trialID: trial.trialID, reason: "lease expired"))))
+                            entry.trial = nil
+                            workers[peer] = entry
+                        }
+                    }
                     out.append(.log(.info, "re-queued \(expired.count) expired lease(s): \(expired.joined(separator: ", "))"))
                 }
             } catch {

@@ -38,7 +38,7 @@ public protocol CoordinatorStore: AnyObject, Sendable {
     /// Pushes a running trial's lease deadline forward (heartbeats and progress).
     func extendLease(trialID: String, worker: String, until: Date) throws
     /// Streams one epoch's metrics into the store.
-    func recordProgress(trialID: String, epoch: Int, metrics: [String: Double]) throws
+    func recordProgress(trialID: String, epoch: Int, epochs: Int, metrics: [String: Double]) throws
     /// Commits a result in one transaction; false when the trial was already done (a duplicate).
     func complete(trialID: String, attempt: Int, worker: String, result: WireResult) throws -> Bool
     /// Records a failure; retryable ones go back to pending until attempts run out.

@@ -46,8 +46,9 @@ public final class WorkerNode: Sendable {
 
     /// Runs until the coordinator says the sweep is done, `--max-trials` is reached or a stop is
     /// requested; returns the exit code. Call it on a dedicated thread (it blocks in `zmq_poll`).
-    public func run() throws -> Int32 {
-        let context = try ZMQContext()
+    /// Many in-process workers (benchmarks) may share one `context`.
+    public func run(context shared: ZMQContext? = nil) throws -> Int32 {
+        let context = try shared ?? ZMQContext()
         let loaded = outbox.load()
         for bad in loaded.unreadable { logger.warning("skipping unreadable outbox file \(bad)") }
         if !loaded.results.isEmpty { logger.info("outbox holds \(loaded.results.count) unacknowledged result(s); will re-send") }
