@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: fastMath),
         .testTarget(name: "ProbesTests", dependencies: ["Probes"], swiftSettings: fastMath),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweeps"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweeps", "fsweep"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v6]

@@ -6,6 +6,9 @@ struct FSweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsweep",
         abstract: "Sweeps of CNN training runs and the frequency probes that measure them.",
-        subcommands: [Train.self, Predict.self, Bench.self]
+        subcommands: [Run.self, Coordinator.self, Worker.self, Train.self, Predict.self, Keys.self, Bench.self, BenchCluster.self]
     )
+
+    /// Version reported by workers in READY.
+    static let version = "0.1.0"
 }

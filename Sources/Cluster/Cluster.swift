@@ -1,1 +1,0 @@
-// `Cluster`: see ../../shared/DESIGN.md for this module's job.

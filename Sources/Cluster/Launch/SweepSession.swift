@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import Sweeps
+
+/// The coordinator side of a sweep run: opens (creates or resumes) `RESULTS/<name>/` from a spec and
+/// runs the coordinator until the sweep ends; `fsweep coordinator` and `fsweep run` are thin over it.
+public struct SweepSession: Sendable {
+    public let store: SweepStore
+    public let directory: String
+    public let settings: CoordinatorSettings
+
+    /// Loads the spec, creates or resumes its store; `retryFailed` re-queues failed trials.
+    public init(specPath: String, resultsRoot: String, retryFailed: Bool, settings: CoordinatorSettings, logger: Logger) throws {
+        let spec = try SweepSpec.load(path: specPath)
+        let dir = URL(fileURLWithPath: resultsRoot).appendingPathComponent(spec.name)
+        store = try SweepStore.create(directory: dir, spec: spec)
+        directory = dir.path
+        var s = settings
+        if let timeout = spec.runner.trialTimeout, s.trialTimeout == CoordinatorSettings().trialTimeout {
+            s.trialTimeout = timeout
+        }
+        self.settings = s
+        if retryFailed {
+            let n = try store.retryFailed()
+            logger.notice("re-queued \(n) failed trial(s)")
+        }
+        let c = try store.counts()
+        logger.notice("sweep \(spec.name) in \(dir.path): \(c.total) trials (\(store.addedTrials) new), \(c.done) done, \(c.failed) failed, \(c.pending + c.leased) to run")
+    }
+
+    /// Runs a coordinator bound to `endpoint` with SIGINT/SIGTERM as graceful shutdown; returns the exit code.
+    public func serve(endpoint: String, security: CoordinatorSecurity, logger: Logger) throws -> Int32 {
+        let server = CoordinatorServer(endpoint: endpoint, settings: settings, store: SweepStoreAdapter(store),
+                                       security: security, logger: logger)
+        _ = try server.start()
+        let trap = SignalTrap { sig in
+            logger.notice("received signal \(sig); shutting down gracefully")
+            server.requestShutdown()
+        }
+        let code = server.wait()
+        withExtendedLifetime(trap) {}
+        return code
+    }
+
+    /// `fsweep run`: a loopback coordinator plus `workers` local worker processes, with a live progress
+    /// line on stderr. Returns 0 when every trial is done, 2 when some failed, 130 when interrupted.
+    public func runLocally(workers: Int, workerArguments: [String], progress: Bool, logger: Logger) throws -> Int32 {
+        let server = CoordinatorServer(endpoint: "tcp://127.0.0.1:*", settings: settings, store: SweepStoreAdapter(store),
+                                       logger: logger)
+        let endpoint = try server.start()
+        let start = try store.counts()
+        let line = ProgressLine(startedAt: Date(), doneAtStart: start.done)
+        let local = try LocalWorkers(count: workers, endpoint: endpoint,
+                                     outboxRoot: (directory as NSString).appendingPathComponent("outbox"),
+                                     extraArguments: workerArguments, logger: logger)
+        let trap = SignalTrap { sig in
+            logger.notice("received signal \(sig); finishing running trials (Ctrl-C again is not needed)")
+            server.requestShutdown()
+        }
+        let done = Locked(false)
+        let ticker = Thread {
+            var last = ""
+            while !done.current {
+                let snap = server.snapshot
+                if progress, let c = snap.counts {
+                    let text = line.render(c, workers: local.alive, now: Date())
+                    if text != last {
+                        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+                        last = text
+                    }
+                }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+        ticker.start()
+        let code = server.wait()
+        done.withLock { $0 = true }
+        local.finish(within: 5)
+        withExtendedLifetime(trap) {}
+        let c = try SweepStoreAdapter(store).counts()
+        if progress { FileHandle.standardError.write(Data("\r\u{1B}[K\(line.render(c, workers: 0, now: Date()))\n".utf8)) }
+        if c.failed > 0 {
+            let failed = try store.status().trials.filter { $0.state == .failed }
+            var summary = "\(c.failed) trial(s) failed:\n"
+            for t in failed.prefix(20) { summary += "  \(t.id): \(t.error ?? "unknown error")\n" }
+            summary += "re-run with --retry-failed to try them again\n"
+            FileHandle.standardError.write(Data(summary.utf8))
+        }
+        return code
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Worker identity, timing and limits; defaults follow DESIGN.md (heartbeat 1 s, liveness 3).
+public struct WorkerSettings: Sendable {
+    /// Stable id: the ROUTER routing id and the name in the store. Keep it across restarts.
+    public var workerID: String
+    public var host: String
+    public var cores: Int
+    public var version: String
+    public var heartbeatInterval: Double = 1
+    public var liveness: Int = 3
+    /// First reconnect back-off in seconds; doubles up to `maxBackoff` while the coordinator is away.
+    public var initialBackoff: Double = 0.5
+    public var maxBackoff: Double = 16
+    /// Exit after this many trials (finished or failed) once their results are acknowledged.
+    public var maxTrials: Int?
+
+    public init(workerID: String, host: String, cores: Int, version: String) {
+        self.workerID = workerID
+        self.host = host
+        self.cores = cores
+        self.version = version
+    }
+
+    /// Seconds of coordinator silence before reconnecting.
+    public var expiry: Double { heartbeatInterval * Double(liveness) }
+}

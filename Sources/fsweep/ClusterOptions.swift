@@ -1,0 +1,39 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import Logging
+
+/// Logging options shared by the cluster subcommands.
+struct LogOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func makeLogger(_ label: String) -> Logger {
+        LoggingBootstrap.once()
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        return logger
+    }
+}
+
+/// Heartbeat timing shared by coordinator and worker.
+struct HeartbeatOptions: ParsableArguments {
+    @Option(help: "Seconds between heartbeats.")
+    var heartbeat: Double = 1
+    @Option(help: "Missed heartbeats before the peer counts as gone.")
+    var liveness: Int = 3
+
+    func validate() throws {
+        guard heartbeat > 0, heartbeat <= 60 else { throw ValidationError("--heartbeat must be in (0, 60] seconds") }
+        guard liveness >= 1 else { throw ValidationError("--liveness must be at least 1") }
+    }
+}
+
+/// Bootstraps swift-log once per process (stderr).
+enum LoggingBootstrap {
+    private static let done = Locked(false)
+    static func once() {
+        let first = done.withLock { d -> Bool in defer { d = true }; return !d }
+        if first { LoggingSystem.bootstrap(StreamLogHandler.standardError) }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Cluster
+import Foundation
+
+extension FSweep {
+    /// `fsweep coordinator SPEC --bind tcp://HOST:PORT`: serve a sweep's trials to remote workers.
+    struct Coordinator: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve a sweep's trials to workers over ZeroMQ until every trial is done.")
+
+        @Argument(help: "Sweep file (sweeps/*.yaml).") var spec: String
+        @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 (non-loopback needs CURVE or --insecure).")
+        var bind: String = "tcp://127.0.0.1:5555"
+        @Option(help: "Results root; the sweep lives in RESULTS/<name>/.") var results: String = "results"
+        @Flag(help: "Keep serving after every trial is done (for a grid that grows).") var keepAlive = false
+        @Flag(help: "Re-queue failed trials before starting.") var retryFailed = false
+        @Flag(help: "Allow a plaintext bind on a non-loopback address (trusted networks only).") var insecure = false
+        @Option(help: "Coordinator CURVE secret key file (from `fsweep keys generate`).") var curveSecret: String?
+        @Option(help: "File of worker public keys allowed to connect (one per line).") var authorizedKeys: String?
+        @Option(help: "Seconds a trial may make no progress before it is cancelled and re-queued.") var trialTimeout: Double?
+        @Option(help: "Seconds a graceful shutdown waits for running trials.") var grace: Double = 30
+        @OptionGroup var heartbeat: HeartbeatOptions
+        @OptionGroup var log: LogOptions
+
+        func validate() throws {
+            if (curveSecret == nil) != (authorizedKeys == nil) {
+                throw ValidationError("--curve-secret and --authorized-keys go together")
+            }
+        }
+
+        func run() throws {
+            let logger = log.makeLogger("fsweep.coordinator")
+            var settings = CoordinatorSettings()
+            settings.heartbeatInterval = heartbeat.heartbeat
+            settings.liveness = heartbeat.liveness
+            settings.keepAlive = keepAlive
+            settings.shutdownGrace = grace
+            if let trialTimeout { settings.trialTimeout = trialTimeout }
+            let security = CoordinatorSecurity(
+                curveSecretKey: try curveSecret.map { try CurveKeyPair.readKey(at: $0) },
+                authorized: try authorizedKeys.map { try AuthorizedKeys.load(path: $0) }, insecure: insecure)
+            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, settings: settings, logger: logger)
+            let code = try session.serve(endpoint: bind, security: security, logger: logger)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Cluster
+import Foundation
+
+extension FSweep {
+    /// `fsweep run SPEC`: coordinator plus local worker processes on loopback — the one-machine path.
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a sweep on this machine (coordinator plus N worker processes); re-running resumes.")
+
+        @Argument(help: "Sweep file (sweeps/*.yaml).") var spec: String
+        @Option(help: "Local worker processes.") var workers: Int = 1
+        @Option(help: "Results root; the sweep lives in RESULTS/<name>/.") var results: String = "results"
+        @Flag(help: "Re-queue failed trials before starting.") var retryFailed = false
+        @Option(help: "Compute threads per worker (default: cores ÷ workers).") var threads: Int?
+        @Option(help: "Run trials with this shell command instead of the built-in trainer (see ExternalRunner).")
+        var runnerCommand: String?
+        @Option(help: "Seconds a trial may make no progress before it is cancelled and re-queued.") var trialTimeout: Double?
+        @Flag(help: "No live progress line.") var quiet = false
+        @OptionGroup var log: LogOptions
+
+        func validate() throws {
+            guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        }
+
+        func run() throws {
+            var logger = log.makeLogger("fsweep.run")
+            if log.logLevel == "info" { logger.logLevel = .notice }
+            var settings = CoordinatorSettings()
+            if let trialTimeout { settings.trialTimeout = trialTimeout }
+            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, settings: settings, logger: logger)
+            let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
+            var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning"]
+            if let runnerCommand { args += ["--runner-command", runnerCommand] }
+            let code = try session.runLocally(workers: workers, workerArguments: args, progress: !quiet, logger: logger)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import Cluster
+import Sweeps
+
+/// Real-process test harness: the `fsweep` binary built next to the test bundle, temp dirs, bounded waits.
+enum Harness {
+    /// `.build/<config>/fsweep`, found next to the test bundle (the test target depends on it).
+    static var fsweep: String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("fsweep").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        // Fallback: the package's debug build dir relative to this file.
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/fsweep").path
+    }
+
+    static func tempDir(_ label: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsweep-\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.path
+    }
+
+    /// A sweep of `trials` seeds named `name`, written to DIR/spec.yaml.
+    static func spec(in dir: String, name: String, trials: Int, maxAttempts: Int = 3) throws -> String {
+        let rates = (0..<trials).map { String(format: "%.6f", 0.0001 * Double($0 + 1)) }.joined(separator: ", ")
+        let yaml = """
+            version: 1
+            name: \(name)
+            fixed:
+              dataset: {name: synthetic, image_size: 8, train_size: 10, test_size: 10}
+              model: {arch: convactually, width: 4, depth: 1}
+              train: {epochs: 2, batch_size: 10}
+              probes: []
+            grid:
+              train.lr: [\(rates)]
+            runner: {max_attempts: \(maxAttempts)}
+            """
+        let path = (dir as NSString).appendingPathComponent("spec.yaml")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A runner command that records each start (pid) and completion per trial in `log`, sleeping `sleep` s.
+    static func runner(log: String, sleep: Double) -> String {
+        "echo \"start $FSWEEP_TRIAL_ID $$\" >> \(log); sleep \(sleep); cat >/dev/null; "
+            + "echo '{\"progress\":{\"epoch\":1,\"epochs\":1,\"metrics\":{\"loss\":0.5}}}'; "
+            + "echo \"end $FSWEEP_TRIAL_ID\" >> \(log); echo '{\"metrics\":{\"test_accuracy\":0.5}}'"
+    }
+
+    /// A free loopback TCP port (bound and released through ZeroMQ's wildcard port).
+    static func freePort() throws -> Int {
+        let context = try ZMQContext()
+        let s = try ZMQSocket(context, .router)
+        try s.bind("tcp://127.0.0.1:*")
+        let endpoint = try s.lastEndpoint()
+        s.close()
+        return Int(endpoint.split(separator: ":").last ?? "") ?? 0
+    }
+
+    /// A child process with captured stderr.
+    final class Child: @unchecked Sendable {
+        // Safe: `output` is only touched under `lock`; the Process is used from the test thread.
+        let process = Process()
+        private let lock = NSLock()
+        private var output = Data()
+
+        init(_ arguments: [String], cwd: String? = nil) throws {
+            process.executableURL = URL(fileURLWithPath: Harness.fsweep)
+            process.arguments = arguments
+            if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+            let pipe = Pipe()
+            process.standardError = pipe
+            process.standardOutput = pipe
+            process.standardInput = FileHandle.nullDevice
+            pipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+                let d = h.availableData
+                guard let self, !d.isEmpty else { return }
+                self.lock.lock(); self.output.append(d); self.lock.unlock()
+            }
+            try process.run()
+        }
+
+        var log: String { lock.lock(); defer { lock.unlock() }; return String(decoding: output, as: UTF8.self) }
+        var pid: Int32 { process.processIdentifier }
+        func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+        func stop() { if process.isRunning { process.terminate() } }
+
+        /// Waits up to `seconds` for exit; returns the status or nil on timeout (then kills the process).
+        func wait(_ seconds: Double) -> Int32? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { kill9(); return nil }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    /// Polls `condition` every 50 ms for up to `seconds`.
+    static func eventually(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return try condition()
+    }
+
+    static func lines(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    static func counts(_ dir: String) throws -> SweepStore.Counts {
+        try SweepStore.open(directory: URL(fileURLWithPath: dir)).counts()
+    }
+}
