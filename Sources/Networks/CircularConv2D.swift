@@ -93,10 +93,10 @@ public final class CircularConv2D: Layer {
         cachedBatch = n
         guard n > 0 else { return y }
 
-        let weightUnchanged = spectrumSource == weight.value.data
+        let weightUnchanged = !grow(&weightSpectrum, 2 * f * o * c) && spectrumSource == weight.value.data
+        if !weightUnchanged { spectrumSource = nil }  // the spectrum is about to be overwritten
         grow(&staging, 2 * f * max(o * c, n * max(c, o)))
         grow(&rolledScratch, o * c * hw)
-        grow(&weightSpectrum, 2 * f * o * c)
         grow(&inputSpectrum, 2 * f * n * c)
         grow(&productScratch, 2 * f * n * max(c, o))
 
@@ -226,9 +226,12 @@ public final class CircularConv2D: Layer {
         return dx
     }
 
-    /// Grows a work buffer to at least `count` values (contents are overwritten by every user).
-    private func grow(_ buffer: inout [Float], _ count: Int) {
-        if buffer.count < count { buffer = [Float](repeating: 0, count: count) }
+    /// Grows a work buffer to at least `count` values; returns whether it was reallocated (contents lost).
+    @discardableResult
+    private func grow(_ buffer: inout [Float], _ count: Int) -> Bool {
+        guard buffer.count < count else { return false }
+        buffer = [Float](repeating: 0, count: count)
+        return true
     }
 }
 
