@@ -38,6 +38,10 @@ public final class CircularConv2D: Layer {
     private var inputSpectrum: [Float] = []
     /// Rolled-weight spectrum used by the last forward pass, frequency-major `[F, O, C]` complex.
     private var weightSpectrum: [Float] = []
+    /// The weight values `weightSpectrum` was computed from. Holding the array is a copy-on-write
+    /// reference, so an unchanged weight (evaluation, probes) is recognized in O(1) and its spectrum
+    /// reused; an optimizer step writes a fresh buffer and the spectrum is recomputed.
+    private var spectrumSource: [Float]?
     // Reusable work buffers (grown on demand, never shrunk): fresh multi-megabyte arrays cost more
     // in page faults than the FFTs themselves.
     /// Image-major spectra on their way to or from frequency-major order.
@@ -89,9 +93,10 @@ public final class CircularConv2D: Layer {
         cachedBatch = n
         guard n > 0 else { return y }
 
+        let weightUnchanged = !grow(&weightSpectrum, 2 * f * o * c) && spectrumSource == weight.value.data
+        if !weightUnchanged { spectrumSource = nil }  // the spectrum is about to be overwritten
         grow(&staging, 2 * f * max(o * c, n * max(c, o)))
         grow(&rolledScratch, o * c * hw)
-        grow(&weightSpectrum, 2 * f * o * c)
         grow(&inputSpectrum, 2 * f * n * c)
         grow(&productScratch, 2 * f * n * max(c, o))
 
@@ -109,14 +114,16 @@ public final class CircularConv2D: Layer {
 
             // Rolled weight w̃[o,c,p,q] = w[o,c,(p+H/2) mod H,(q+W/2) mod W], then its spectrum [F, O·C].
             let sh = h / 2, sw = w / 2
-            for m in 0..<(o * c) {
+            for m in 0..<(weightUnchanged ? 0 : o * c) {
                 for p in 0..<h {
                     let from = wp + m * hw + ((p + sh) % h) * w, to = rp + m * hw + p * w
                     to.update(from: from + sw, count: w - sw)      // to[q] = from[q + sw], q < w − sw
                     (to + (w - sw)).update(from: from, count: sw)  // the wrapped tail
                 }
             }
-            try CircularConv2D.spectrumFrequencyMajor(rp, images: o * c, h: h, w: w, staging: stp, into: wsp)
+            if !weightUnchanged {
+                try CircularConv2D.spectrumFrequencyMajor(rp, images: o * c, h: h, w: w, staging: stp, into: wsp)
+            }
             try CircularConv2D.spectrumFrequencyMajor(xp, images: n * c, h: h, w: w, staging: stp, into: xsp)
 
             // Y_f[N×O] = X_f[N×C] · W̃_fᴴ[C×O] for every frequency f.
@@ -137,6 +144,7 @@ public final class CircularConv2D: Layer {
                 }
             }
         }}}}}}}}
+        spectrumSource = weight.value.data
         return y
     }
 
@@ -218,9 +226,12 @@ public final class CircularConv2D: Layer {
         return dx
     }
 
-    /// Grows a work buffer to at least `count` values (contents are overwritten by every user).
-    private func grow(_ buffer: inout [Float], _ count: Int) {
-        if buffer.count < count { buffer = [Float](repeating: 0, count: count) }
+    /// Grows a work buffer to at least `count` values; returns whether it was reallocated (contents lost).
+    @discardableResult
+    private func grow(_ buffer: inout [Float], _ count: Int) -> Bool {
+        guard buffer.count < count else { return false }
+        buffer = [Float](repeating: 0, count: count)
+        return true
     }
 }
 

@@ -6,7 +6,7 @@ import TensorCore
 ///   `U(−1/√fan_in, 1/√fan_in)` (gain `√(2/(1+5))` times bound `√(3/fan_in)`), and bias
 ///   `U(−1/√fan_in, 1/√fan_in)`.
 /// - `kaimingNormalFanOut`: `kaiming_normal_(mode='fan_out', nonlinearity='relu')` as in the CIFAR VGG
-///   code — weight `N(0, 2/fan_out)` with `fan_out = out·k·k`, bias zero.
+///   code — weight `N(0, 2/fan_out)` with `fan_out = out·k·k` (`out` for `Linear`), bias zero.
 ///
 /// Draw order is weight first, then bias, each in row-major order, from the caller's `SeededRNG`.
 public enum Initialization: String, Codable, Sendable {

@@ -94,6 +94,19 @@ struct CircularCase: CustomStringConvertible, Sendable {
         #expect(before == after)
     }
 
+    @Test("a weight changed in place between forwards is picked up (no stale weight spectrum)")
+    func weightUpdateBetweenForwards() throws {
+        let (layer, x) = try Self.make(CircularCase(n: 2, c: 2, o: 2, h: 5, w: 4, bias: true))
+        let first = try layer.forward(x, mode: .eval)
+        #expect(try layer.forward(x, mode: .eval) == first)
+        layer.weight.value.data[3] -= 0.75  // in place, like an optimizer step
+        layer.weight.value.data.withUnsafeMutableBufferPointer { $0[7] += 0.5 }
+        let second = try layer.forward(x, mode: .eval)
+        let ref = try CircularConv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value)
+        #expect(maxAbsDiff(second, ref) < 5e-4)
+        #expect(maxAbsDiff(second, first) > 0.1)
+    }
+
     @Test("shape errors name the layer")
     func shapeErrors() throws {
         var rng = SeededRNG(seed: 3)
