@@ -40,7 +40,8 @@ public enum LocalTrial {
                            isCancelled: @escaping () -> Bool = { false }) throws -> Outcome {
         let start = Date()
         let seed = UInt64(bitPattern: Int64(config.seed))
-        Parallel.setThreads(threads ?? config.train.threads ?? 1)
+        // A thread count fixed in the trial config wins: it is part of what makes the run reproducible.
+        Parallel.setThreads(config.train.threads ?? threads ?? 1)
         let (train, test, stats, model, trainer, batchSize) = try prepare(config, seed: seed)
         trainer.onEpoch = onEpoch
         trainer.isCancelled = isCancelled
@@ -104,7 +105,7 @@ public enum LocalTrial {
 
 /// The built-in Swift runner the workers use: trains with our engine and reports per-epoch progress.
 public struct BuiltinRunner: TrialRunner {
-    /// Compute threads per trial; nil uses the trial's `train.threads` (default 1).
+    /// Compute threads when the trial does not fix `train.threads` (default 1).
     public let threads: Int?
 
     public init(threads: Int? = nil) { self.threads = threads }

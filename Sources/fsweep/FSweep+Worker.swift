@@ -59,8 +59,7 @@ extension FSweep {
         /// The runner trials go through: the external command when given, else the built-in trainer.
         func makeRunner() throws -> any TrialRunner {
             if let runnerCommand { return ExternalRunner(command: runnerCommand) }
-            // The built-in Swift trainer (`BuiltinRunner`) is wired in here once the Runner module has it.
-            throw ValidationError("the built-in runner is not available in this build; pass --runner-command CMD")
+            return BuiltinRunner(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         }
     }
 }
