@@ -6,7 +6,7 @@ extension FSweep {
     /// `fsweep bench-cluster`: coordinator overhead and throughput with sleeping trials.
     struct BenchCluster: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "bench-cluster",
+            commandName: "cluster",
             abstract: "Measure coordinator overhead per trial and sustained trials/s with simulated workers.")
 
         @Option(help: "Simulated workers (in-process DEALERs).") var workers: Int = 200

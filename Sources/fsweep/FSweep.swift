@@ -6,7 +6,8 @@ struct FSweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsweep",
         abstract: "Sweeps of CNN training runs and the frequency probes that measure them.",
-        subcommands: [Run.self, Coordinator.self, Worker.self, Train.self, Predict.self, Keys.self, Bench.self, BenchCluster.self]
+        subcommands: [Run.self, Status.self, Aggregate.self, Coordinator.self, Worker.self, Train.self, Predict.self,
+                      Keys.self, Bench.self]
     )
 
     /// Version reported by workers in READY.
