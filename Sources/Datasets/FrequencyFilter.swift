@@ -93,36 +93,33 @@ enum FourierMask {
         var out = Tensor(zeros: x.shape)
         let scale = FFT.orthoScale(h, w)
         let chunk = 256
-        try x.data.withUnsafeBufferPointer { src in
-            try out.data.withUnsafeMutableBufferPointer { dst in
-                var start = 0
-                var a = [Float](repeating: 0, count: 2 * plane * min(chunk, max(planes, 1)))
-                var b = a
-                while start < planes {
-                    let n = min(chunk, planes - start)
-                    for k in 0..<(n * plane) {
-                        a[2 * k] = src[start * plane + k]
-                        a[2 * k + 1] = 0
-                    }
-                    try a.withUnsafeBufferPointer { pa in
-                        try b.withUnsafeMutableBufferPointer { pb in
-                            try FFT.complex(pa.baseAddress!, pb.baseAddress!, batch: n, h: h, w: w, scale: scale)
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: 2 * plane * chunk)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: 2 * plane * chunk)
+        defer { a.deallocate(); b.deallocate() }
+        try x.data.withUnsafeBufferPointer { srcBuf in
+            try out.data.withUnsafeMutableBufferPointer { dstBuf in
+                try mask.withUnsafeBufferPointer { m in
+                    guard let src = srcBuf.baseAddress, let dst = dstBuf.baseAddress else { return }
+                    var start = 0
+                    while start < planes {
+                        let n = min(chunk, planes - start)
+                        let s = src + start * plane, d = dst + start * plane
+                        for k in 0..<(n * plane) {
+                            a[2 * k] = s[k]
+                            a[2 * k + 1] = 0
                         }
-                    }
-                    for p in 0..<n {
-                        for k in 0..<plane {
-                            let m = mask[k]
-                            b[2 * (p * plane + k)] *= m
-                            b[2 * (p * plane + k) + 1] *= m
+                        try FFT.complex(a, b, batch: n, h: h, w: w, scale: scale)
+                        for p in 0..<n {
+                            let bp = b + 2 * p * plane
+                            for k in 0..<plane {
+                                bp[2 * k] *= m[k]
+                                bp[2 * k + 1] *= m[k]
+                            }
                         }
+                        try FFT.complex(b, a, batch: n, h: h, w: w, inverse: true, scale: scale)
+                        for k in 0..<(n * plane) { d[k] = a[2 * k] }
+                        start += n
                     }
-                    try b.withUnsafeBufferPointer { pb in
-                        try a.withUnsafeMutableBufferPointer { pa in
-                            try FFT.complex(pb.baseAddress!, pa.baseAddress!, batch: n, h: h, w: w, inverse: true, scale: scale)
-                        }
-                    }
-                    for k in 0..<(n * plane) { dst[start * plane + k] = a[2 * k] }
-                    start += n
                 }
             }
         }

@@ -9,9 +9,9 @@ import TensorCore
 ///   (integer-radius shells, the common `astype(int)` azimuthal average); shells run from 0 to the
 ///   corner, so there are `floor(sqrt((H/2)² + (W/2)²)) + 1` of them. Shells with no pixel are dropped.
 /// - `paper`: coordinates `linspace(−H/2, H/2, H)` per axis (and likewise for W), radius
-///   `sqrt(y² + x²)`, one bin per unique radius, sorted ascending. Unique radii are grouped exactly
-///   (by the integer `(2i−H+1)²·s + …` key), where the published float code may split a few equal
-///   radii by one ulp.
+///   `sqrt(x² + y²)` in float64, one bin per unique radius (`np.unique`), sorted ascending. Like the
+///   published numpy code, radii that are equal in exact arithmetic but differ by an ulp get separate
+///   bins (32px: 177 bins where exact arithmetic has 109); we reproduce numpy's arithmetic bit for bit.
 public struct RadialProfile: Sendable, Equatable {
     /// Binning convention.
     public enum Compat: String, Sendable, Codable { case clean, paper }
@@ -70,25 +70,30 @@ public struct RadialProfile: Sendable, Equatable {
             }
             return p
         case .paper:
-            // linspace(-H/2, H/2, H): y_i = -H/2 + i·H/(H-1) = (2i - H + 1)·H / (2(H-1)).
-            let sy = h > 1 ? Double(h) / Double(2 * (h - 1)) : 0
-            let sx = w > 1 ? Double(w) / Double(2 * (w - 1)) : 0
-            var bins: [Int64: (sum: Double, count: Int, r: Double)] = [:]
+            // numpy's linspace(-H/2, H/2, H) in float64 (y_i = i·step + start, last = stop), radius
+            // sqrt(x² + y²), bins keyed by the exact Double: this reproduces np.unique's bins bit for bit.
+            func linspace(_ n: Int) -> [Double] {
+                let start = -Double(n) / 2, stop = Double(n) / 2
+                guard n > 1 else { return [start] }
+                let step = (stop - start) / Double(n - 1)
+                var v = (0..<n).map { Double($0) * step }
+                for k in 0..<n { v[k] += start }
+                v[n - 1] = stop
+                return v
+            }
+            let ys = linspace(h), xs = linspace(w)
+            var bins: [Double: (sum: Double, count: Int)] = [:]
             for i in 0..<h {
-                let a = Int64(2 * i - h + 1)
                 for j in 0..<w {
-                    let b = Int64(2 * j - w + 1)
-                    let y = Double(a) * sy, x = Double(b) * sx
-                    // Exact grouping key: with equal scales, a² + b² identifies the radius.
-                    let key = h == w ? a * a + b * b : (a * a) << 32 | (b * b)
-                    let r = (y * y + x * x).squareRoot()
-                    let old = bins[key] ?? (0, 0, r)
-                    bins[key] = (old.sum + shifted[i * w + j], old.count + 1, old.r)
+                    let sq = xs[j] * xs[j] + ys[i] * ys[i]
+                    let r = sq.squareRoot()
+                    let old = bins[r] ?? (0, 0)
+                    bins[r] = (old.sum + shifted[i * w + j], old.count + 1)
                 }
             }
-            let sorted = bins.values.sorted { $0.r < $1.r }
-            return RadialProfile(radii: sorted.map(\.r), values: sorted.map { Float($0.sum / Double($0.count)) },
-                                 counts: sorted.map(\.count))
+            let radii = bins.keys.sorted()
+            return RadialProfile(radii: radii, values: radii.map { Float(bins[$0]!.sum / Double(bins[$0]!.count)) },
+                                 counts: radii.map { bins[$0]!.count })
         }
     }
 }

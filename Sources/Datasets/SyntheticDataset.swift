@@ -131,18 +131,31 @@ public enum SyntheticDataset {
     /// Shapes white noise in `planes` (`[B, H, W]`, in place) into natural fields with half-spectrum envelope `env`.
     static func shape(_ planes: UnsafeMutablePointer<Float>, batch: Int, n: Int, envelope env: [Float]) throws {
         let wc = n / 2 + 1
-        var spec = [Float](repeating: 0, count: 2 * batch * n * wc)
+        let spec = UnsafeMutablePointer<Float>.allocate(capacity: 2 * batch * n * wc)
+        defer { spec.deallocate() }
         let s = FFT.orthoScale(n, n)
-        try spec.withUnsafeMutableBufferPointer { sp in
-            try FFT.forwardReal(planes, sp.baseAddress!, batch: batch, h: n, w: n, scale: s)
+        try FFT.forwardReal(planes, spec, batch: batch, h: n, w: n, scale: s)
+        env.withUnsafeBufferPointer { e in
             for b in 0..<batch {
+                let sp = spec + 2 * b * n * wc
                 for k in 0..<(n * wc) {
-                    let o = 2 * (b * n * wc + k)
-                    sp[o] *= env[k]
-                    sp[o + 1] *= env[k]
+                    sp[2 * k] *= e[k]
+                    sp[2 * k + 1] *= e[k]
                 }
             }
-            try FFT.inverseReal(sp.baseAddress!, planes, batch: batch, h: n, w: n, scale: s)
+        }
+        try FFT.inverseReal(spec, planes, batch: batch, h: n, w: n, scale: s)
+    }
+
+    /// Fills `p[0..<count]` with standard normal draws (Box–Muller, both outputs of each pair).
+    static func fillNormal(_ p: UnsafeMutablePointer<Float>, count: Int, rng: inout SeededRNG) {
+        var k = 0
+        while k < count {
+            let u1 = max(rng.uniformDouble(), 1e-300), u2 = rng.uniformDouble()
+            let r = (-2 * Foundation.log(u1)).squareRoot(), a = 2 * Double.pi * u2
+            p[k] = Float(r * Foundation.cos(a))
+            if k + 1 < count { p[k + 1] = Float(r * Foundation.sin(a)) }
+            k += 2
         }
     }
 
@@ -151,9 +164,10 @@ public enum SyntheticDataset {
         try validate(spec)
         let n = spec.imageSize
         var rng = SeededRNG(seed: SeededRNG.derive(seed, "synthetic.templates"))
-        var t = Tensor.randomNormal([spec.classes, spec.channels, n, n], rng: &rng)
+        var t = Tensor(zeros: [spec.classes, spec.channels, n, n])
         let env = envelope(spec, band: spec.band)
         try t.data.withUnsafeMutableBufferPointer { p in
+            fillNormal(p.baseAddress!, count: p.count, rng: &rng)
             try shape(p.baseAddress!, batch: spec.classes * spec.channels, n: n, envelope: env)
         }
         return t
@@ -176,29 +190,31 @@ public enum SyntheticDataset {
         var probe = [Float](repeating: 0, count: plane)
         try probe.withUnsafeMutableBufferPointer { try shape($0.baseAddress!, batch: 1, n: n, envelope: env) }
         images.data.withUnsafeMutableBufferPointer { out in
-            let outBase = out.baseAddress!
-            Parallel.forChunks(count) { range in
-                var fields = [Float](repeating: 0, count: (c + 1) * plane)
-                for i in range {
-                    var rng = SeededRNG(seed: splitSeed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
-                    for k in 0..<fields.count { fields[k] = rng.normal() }
-                    do {
-                        try fields.withUnsafeMutableBufferPointer { try shape($0.baseAddress!, batch: c + 1, n: n, envelope: env) }
-                    } catch let e as TensorError {
-                        errors.set(e)
-                        return
-                    } catch {
-                        errors.set(DatasetError(.invalidArgument, "synthetic: \(error)"))
-                        return
-                    }
-                    let k = labels[i]
-                    for ch in 0..<c {
-                        let dst = outBase + (i * c + ch) * plane
-                        let tOff = (k * c + ch) * plane
-                        for p in 0..<plane {
-                            let bg = rho * fields[p] + rhoC * fields[(ch + 1) * plane + p]
-                            let v = 0.5 + sigma * bg + amp * tmpl.data[tOff + p]
-                            dst[p] = min(max(v, 0), 1)
+            tmpl.data.withUnsafeBufferPointer { tp in
+                let outBase = out.baseAddress!, tBase = tp.baseAddress!
+                Parallel.forChunks(count) { range in
+                    let fields = UnsafeMutablePointer<Float>.allocate(capacity: (c + 1) * plane)
+                    defer { fields.deallocate() }
+                    for i in range {
+                        var rng = SeededRNG(seed: splitSeed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+                        fillNormal(fields, count: (c + 1) * plane, rng: &rng)
+                        do {
+                            try shape(fields, batch: c + 1, n: n, envelope: env)
+                        } catch let e as TensorError {
+                            errors.set(e)
+                            return
+                        } catch {
+                            errors.set(DatasetError(.invalidArgument, "synthetic: \(error)"))
+                            return
+                        }
+                        let lum = fields, t = tBase + labels[i] * c * plane
+                        for ch in 0..<c {
+                            let dst = outBase + (i * c + ch) * plane
+                            let col = fields + (ch + 1) * plane, tc = t + ch * plane
+                            for p in 0..<plane {
+                                let v = 0.5 + sigma * (rho * lum[p] + rhoC * col[p]) + amp * tc[p]
+                                dst[p] = min(max(v, 0), 1)
+                            }
                         }
                     }
                 }

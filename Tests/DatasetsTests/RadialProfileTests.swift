@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TensorCore
 @testable import Datasets
@@ -27,14 +28,23 @@ private let map4: [Float] = [5, 1, 0, 2,
     #expect(p.values == [6, 3.125, 1])
 }
 
-@Test func paperProfileUsesTheLinspaceGrid() throws {
-    // linspace(−2, 2, 4) = [−2, −2/3, 2/3, 2]: radii √(8/9), √(40/9), √8 with 4, 8, 4 pixels.
-    // Inner: 7, 4, 2, 5 → 4.5. Middle: 3 and 1 among eight → 0.5. Corners: 0.
+@Test func paperProfileReproducesNumpyBins() throws {
+    // Reference from numpy 2.4 (the published recipe):
+    //   x = np.linspace(-2, 2, 4); X, Y = np.meshgrid(x, x); r = np.sqrt(X**2 + Y**2)
+    //   s = np.fft.fftshift(map4); [s[r == u].mean() for u in np.unique(r)]
+    // x = [−2, −0.666…67, 0.666…67, 2] is not exactly symmetric, so the inner ring splits in three bins.
     let p = try RadialProfile.compute(Tensor(shape: [1, 4, 4], data: map4), compat: .paper)
-    #expect(p.counts == [4, 8, 4])
-    #expect(p.values == [4.5, 0.5, 0])
-    let want = [(8.0 / 9).squareRoot(), (40.0 / 9).squareRoot(), 8.0.squareRoot()]
-    for (r, w) in zip(p.radii, want) { #expect(abs(r - w) < 1e-12) }
+    #expect(p.radii == [0.9428090415820631, 0.9428090415820634, 0.9428090415820635, 2.1081851067789197, 2.8284271247461903])
+    #expect(p.values == [5, 3, 7, 0.5, 0])
+    #expect(p.counts == [1, 2, 1, 8, 4])
+}
+
+@Test(arguments: [(8, 20), (16, 49), (32, 177), (64, 929)])
+func paperBinCountsMatchNumpy(size: Int, bins: Int) throws {
+    // len(np.unique(np.sqrt(X**2 + Y**2))) for linspace(-n/2, n/2, n), computed with numpy 2.4.
+    let p = try RadialProfile.compute(Tensor(zeros: [size, size]), compat: .paper)
+    #expect(p.radii.count == bins)
+    #expect(p.counts.reduce(0, +) == size * size)
 }
 
 @Test func oddSizeShiftPutsDCAtTheCentre() throws {
@@ -48,4 +58,14 @@ private let map4: [Float] = [5, 1, 0, 2,
 
 @Test func badRankIsAnError() {
     #expect(throws: DatasetError.self) { try RadialProfile.compute(Tensor(zeros: [1, 1, 4, 4])) }
+}
+
+@Test func smoothedLogIsNormalizedValidMovingAverage() throws {
+    // values 1…5 (sum 15), 3 taps: means of (1,2,3), (2,3,4), (3,4,5) over 15 = 2/15, 3/15, 4/15.
+    let p = RadialProfile(radii: [0, 1, 2, 3, 4], values: [1, 2, 3, 4, 5], counts: [1, 1, 1, 1, 1])
+    let s = try p.smoothedLog(halfWidth: 1)
+    #expect(s.radii == [1, 2, 3])
+    for (v, want) in zip(s.values, [2.0 / 15, 3.0 / 15, 4.0 / 15]) { #expect(abs(v - log(want)) < 1e-12) }
+    #expect(throws: DatasetError.self) { try p.smoothedLog(halfWidth: 3) }
+    #expect(RadialProfile.figureHalfWidth(imageSize: 32) == 3 && RadialProfile.figureHalfWidth(imageSize: 64) == 2)
 }
