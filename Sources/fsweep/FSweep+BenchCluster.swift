@@ -3,7 +3,7 @@ import Cluster
 import Foundation
 
 extension FSweep {
-    /// `fsweep bench-cluster`: coordinator overhead and throughput with sleeping trials.
+    /// `fsweep bench cluster`: coordinator overhead and throughput with sleeping trials.
     struct BenchCluster: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "cluster",

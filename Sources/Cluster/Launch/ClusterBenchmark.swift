@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Sweeps
 
-/// `fsweep bench-cluster`: coordinator overhead with a runner that only sleeps, over real sockets and the
+/// `fsweep bench cluster`: coordinator overhead with a runner that only sleeps, over real sockets and the
 /// real SQLite store. Reports wall time, sustained trials/s and per-trial overhead.
 public enum ClusterBenchmark {
     public struct Report: Sendable, CustomStringConvertible {

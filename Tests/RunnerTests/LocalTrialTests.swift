@@ -1,0 +1,81 @@
+import Foundation
+import Networks
+import Sweeps
+import Testing
+@testable import Runner
+
+@Suite struct LocalTrialTests {
+    static func config(lr: Double = 0.05, epochs: Int = 2, arch: ModelSpec.Arch = .convactually, depth: Int = 2) -> TrialConfig {
+        TrialConfig(dataset: DatasetSpec(name: .synthetic, imageSize: 8, trainSize: 200, testSize: 100),
+                    model: ModelSpec(arch: arch, depth: depth, width: 4),
+                    train: TrainSpec(epochs: epochs, batchSize: 50, lr: lr), probes: [], seed: 3)
+    }
+
+    @Test func builtinRunnerTrainsAndReportsEveryEpoch() throws {
+        let seen = Counter()
+        let result = try BuiltinRunner(threads: 1).run(Self.config(), trialID: "t", progress: { p in
+            seen.add(p.epoch)
+            #expect(p.epochs == 2 && p.metrics["train_loss"] != nil)
+        }, isCancelled: { false })
+        #expect(seen.values == [1, 2])
+        #expect(result.epochs.count == 2)
+        let acc = try #require(result.metrics["test_accuracy"])
+        #expect(acc >= 0 && acc <= 1)
+        #expect(result.metrics["epochs_run"] == 2)
+        #expect(result.durationSeconds > 0)
+    }
+
+    @Test func sameConfigGivesTheSameResult() throws {
+        let a = try LocalTrial.run(Self.config()), b = try LocalTrial.run(Self.config())
+        #expect(a.result.metrics["train_loss"] == b.result.metrics["train_loss"])
+        #expect(a.model.parameters.flatMap(\.value.data) == b.model.parameters.flatMap(\.value.data))
+    }
+
+    @Test func divergenceAndBadSettingsAreDeterministicFailures() throws {
+        var linear = Self.config(lr: 1e7, epochs: 20)
+        linear.model.activation = .linear
+        do { _ = try LocalTrial.run(linear); Issue.record("lr 1e7 should diverge") } catch let f as TrialFailure {
+            #expect(!f.retryable && f.reason.contains("diverged"))
+        }
+        var bad = Self.config()
+        bad.dataset = DatasetSpec(name: .cifar10)  // no data_dir
+        do { _ = try LocalTrial.run(bad); Issue.record("cifar10 without data_dir accepted") } catch let f as TrialFailure {
+            #expect(!f.retryable && f.reason.contains("data_dir"))
+        }
+        do { _ = try LocalTrial.run(Self.config(arch: .convactually, depth: 0)); Issue.record("depth 0 accepted") }
+        catch let f as TrialFailure { #expect(!f.retryable && f.reason.contains("depth")) }
+    }
+
+    @Test func savedOutputsReloadToTheSameModel() throws {
+        let outcome = try LocalTrial.run(Self.config(epochs: 1))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsweep-train-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try LocalTrial.save(outcome, config: Self.config(epochs: 1), to: dir)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("metrics.json"))) as! [String: Any]
+        #expect(metrics["test_accuracy"] as? Double == outcome.result.metrics["test_accuracy"])
+        #expect((metrics["history"] as? [Any])?.count == 1)
+        let loaded = try Checkpoint.load(from: dir)
+        let x = outcome.test.images.rows(0..<5)
+        #expect(try loaded.forward(x, mode: .eval) == outcome.model.forward(x, mode: .eval))
+        let trial = try TrialConfigFile.load(dir.appendingPathComponent("trial.json").path)
+        #expect(trial == Self.config(epochs: 1))
+    }
+
+    @Test func flagsBuildAValidatedConfig() throws {
+        let c = try TrialConfigFile.fromFlags(["model": ["arch": "myrtle", "width": 8], "dataset": ["name": "synthetic"],
+                                                "train": ["epochs": 1]], seed: 4)
+        #expect(c.model.arch == .myrtle && c.model.width == 8 && c.seed == 4)
+        #expect(throws: (any Error).self) {
+            try TrialConfigFile.fromFlags(["model": ["arch": "resnet"], "dataset": ["name": "synthetic"], "train": [:]], seed: 0)
+        }
+    }
+}
+
+/// Collects values from the runner's `@Sendable` progress callback.
+/// `@unchecked Sendable`: every access holds `lock`.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _values: [Int] = []
+    func add(_ v: Int) { lock.lock(); _values.append(v); lock.unlock() }
+    var values: [Int] { lock.lock(); defer { lock.unlock() }; return _values }
+}
