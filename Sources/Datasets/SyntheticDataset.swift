@@ -175,8 +175,9 @@ public enum SyntheticDataset {
         var t = Tensor(zeros: [spec.classes, spec.channels, n, n])
         let env = envelope(spec, band: spec.band)
         try t.data.withUnsafeMutableBufferPointer { p in
-            fillNormal(p.baseAddress!, count: p.count, rng: &rng)
-            try shape(p.baseAddress!, batch: spec.classes * spec.channels, n: n, envelope: env)
+            guard let base = p.baseAddress else { return }  // empty only if a dimension is 0 (rejected by validate)
+            fillNormal(base, count: p.count, rng: &rng)
+            try shape(base, batch: spec.classes * spec.channels, n: n, envelope: env)
         }
         return t
     }
@@ -196,10 +197,12 @@ public enum SyntheticDataset {
         let errors = ErrorSlot()
         // Warm the plans once so concurrent chunks only execute them.
         var probe = [Float](repeating: 0, count: plane)
-        try probe.withUnsafeMutableBufferPointer { try shape($0.baseAddress!, batch: 1, n: n, envelope: env) }
+        try probe.withUnsafeMutableBufferPointer { p in
+            if let base = p.baseAddress { try shape(base, batch: 1, n: n, envelope: env) }
+        }
         images.data.withUnsafeMutableBufferPointer { out in
             tmpl.data.withUnsafeBufferPointer { tp in
-                let outBase = out.baseAddress!, tBase = tp.baseAddress!
+                guard let outBase = out.baseAddress, let tBase = tp.baseAddress else { return }  // count == 0
                 Parallel.forChunks(count) { range in
                     let fields = UnsafeMutablePointer<Float>.allocate(capacity: (c + 1) * plane)
                     defer { fields.deallocate() }
