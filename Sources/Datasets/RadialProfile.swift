@@ -11,10 +11,11 @@ import TensorCore
 /// - `paper`: coordinates `linspace(−H/2, H/2, H)` per axis (and likewise for W), radius
 ///   `sqrt(x² + y²)` in float64, one bin per unique radius (`np.unique`), sorted ascending. Like the
 ///   published numpy code, radii that are equal in exact arithmetic but differ by an ulp get separate
-///   bins (32px: 177 bins where exact arithmetic has 109); we reproduce numpy's arithmetic bit for bit.
+///   bins (32px: 177 bins where exact arithmetic has 109); we reproduce numpy's `np.sqrt(X**2 + Y**2)`
+///   bit for bit (`np.hypot` would split a few bins differently).
 public struct RadialProfile: Sendable, Equatable {
     /// Binning convention.
-    public enum Compat: String, Sendable, Codable { case clean, paper }
+    public enum Compat: String, Sendable, Codable, CaseIterable { case clean, paper }
 
     /// Radius of each bin (the shell index for `clean`, the exact radius for `paper`).
     public var radii: [Double]
@@ -91,9 +92,9 @@ public struct RadialProfile: Sendable, Equatable {
                     bins[r] = (old.sum + shifted[i * w + j], old.count + 1)
                 }
             }
-            let radii = bins.keys.sorted()
-            return RadialProfile(radii: radii, values: radii.map { Float(bins[$0]!.sum / Double(bins[$0]!.count)) },
-                                 counts: radii.map { bins[$0]!.count })
+            let sorted = bins.sorted { $0.key < $1.key }
+            return RadialProfile(radii: sorted.map(\.key), values: sorted.map { Float($0.value.sum / Double($0.value.count)) },
+                                 counts: sorted.map(\.value.count))
         }
     }
 }

@@ -31,20 +31,25 @@ public enum FrequencyBand: String, Sendable, Hashable, Codable, CaseIterable {
 /// pixel variance and power spectrum `∝ 1/f^α` (α = 2 is the classic natural-image law).
 ///
 /// - Class templates (fixed per dataset seed, shared by train and test): for class `k` and channel `c`,
-///   `T[k,c] = IFFT_ortho(A · B · FFT_ortho(z_kc))`, where `B` is the indicator of the evidence band.
-///   `B(f) = g_b` on the evidence band(s) and 0 elsewhere, with band gain `g_b = sqrt(M_low / M_b)`
-///   (`M_b` = number of frequencies in pure band `b`): every pure band then carries the same whitened
-///   class evidence, so `low`, `mid` and `high` are about equally hard for an optimal linear reader, and
-///   `mixed` (each frequency weighted by the gain of the pure band it falls in) spreads the evidence
-///   evenly over the three, a third of it surviving the paper's hpf.
+///   `T[k,c] = IFFT_ortho(A · B · FFT_ortho(z_kc))`, where `B` weights the evidence band:
+///   `B(f) = g_b` on the evidence band(s) and 0 elsewhere, with band gain `g_b = sqrt(M_ref / M_b)`
+///   (`M_b` = number of frequencies in pure band `b` at this image size, `M_ref = 12`, the low band
+///   of a 16-pixel image). Every pure band then carries the same whitened class evidence — as much as
+///   12 frequencies at amplitude ratio `snr` — whatever the band and the image size, so `low`, `mid`
+///   and `high` are about equally hard for an optimal linear reader; `mixed` (each frequency weighted
+///   by the gain of the pure band it falls in) spreads the evidence evenly over the three, and the
+///   part above the paper's hpf cutoff keeps the filtered copy learnable.
 /// - Image of class `k` (independent draws per image):
 ///   `x_c = clip(0.5 + σ · (ρ·L + sqrt(1−ρ²)·N_c + snr·T[k,c]), 0, 1)`
 ///   with `L` (shared "luminance") and `N_c` (per-channel "colour") independent natural fields,
 ///   `σ = 0.15` (pixel contrast) and `ρ = 0.8` (channels correlate with coefficient ρ² = 0.64).
 ///
-/// So `snr` is the per-frequency amplitude ratio of class signal to background in the low band (and
-/// `snr·g_b` in band `b`): the class means differ only in the band, and the background makes the task
-/// noisy but stationary. At equal `snr`, larger images are easier (more frequencies carry evidence).
+/// So `snr` sets the difficulty: it is the per-frequency amplitude ratio of class signal to background
+/// in the low band of a 16-pixel image (`snr·g_b` in general). The class means differ only in the band,
+/// and the background makes the task noisy but stationary. At the default `snr = 0.3`, measured on
+/// 16px data with 1000 training images: nearest class mean ≈ 0.62 test accuracy (≈ 0.32 after hpf),
+/// ridge regression ≈ 0.91 (≈ 0.5 after hpf); at 32px with 3000 images ridge reaches ≈ 0.89 (≈ 0.4
+/// after hpf) — above chance, below perfect, and hpf harder than natural, as with CIFAR-10.
 /// Clipping touches < 0.1% of pixels at the defaults. Labels cycle `0, 1, …, K−1, 0, …`, so every
 /// prefix is class-balanced. Image `i` of a split draws from its own seeded stream, so the data
 /// is bit-identical for a given (settings, seed) whatever the thread count.
@@ -61,7 +66,7 @@ public enum SyntheticDataset {
         public var band: FrequencyBand = .mixed
         /// Spectral exponent: power ∝ 1/f^α.
         public var alpha: Double = 2
-        /// Per-frequency signal-to-background amplitude ratio (in the low band; scaled by `g_b` elsewhere).
+        /// Class-evidence strength: per-frequency amplitude ratio `snr·g_b` in band `b` (see the type's documentation).
         public var snr: Double = SyntheticDataset.defaultSNR
 
         public init(imageSize: Int = 32, channels: Int = 3, classes: Int = 10, band: FrequencyBand = .mixed,
@@ -78,8 +83,11 @@ public enum SyntheticDataset {
     /// Which split to draw; train and test use independent streams but the same class templates.
     public enum Split: String, Sendable { case train, test }
 
-    /// Default `snr`: tuned so a linear classifier on 1000 16×16 images is clearly above chance but not perfect.
-    public static let defaultSNR: Double = 0.35
+    /// Default `snr`: tuned so linear classifiers on 1000–3000 images are clearly above chance but not perfect.
+    public static let defaultSNR: Double = 0.3
+    /// `M_ref`: every pure band carries as much class evidence as this many frequencies at ratio `snr`
+    /// (12 = the low band of a 16-pixel image).
+    public static let referenceBandSize = 12
     /// Pixel standard deviation of the background before clipping.
     public static let contrast: Float = 0.15
     /// Weight of the shared luminance field in each channel.
@@ -100,7 +108,7 @@ public enum SyntheticDataset {
             }
         }
         let norm = sumSq > 0 ? (Double(n * n) / sumSq).squareRoot() : 0
-        // Band gains: sqrt(M_low / M_b), so each pure band carries the same whitened class evidence.
+        // Band gains: sqrt(M_ref / M_b), so each pure band carries the same whitened class evidence at every size.
         let pure: [FrequencyBand] = [.low, .mid, .high]
         var sizes = [FrequencyBand: Int]()
         for i in 0..<n {
@@ -110,7 +118,7 @@ public enum SyntheticDataset {
                 }
             }
         }
-        let mLow = Double(sizes[.low] ?? 0)
+        let mRef = Double(SyntheticDataset.referenceBandSize)
         var half = [Float](repeating: 0, count: n * wc)
         for i in 0..<n {
             for j in 0..<wc {
@@ -120,7 +128,7 @@ public enum SyntheticDataset {
                     guard band.contains(ky: ky, kx: kx, h: n, w: n),
                           let own = pure.first(where: { $0.contains(ky: ky, kx: kx, h: n, w: n) }),
                           let m = sizes[own], m > 0 else { continue }
-                    gain = (mLow / Double(m)).squareRoot()
+                    gain = (mRef / Double(m)).squareRoot()
                 }
                 half[i * wc + j] = Float(full[i * n + j] * norm * gain)
             }
@@ -167,8 +175,9 @@ public enum SyntheticDataset {
         var t = Tensor(zeros: [spec.classes, spec.channels, n, n])
         let env = envelope(spec, band: spec.band)
         try t.data.withUnsafeMutableBufferPointer { p in
-            fillNormal(p.baseAddress!, count: p.count, rng: &rng)
-            try shape(p.baseAddress!, batch: spec.classes * spec.channels, n: n, envelope: env)
+            guard let base = p.baseAddress else { return }  // empty only if a dimension is 0 (rejected by validate)
+            fillNormal(base, count: p.count, rng: &rng)
+            try shape(base, batch: spec.classes * spec.channels, n: n, envelope: env)
         }
         return t
     }
@@ -188,10 +197,12 @@ public enum SyntheticDataset {
         let errors = ErrorSlot()
         // Warm the plans once so concurrent chunks only execute them.
         var probe = [Float](repeating: 0, count: plane)
-        try probe.withUnsafeMutableBufferPointer { try shape($0.baseAddress!, batch: 1, n: n, envelope: env) }
+        try probe.withUnsafeMutableBufferPointer { p in
+            if let base = p.baseAddress { try shape(base, batch: 1, n: n, envelope: env) }
+        }
         images.data.withUnsafeMutableBufferPointer { out in
             tmpl.data.withUnsafeBufferPointer { tp in
-                let outBase = out.baseAddress!, tBase = tp.baseAddress!
+                guard let outBase = out.baseAddress, let tBase = tp.baseAddress else { return }  // count == 0
                 Parallel.forChunks(count) { range in
                     let fields = UnsafeMutablePointer<Float>.allocate(capacity: (c + 1) * plane)
                     defer { fields.deallocate() }

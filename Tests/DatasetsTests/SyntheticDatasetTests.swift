@@ -132,7 +132,8 @@ func classMeanDifferencesSitInTheBand(band: FrequencyBand) throws {
     #expect(accHPF > 0.2 && accHPF < acc, "hpf accuracy \(accHPF) (natural \(acc))")
 }
 
-@Test func invalidSpecIsAnErrorNotACrash() {
+@Test func invalidSpecIsAnErrorNotACrash() throws {
+    #expect(try SyntheticDataset.generate(.init(imageSize: 8), count: 0, split: .train, seed: 0).count == 0)
     #expect(throws: DatasetError.self) { try SyntheticDataset.generate(.init(imageSize: 1), count: 1, split: .train, seed: 0) }
     #expect(throws: DatasetError.self) { try SyntheticDataset.generate(.init(snr: -1), count: 1, split: .train, seed: 0) }
     #expect(throws: DatasetError.self) { try SyntheticDataset.generate(.init(imageSize: 8), count: -1, split: .train, seed: 0) }
