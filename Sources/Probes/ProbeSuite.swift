@@ -64,8 +64,8 @@ public final class ProbeSuite {
         return epoch % k == 0
     }
 
-    /// Before training: records the initial filter spectrum (for `filter_spectrum.ratio`) and runs the
-    /// probes that record during training at epoch 0.
+    /// Before training: records the initial filter spectrum (for `filter_spectrum.ratio`) and runs every
+    /// probe that records during training at epoch 0 (`@e0`, the state at initialization).
     public func begin(model: Model) throws -> ProbeResult {
         for p in probes { if let f = p as? FilterSpectrumProbe { f.initial = FilterSpectrumProbe.coefficients(model) } }
         return try onEpoch(0, model: model)
