@@ -54,6 +54,24 @@ public enum ProbeRegistry {
         }
     }
 
+    /// Runs several probes with shared options (the CLI): each probe gets only the parameters it knows, and a
+    /// parameter no requested probe knows is an error. Results are merged.
+    public static func run(_ names: [String], model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {
+        let probes = try names.map(make)
+        let known = probes.reduce(into: Set<String>()) { $0.formUnion($1.parameterNames) }
+        if let bad = options.params.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ProbeError(.invalidParameter, "no requested probe takes parameter '\(bad)' (they take: \(known.sorted().joined(separator: ", ")))")
+        }
+        var out = ProbeResult()
+        for p in probes {
+            var o = options
+            o.params = options.params.filter { p.parameterNames.contains($0.key) }
+            try p.validate(o)
+            out.merge(try p.run(model: model, data: data, options: o))
+        }
+        return out
+    }
+
     /// Validates the options and runs probe `name` once.
     public static func run(_ name: String, model: Model, data: ProbeData, options: ProbeOptions = ProbeOptions()) throws -> ProbeResult {
         let p = try make(name)

@@ -6,6 +6,6 @@ struct FSweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsweep",
         abstract: "Sweeps of CNN training runs and the frequency probes that measure them.",
-        subcommands: []
+        subcommands: [Probe.self, BenchProbe.self]
     )
 }
