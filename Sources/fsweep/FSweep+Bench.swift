@@ -7,7 +7,7 @@ extension FSweep {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks: training throughput, probe time, cluster overhead.",
-            subcommands: [BenchTrain.self, BenchCluster.self])
+            subcommands: [BenchTrain.self, BenchProbe.self, BenchCluster.self])
     }
 
     /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.

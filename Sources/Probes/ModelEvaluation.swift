@@ -1,0 +1,48 @@
+import Networks
+import TensorCore
+
+/// Batched inference and input gradients shared by the probes (always evaluation mode).
+public enum ModelEvaluation {
+    /// Images per forward pass in the probes.
+    public static let batchSize = 100
+
+    /// Index of the largest logit of each row of `[N, K]` logits.
+    public static func argmax(_ logits: Tensor) -> [Int] {
+        let n = logits.shape[0], k = logits.shape[1]
+        return (0..<n).map { i in
+            var best = 0
+            for j in 1..<k where logits.data[i * k + j] > logits.data[i * k + best] { best = j }
+            return best
+        }
+    }
+
+    /// Fraction of images whose arg-max logit is the label.
+    public static func accuracy(_ model: Model, x: Tensor, y: [Int]) throws -> Double {
+        guard !y.isEmpty else { return 0 }
+        let pred = argmax(try Evaluation.logits(model, x: x, batchSize: batchSize))
+        return Double(zip(pred, y).filter { $0 == $1 }.count) / Double(y.count)
+    }
+
+    /// Per-class input gradients `∂f_l/∂x` of a batch `[B, C, H, W]`: ONE forward, then one backward pass per
+    /// class with a one-hot `dy` and no parameter gradients. Calls `body(l, grad)` with `grad [B, C, H, W]`
+    /// in pixel space (the model's normalization included); returns the logits `[B, K]`.
+    @discardableResult
+    public static func forEachClassGradient(_ model: Model, _ x: Tensor, _ body: (Int, Tensor) throws -> Void) throws -> Tensor {
+        let logits = try model.forward(x, mode: .eval)
+        let b = logits.shape[0], k = logits.shape[1]
+        for l in 0..<k {
+            var dy = Tensor(zeros: [b, k])
+            for i in 0..<b { dy.data[i * k + l] = 1 }
+            try body(l, try model.backward(dy, parameterGradients: false))
+        }
+        return logits
+    }
+
+    /// All per-class input gradients as `[K, N, C, H, W]` (convenience for tests and small inputs).
+    public static func classGradients(_ model: Model, _ x: Tensor) throws -> (logits: Tensor, gradients: Tensor) {
+        var parts: [Tensor] = []
+        let logits = try forEachClassGradient(model, x) { _, g in parts.append(g) }
+        let g = try Tensor.stack(parts)
+        return (logits, try g.reshaped([parts.count] + x.shape))
+    }
+}

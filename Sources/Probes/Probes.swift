@@ -1,1 +1,0 @@
-// `Probes`: see ../../shared/DESIGN.md for this module's job.

@@ -1,0 +1,152 @@
+import Datasets
+import Foundation
+import Networks
+import TensorCore
+
+/// Gradient frequency sensitivity (Godfrey et al. 2022; SCIENCE.md §1).
+///
+/// `S[c,i,j] = mean_x ‖(|FFT2_ortho(∂f_l/∂x_c)(x)[i,j]|)_l‖_2` over the evaluation images, plus the `rms`
+/// variant `sqrt(mean_l |·|²)`. Per batch: one forward pass, then K backward passes with one-hot `dy`
+/// (no parameter gradients); each gradient goes through FFTW's real-to-complex transform (orthonormal)
+/// and the half spectrum is expanded by Hermitian symmetry (`|X[i,j]| = |X[−i,−j]|` for real input).
+///
+/// Images: `data.images` when given (exactly those), else a seeded class-balanced subset of `images`
+/// test images (default: the whole test split). Parameters: `smooth` (Bool, default true: the figure
+/// smoothing before the alignment correlations), `spectrum_images` (default 5000).
+///
+/// Outputs (maps in numpy fft2 order, DC at `[c, 0, 0]`; profiles binned by `RadialProfile` with the
+/// request's compat):
+/// - `sensitivity.map`, `sensitivity.rms_map` `[C, H, W]`
+/// - `sensitivity.radial`, `sensitivity.rms_radial`, `sensitivity.radii` `[R]`
+/// - `data_spectrum.map` `[C, H, W]`, `data_spectrum.radial` `[R]` (training split, normalized, or the
+///   evaluation images when no training split is given)
+/// - `sensitivity.log_profile`, `data_spectrum.log_profile` `[R′]`: the figure curves (normalized,
+///   smoothed, log) the alignment is computed on
+/// - scalars `alignment.pearson`, `alignment.spearman`, `sensitivity.centroid` (mean radius of the
+///   sensitivity mass, cycles per image), `sensitivity.images`
+public final class SensitivityProbe: Probe {
+    public static let probeName = "sensitivity"
+    public var name: String { Self.probeName }
+    public let parameterNames: Set<String> = ["smooth", "spectrum_images"]
+
+    public init() {}
+
+    public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {
+        let x: Tensor
+        if let given = data.images {
+            try ProbeData.checkFits(given, model: model, name)
+            x = given
+        } else {
+            let test = try data.requireTest(name, model: model)
+            let n = try options.imageCount(test.count)
+            x = try ProbeData.subset(test, n, seed: options.seed, "sensitivity.subset").images
+        }
+        guard x.shape[0] > 0 else { throw ProbeError(.invalidData, "sensitivity needs at least one image") }
+        let maps = try Self.maps(model, x)
+        let compat: RadialProfile.Compat = options.compat == .paper ? .paper : .clean
+        let radial = try RadialProfile.compute(maps.map, compat: compat)
+        let rmsRadial = try RadialProfile.compute(maps.rms, compat: compat)
+
+        let spectrumSource = data.train?.images ?? x
+        try ProbeData.checkFits(spectrumSource, model: model, "data spectrum")
+        let spectrumImages = try options.int("spectrum_images", DataSpectrum.defaultImages)
+        let dataMap = try DataSpectrum.compute(spectrumSource, stats: data.spectrumStats(model: model), maxImages: spectrumImages)
+        let dataRadial = try RadialProfile.compute(dataMap, compat: compat)
+
+        let half = try options.bool("smooth", true) ? ProfileStatistics.halfWidth(imageSize: x.shape[2]) : 0
+        let sCurve = ProfileStatistics.figureCurve(radial.values, halfWidth: half)
+        let dCurve = ProfileStatistics.figureCurve(dataRadial.values, halfWidth: half)
+
+        var r = ProbeResult()
+        r.arrays["sensitivity.map"] = maps.map
+        r.arrays["sensitivity.rms_map"] = maps.rms
+        r.arrays["sensitivity.radial"] = Self.vector(radial.values)
+        r.arrays["sensitivity.rms_radial"] = Self.vector(rmsRadial.values)
+        r.arrays["sensitivity.radii"] = Self.vector(radial.radii.map(Float.init))
+        r.arrays["data_spectrum.map"] = dataMap
+        r.arrays["data_spectrum.radial"] = Self.vector(dataRadial.values)
+        r.arrays["sensitivity.log_profile"] = Self.vector(sCurve.map(Float.init))
+        r.arrays["data_spectrum.log_profile"] = Self.vector(dCurve.map(Float.init))
+        r.scalars["alignment.pearson"] = ProfileStatistics.pearson(sCurve, dCurve)
+        r.scalars["alignment.spearman"] = ProfileStatistics.spearman(sCurve, dCurve)
+        r.scalars["sensitivity.centroid"] = Self.centroid(maps.map)
+        r.scalars["sensitivity.images"] = Double(x.shape[0])
+        return r
+    }
+
+    static func vector(_ v: [Float]) -> Tensor { Tensor(uncheckedShape: [v.count], data: v) }
+
+    /// Mean radius `sqrt(ky² + kx²)` (signed fft2 frequencies) weighted by a `[C, H, W]` map.
+    public static func centroid(_ map: Tensor) -> Double {
+        let c = map.shape[0], h = map.shape[1], w = map.shape[2]
+        var num = 0.0, den = 0.0
+        for ch in 0..<c {
+            for i in 0..<h {
+                let ky = Double(i < (h + 1) / 2 ? i : i - h)
+                for j in 0..<w {
+                    let kx = Double(j < (w + 1) / 2 ? j : j - w)
+                    let v = Double(map.data[(ch * h + i) * w + j])
+                    num += v * (ky * ky + kx * kx).squareRoot()
+                    den += v
+                }
+            }
+        }
+        return den > 0 ? num / den : .nan
+    }
+
+    /// The sensitivity map and its rms variant, `[C, H, W]` each, averaged over the images of `x`.
+    public static func maps(_ model: Model, _ x: Tensor, batchSize: Int = ModelEvaluation.batchSize) throws -> (map: Tensor, rms: Tensor) {
+        let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
+        let wc = w / 2 + 1, halfPlane = h * wc
+        let k = model.config.classes
+        var sumNorm = [Double](repeating: 0, count: c * halfPlane)
+        var sumRMS = [Double](repeating: 0, count: c * halfPlane)
+        let scale = FFT.orthoScale(h, w)
+        var start = 0
+        while start < n {
+            let b = min(batchSize, n - start)
+            let xb = x.rows(start..<(start + b))
+            // Σ_l |Ĝ_l|² per (image, channel, half-spectrum bin).
+            var power = [Float](repeating: 0, count: b * c * halfPlane)
+            var spec = [Float](repeating: 0, count: 2 * b * c * halfPlane)
+            try ModelEvaluation.forEachClassGradient(model, xb) { _, g in
+                try g.data.withUnsafeBufferPointer { src in
+                    try spec.withUnsafeMutableBufferPointer { dst in
+                        try FFT.forwardReal(src.baseAddress!, dst.baseAddress!, batch: b * c, h: h, w: w, scale: scale)
+                    }
+                }
+                spec.withUnsafeBufferPointer { s in
+                    power.withUnsafeMutableBufferPointer { p in
+                        for q in 0..<p.count {
+                            let re = s[2 * q], im = s[2 * q + 1]
+                            p[q] += re * re + im * im
+                        }
+                    }
+                }
+            }
+            let invK = 1 / Float(k)
+            for i in 0..<b {
+                for q in 0..<(c * halfPlane) {
+                    let p = power[i * c * halfPlane + q]
+                    sumNorm[q] += Double(p.squareRoot())
+                    sumRMS[q] += Double((p * invK).squareRoot())
+                }
+            }
+            start += b
+        }
+        func expand(_ half: [Double]) -> Tensor {
+            var out = Tensor(zeros: [c, h, w])
+            for ch in 0..<c {
+                for i in 0..<h {
+                    for j in 0..<w {
+                        // Hermitian symmetry of a real signal's spectrum: |X[i, j]| = |X[−i, −j]|.
+                        let (si, sj) = j < wc ? (i, j) : ((h - i) % h, w - j)
+                        out.data[(ch * h + i) * w + j] = Float(half[ch * halfPlane + si * wc + sj] / Double(n))
+                    }
+                }
+            }
+            return out
+        }
+        return (expand(sumNorm), expand(sumRMS))
+    }
+}

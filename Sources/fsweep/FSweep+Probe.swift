@@ -1,0 +1,94 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Networks
+import Probes
+import TensorCore
+
+extension FSweep {
+    /// `fsweep probe MODEL_DIR --probe sensitivity,lfc_hfc --out DIR`: measurements of a saved model.
+    struct Probe: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "probe",
+            abstract: "Run frequency probes on a saved model; writes one .npy per array and probes.json of scalars.",
+            discussion: "Probes: \(ProbeRegistry.names.joined(separator: ", ")). They run on the test split of --dataset "
+                + "(default: synthetic data shaped like the model). With --images, sensitivity uses exactly those images.")
+
+        @Argument(help: "Model directory (model.safetensors + model.json, as written by training).")
+        var modelDir: String
+
+        @Option(help: "Probe names, comma-separated or repeated.")
+        var probe: [String]
+
+        @Option(help: "An [N, C, H, W] float32 .npy of pixel-space images for sensitivity.")
+        var images: String?
+
+        @Option(help: "Dataset: synthetic, cifar10 or npz. Default synthetic unless only --images is given.")
+        var dataset: DatasetSettings.Name?
+
+        @Option(help: "CIFAR-10 binary directory (cifar10) or .npz file/directory (npz).")
+        var dataDir: String?
+
+        @Option(help: "Synthetic image size (default: the model's).")
+        var imageSize: Int?
+
+        @Option(help: "Test images (a seeded class-balanced subset for cifar10/npz).")
+        var testSize: Int?
+
+        @Option(help: "Training images loaded (data spectrum, frequency principle). Synthetic default 5000.")
+        var trainSize: Int?
+
+        @Option(help: "Frequency filter applied to the data: none, hpf or lpf.")
+        var filter: DatasetSettings.Filter = .none
+
+        @Option(help: "Synthetic evidence band: low, mid, high or mixed.")
+        var band: FrequencyBand = .mixed
+
+        @Option(help: "Evaluation images per probe (default: each probe's own).")
+        var maxImages: Int?
+
+        @Option(help: "clean (default) or paper (the published code's quirks).")
+        var compat: ProbeOptions.Compat = .clean
+
+        @Option(help: "Probe parameter key=value (repeatable), e.g. radii=4,8,12 or v=4.")
+        var param: [String] = []
+
+        @Option(help: "Seed for subsets, signs and deformations.")
+        var seed: UInt64 = 0
+
+        @Option(help: "Compute threads.")
+        var threads: Int = 2
+
+        @Option(help: "Output directory.")
+        var out: String
+
+        var names: [String] { probe.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
+
+        func validate() throws {
+            for n in names where !ProbeRegistry.names.contains(n) {
+                throw ValidationError("unknown probe '\(n)' (known: \(ProbeRegistry.names.joined(separator: ", ")))")
+            }
+            if names.isEmpty { throw ValidationError("give at least one --probe") }
+            if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func run() throws {
+            Parallel.setThreads(threads)
+            let model = try Checkpoint.load(from: URL(fileURLWithPath: modelDir))
+            let data = try ProbeInputs.load(model: model, images: images, dataset: dataset, dataDir: dataDir,
+                                            imageSize: imageSize, testSize: testSize, trainSize: trainSize,
+                                            filter: filter, band: band, seed: seed)
+            var params: [String: ProbeValue] = [:]
+            for p in param { let (k, v) = try ProbeResult.parameter(p); params[k] = v }
+            let options = ProbeOptions(images: maxImages, compat: compat, params: params, seed: seed)
+            let result = try ProbeRegistry.run(names, model: model, data: data, options: options)
+            try result.write(to: URL(fileURLWithPath: out))
+            print("wrote \(result.arrays.count) arrays and \(result.scalars.count) scalars to \(out)")
+        }
+    }
+}
+
+extension DatasetSettings.Name: ExpressibleByArgument {}
+extension DatasetSettings.Filter: ExpressibleByArgument {}
+extension FrequencyBand: ExpressibleByArgument {}
+extension ProbeOptions.Compat: ExpressibleByArgument {}

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+import Datasets
+import Networks
+import TensorCore
+@testable import Probes
+
+@Suite struct SensitivityProbeTests {
+    /// Depth-1 ConvActually is `f_l(x) = Σ W[l,c,p] (x[c,p] − m_c)/s_c + b_l`, so `∂f_l/∂x_c = W[l,c]/s_c` for
+    /// every image and `S[c,i,j] = sqrt(Σ_l |DFT(W[l,c]/s_c)[i,j]|²)`. Odd and even sizes exercise the
+    /// Hermitian expansion of the half spectrum.
+    @Test(arguments: [7, 8]) func linearModelMatchesClosedForm(size: Int) throws {
+        let k = 3, c = 2, plane = size * size
+        let std: [Float] = [0.25, 2.0]
+        let cfg = ModelConfig(arch: .convactually, depth: 1, width: 4, classes: k, channels: c, imageSize: size,
+                              normalization: .init(mean: [0.4, 0.6], std: std))
+        let model = try Model(cfg, seed: 3)
+        let w = model.parameters.first { $0.name == "fc.weight" }!.value.data
+        let x = randomImages(5, c: c, size: size, seed: 9)
+        let (map, rms) = try SensitivityProbe.maps(model, x, batchSize: 2)
+        #expect(map.shape == [c, size, size])
+        var worst = 0.0
+        for ch in 0..<c {
+            var power = [Double](repeating: 0, count: plane)
+            for l in 0..<k {
+                let g = (0..<plane).map { Double(w[(l * c + ch) * plane + $0]) / Double(std[ch]) }
+                let (re, im) = naiveDFT(g, h: size, w: size)
+                for q in 0..<plane { power[q] += re[q] * re[q] + im[q] * im[q] }
+            }
+            for q in 0..<plane {
+                let s = power[q].squareRoot(), r = (power[q] / Double(k)).squareRoot()
+                worst = max(worst, abs(Double(map.data[ch * plane + q]) - s) / (1e-3 + s))
+                worst = max(worst, abs(Double(rms.data[ch * plane + q]) - r) / (1e-3 + r))
+            }
+        }
+        #expect(worst < 1e-4, "relative error \(worst)")
+    }
+
+    /// Per-class gradients from one forward and K backward passes agree with central differences of the forward pass.
+    @Test(arguments: [ModelConfig.Activation.linear, .relu]) func classGradientsMatchFiniteDifferences(_ act: ModelConfig.Activation) throws {
+        let size = 6
+        let cfg = ModelConfig(arch: .convactually, depth: 3, width: 3, activation: act, classes: 3, channels: 2, imageSize: size,
+                              normalization: .init(mean: [0.5, 0.5], std: [0.3, 0.2]))
+        let model = try Model(cfg, seed: 5)
+        let x = randomImages(2, c: 2, size: size, seed: 4)
+        let (_, grads) = try ModelEvaluation.classGradients(model, x)
+        #expect(grads.shape == [3, 2, 2, size, size])
+        var rng = SeededRNG(seed: 8)
+        let eps: Float = act == .linear ? 1e-2 : 1e-3
+        var worst = 0.0
+        for _ in 0..<25 {
+            let idx = rng.int(below: x.count)
+            var xp = x, xm = x
+            xp.data[idx] += eps; xm.data[idx] -= eps
+            let lp = try model.forward(xp, mode: .eval), lm = try model.forward(xm, mode: .eval)
+            let img = idx / (2 * size * size)
+            for l in 0..<3 {
+                let fd = (Double(lp.data[img * 3 + l]) - Double(lm.data[img * 3 + l])) / Double(2 * eps)
+                let g = Double(grads.data[l * x.count + idx])
+                worst = max(worst, abs(fd - g) / (2e-2 + 2e-2 * abs(g)))
+            }
+        }
+        #expect(worst <= 1, "scaled error \(worst)")
+    }
+
+    /// For a deep linear model the gradient is the effective weight; the map is the |DFT| of the
+    /// finite-difference gradient (every coordinate), independent of the backward pass and of FFTW.
+    @Test func deepLinearMapMatchesFiniteDifferenceWeights() throws {
+        let size = 4, c = 2, k = 2, plane = size * size
+        let cfg = ModelConfig(arch: .convactually, depth: 3, width: 2, activation: .linear, classes: k, channels: c, imageSize: size)
+        let model = try Model(cfg, seed: 2)
+        let x = randomImages(3, c: c, size: size, seed: 1)
+        let (map, _) = try SensitivityProbe.maps(model, x)
+        let x0 = x.rows(0..<1)
+        var weights = [[Double]](repeating: [Double](repeating: 0, count: c * plane), count: k)
+        let eps: Float = 0.05
+        for idx in 0..<(c * plane) {
+            var xp = x0, xm = x0
+            xp.data[idx] += eps; xm.data[idx] -= eps
+            let lp = try model.forward(xp, mode: .eval), lm = try model.forward(xm, mode: .eval)
+            for l in 0..<k { weights[l][idx] = (Double(lp.data[l]) - Double(lm.data[l])) / Double(2 * eps) }
+        }
+        var worst = 0.0
+        for ch in 0..<c {
+            var power = [Double](repeating: 0, count: plane)
+            for l in 0..<k {
+                let (re, im) = naiveDFT(Array(weights[l][(ch * plane)..<((ch + 1) * plane)]), h: size, w: size)
+                for q in 0..<plane { power[q] += re[q] * re[q] + im[q] * im[q] }
+            }
+            let scale = power.max()!.squareRoot()
+            for q in 0..<plane { worst = max(worst, abs(Double(map.data[ch * plane + q]) - power[q].squareRoot()) / scale) }
+        }
+        #expect(worst < 2e-3, "relative error \(worst)")
+    }
+
+    @Test func probeOutputsDocumentedNamesAndShapes() throws {
+        let size = 8
+        let model = try Model(ModelConfig(arch: .convactually, depth: 2, width: 4, classes: 3, channels: 3, imageSize: size,
+                                          normalization: .init(mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2])), seed: 1)
+        let test = try ImageSet(images: randomImages(12, size: size, seed: 2), labels: (0..<12).map { $0 % 3 }, classes: 3)
+        let train = try ImageSet(images: randomImages(20, size: size, seed: 3), labels: (0..<20).map { $0 % 3 }, classes: 3)
+        let r = try ProbeRegistry.run("sensitivity", model: model, data: ProbeData(test: test, train: train),
+                                      options: ProbeOptions(images: 6))
+        #expect(r.arrays["sensitivity.map"]?.shape == [3, size, size])
+        #expect(r.arrays["sensitivity.rms_map"]?.shape == [3, size, size])
+        let radii = try #require(r.arrays["sensitivity.radii"])
+        #expect(radii.data == (0...5).map(Float.init))  // integer shells up to the corner of an 8×8 grid
+        #expect(r.arrays["sensitivity.radial"]?.shape == radii.shape)
+        #expect(r.arrays["data_spectrum.radial"]?.shape == radii.shape)
+        #expect(r.scalars["sensitivity.images"] == 6)
+        let p = try #require(r.scalars["alignment.pearson"]), s = try #require(r.scalars["alignment.spearman"])
+        #expect(p >= -1 && p <= 1 && s >= -1 && s <= 1)
+        // The map of the chosen images equals the map computed directly on the same balanced subset.
+        let subset = try test.balancedSubset(6, seed: SeededRNG.derive(0, "sensitivity.subset"))
+        #expect(try SensitivityProbe.maps(model, subset.images).map == r.arrays["sensitivity.map"])
+        // Paper binning: one bin per unique radius of linspace(−4, 4, 8) (pairs a² + b² of odd a, b in ±1…±7).
+        let paper = try ProbeRegistry.run("sensitivity", model: model, data: ProbeData(images: subset.images),
+                                          options: ProbeOptions(compat: .paper))
+        var keys = Set<Int>()
+        for a in stride(from: 1, through: 7, by: 2) { for b in stride(from: 1, through: 7, by: 2) { keys.insert(a * a + b * b) } }
+        #expect(paper.arrays["sensitivity.radial"]?.count == keys.count)
+    }
+
+    @Test func explicitImagesAreUsedExactlyAndMismatchesAreErrors() throws {
+        let model = try Model(ModelConfig(arch: .convactually, depth: 1, width: 2, classes: 2, channels: 3, imageSize: 4), seed: 1)
+        let x = randomImages(3, size: 4, seed: 5)
+        let r = try ProbeRegistry.run("sensitivity", model: model, data: ProbeData(images: x))
+        #expect(r.scalars["sensitivity.images"] == 3)
+        #expect(throws: ProbeError.self) {
+            try ProbeRegistry.run("sensitivity", model: model, data: ProbeData(images: randomImages(2, size: 5, seed: 1)))
+        }
+        #expect(throws: ProbeError.self) { try ProbeRegistry.run("sensitivity", model: model, data: ProbeData()) }
+        #expect(throws: ProbeError.self) {
+            try ProbeRegistry.run("sensitivity", model: model, data: ProbeData(images: x), options: ProbeOptions(params: ["bogus": .number(1)]))
+        }
+    }
+
+    @Test func centroidOfAPointMassIsItsRadius() {
+        var m = Tensor(zeros: [1, 8, 8])
+        m[0, 3, 4] = 2  // ky = 3, kx = −4
+        #expect(SensitivityProbe.centroid(m) == 5)
+    }
+}
+
+@Suite struct ProfileStatisticsTests {
+    @Test func correlationsAgainstHandValues() {
+        // Pearson of (1,2,3,4) and (2,4,5,9): means 2.5, 5; Σdadb = 4.5+0.5+0+6 = 11, Σda² = 5, Σdb² = 26.
+        expectClose(ProfileStatistics.pearson([1, 2, 3, 4], [2, 4, 5, 9]), 11 / (5 * 26.0).squareRoot(), tol: 1e-12)
+        // Monotone but non-linear: Spearman 1, Pearson < 1.
+        #expect(ProfileStatistics.spearman([1, 2, 3, 4], [1, 10, 100, 1000]) == 1)
+        #expect(ProfileStatistics.pearson([1, 2, 3, 4], [1, 10, 100, 1000]) < 0.99)
+        #expect(ProfileStatistics.ranks([3, 1, 3, 2]) == [3.5, 1, 3.5, 2])
+        #expect(ProfileStatistics.pearson([1, 1, 1], [1, 2, 3]).isNaN)
+    }
+
+    @Test func figureCurveNormalizesSmoothsAndLogs() {
+        let v: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]  // sum 45
+        let c = ProfileStatistics.figureCurve(v, halfWidth: 3)
+        #expect(c.count == 3)
+        expectClose(c[0], log(4.0 / 45), tol: 1e-9)  // mean of 1…7 is 4
+        expectClose(c[2], log(6.0 / 45), tol: 1e-9)
+        #expect(ProfileStatistics.figureCurve([1, 3], halfWidth: 3).count == 2)
+        #expect(ProfileStatistics.halfWidth(imageSize: 32) == 3 && ProfileStatistics.halfWidth(imageSize: 64) == 5)
+    }
+}
