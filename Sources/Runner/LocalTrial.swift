@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Networks
+import Probes
 import Sweeps
 import TensorCore
 
@@ -30,6 +31,23 @@ public enum LocalTrial {
         public var stats: ChannelStats
     }
 
+    /// A sweep's probe request as the probe suite takes it; the probe seed derives from the trial seed.
+    static func probeSpec(_ r: ProbeRequest, seed: UInt64) -> ProbeSpec {
+        func value(_ j: JSONValue) -> ProbeValue? {
+            switch j {
+            case .null, .object: return nil
+            case .bool(let b): return .bool(b)
+            case .number(let d): return .number(d)
+            case .string(let s): return .string(s)
+            case .array(let a): return .list(a.compactMap(value))
+            }
+        }
+        let params = (r.params ?? [:]).compactMapValues(value)
+        return ProbeSpec(name: r.name, every: r.every,
+                         options: ProbeOptions(images: r.images, compat: r.compat == .paper ? .paper : .clean,
+                                               params: params, seed: SeededRNG.derive(seed, "probes.\(r.name)")))
+    }
+
     /// Loads data, builds the model, trains, and measures.
     ///
     /// Seeds: the trial seed picks data subsets; `derive(seed, "model")` the initial weights and
@@ -43,7 +61,19 @@ public enum LocalTrial {
         // A thread count fixed in the trial config wins: it is part of what makes the run reproducible.
         Parallel.setThreads(config.train.threads ?? threads ?? 1)
         let (train, test, stats, model, trainer, batchSize) = try prepare(config, seed: seed)
-        trainer.onEpoch = onEpoch
+        // Probes are checked before training so a bad request never wastes a run.
+        let suite: ProbeSuite
+        do {
+            suite = try ProbeSuite(config.probes.map { probeSpec($0, seed: seed) },
+                                   data: ProbeData(test: test, train: train, stats: stats))
+            _ = try suite.begin(model: model)
+        } catch let e as ProbeError {
+            throw TrialFailure(reason: "probes: \(e.message)", retryable: false)
+        }
+        trainer.onEpoch = { report in
+            onEpoch(report)
+            _ = try suite.onEpoch(report.epoch, model: model)
+        }
         trainer.isCancelled = isCancelled
         let source = EpochBatches(set: train, batchSize: batchSize, seed: SeededRNG.derive(seed, "batches"),
                                   augmentation: try TrialSettings.dataset(config.dataset).augmentation)
@@ -67,8 +97,16 @@ public enum LocalTrial {
             metrics["best_test_accuracy"] = history.compactMap(\.testAccuracy).max() ?? .nan
             metrics["images_per_second"] = history.map(\.imagesPerSecond).reduce(0, +) / Double(history.count)
         }
+        let probes: ProbeResult
+        do { probes = try suite.finish(model: model, epoch: history.last?.epoch) } catch let e as ProbeError {
+            throw TrialFailure(reason: "probes: \(e.message)", retryable: false)
+        }
+        for (k, v) in probes.scalars { metrics[k] = v }
+        let arrays = probes.arrays.keys.sorted().map { k in
+            NamedArray(name: k, shape: probes.arrays[k]!.shape, data: probes.arrays[k]!.data)  // k is a key of the dictionary
+        }
         let epochs = history.map(Self.row)
-        let result = TrialResult(metrics: metrics, arrays: [], epochs: epochs,
+        let result = TrialResult(metrics: metrics, arrays: arrays, epochs: epochs,
                                  durationSeconds: Date().timeIntervalSince(start))
         return Outcome(result: result, model: model, train: train, test: test, stats: stats)
     }
