@@ -32,6 +32,8 @@ public struct Coordinator: Sendable {
         public var lastSeen: Date
         public var lastSent: Date
         public var trial: RunningTrial?
+        /// The lease message of `trial`, kept to re-send it if the worker re-registers without it.
+        public var lease: LeaseBody?
         public var progress: Int
         public var lastProgressAt: Date
     }
@@ -204,8 +206,17 @@ public struct Coordinator: Sendable {
     private mutating func onReady(from peer: PeerID, _ ready: Ready, now: Date) -> [Directive] {
         var out: [Directive] = []
         if let old = workers[peer], let trial = old.trial, trial != ready.running {
-            // The worker restarted and lost its trial: give the trial back.
-            out += requeue(trial.trialID, reason: "worker \(old.workerID) restarted")
+            if ready.running == nil, let lease = old.lease, lease.trialID == trial.trialID {
+                // The lease was in flight (or lost) when the worker re-registered: send the same lease
+                // again rather than spend an attempt; a worker ignores a duplicate of its current lease.
+                var entry = old
+                entry.lastSeen = now
+                entry.lastSent = now
+                entry.lastProgressAt = now
+                workers[peer] = entry
+                return [.send(peer, .lease(lease)), .log(.debug, "re-sent lease of \(trial.trialID) to \(old.workerID)")]
+            }
+            out += requeue(trial.trialID, reason: "worker \(old.workerID) re-registered with another trial")
         }
         if workers[peer] == nil && workers.count >= settings.maxWorkers {
             return [.log(.warning, "refused worker \(ready.workerID): \(settings.maxWorkers) workers connected"),
@@ -213,7 +224,7 @@ public struct Coordinator: Sendable {
         }
         let known = workers[peer] != nil
         workers[peer] = WorkerEntry(workerID: ready.workerID, host: ready.host, cores: ready.cores, lastSeen: now,
-                                    lastSent: now, trial: ready.running, progress: -1, lastProgressAt: now)
+                                    lastSent: now, trial: ready.running, lease: nil, progress: -1, lastProgressAt: now)
         if !known {
             out.append(.log(.info, "worker \(ready.workerID) ready (host \(ready.host), \(ready.cores) cores, \(ready.version))\(ready.running.map { ", still running \($0.trialID)" } ?? "")"))
         }
@@ -306,13 +317,15 @@ public struct Coordinator: Sendable {
                 nothingPendingUntil = now.addingTimeInterval(settings.heartbeatInterval)
                 return []
             }
+            let lease = LeaseBody(trialID: grant.trialID, configJSON: grant.configJSON,
+                                  attempt: grant.attempt, deadline: grant.deadline.timeIntervalSince1970)
             entry.trial = RunningTrial(trialID: grant.trialID, attempt: grant.attempt)
+            entry.lease = lease
             entry.progress = -1
             entry.lastProgressAt = now
             entry.lastSent = now
             workers[peer] = entry
-            return [.send(peer, .lease(LeaseBody(trialID: grant.trialID, configJSON: grant.configJSON,
-                                                 attempt: grant.attempt, deadline: grant.deadline.timeIntervalSince1970))),
+            return [.send(peer, .lease(lease)),
                     .log(.debug, "leased \(grant.trialID) (attempt \(grant.attempt)) to \(entry.workerID)")]
         } catch {
             return [.log(.error, "could not lease a trial to \(entry.workerID): \(error)")]

@@ -50,7 +50,8 @@ public struct SweepSession: Sendable {
         let endpoint = try server.start()
         let start = try store.counts()
         let line = ProgressLine(startedAt: Date(), doneAtStart: start.done)
-        let local = try LocalWorkers(count: workers, endpoint: endpoint,
+        let toRun = start.pending + start.leased
+        let local = try LocalWorkers(count: toRun == 0 ? 0 : min(workers, toRun), endpoint: endpoint,
                                      outboxRoot: (directory as NSString).appendingPathComponent("outbox"),
                                      extraArguments: workerArguments, logger: logger)
         let trap = SignalTrap { sig in
