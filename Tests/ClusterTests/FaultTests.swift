@@ -160,6 +160,42 @@ import Sweeps
         #expect(Harness.lines(log).filter { $0.hasPrefix("start") }.count == 3)
     }
 
+    @Test func trialOverItsTimeLimitIsCancelledRetriedThenFailed() throws {
+        let dir = try Harness.tempDir("timelimit")
+        let spec = try Harness.spec(in: dir, name: "tl", trials: 1, maxAttempts: 2, trialTimeout: "1s")
+        let endpoint = "tcp://127.0.0.1:\(try Harness.freePort())"
+        let log = dir + "/runs.log"
+        let coordinator = try Harness.Child(["coordinator", spec, "--bind", endpoint, "--results", dir] + fast)
+        defer { coordinator.kill9() }
+        let worker = try Harness.Child(["worker", "--connect", endpoint, "--id", "w", "--outbox", dir + "/ob",
+                                        "--runner-command", Harness.runner(log: log, sleep: 30)] + fast)
+        defer { worker.kill9() }
+        #expect(coordinator.wait(30) == 2, "coordinator log:\n\(coordinator.log)")
+        #expect(worker.wait(10) == 0)
+        #expect(Harness.lines(log).filter { $0.hasPrefix("start") }.count == 2)
+        #expect(Harness.lines(log).filter { $0.hasPrefix("end") }.isEmpty)
+        #expect(try Harness.counts(dir + "/tl").failed == 1)
+    }
+
+    @Test func sigtermDrainsRunningTrialAndLeavesStoreConsistent() throws {
+        let dir = try Harness.tempDir("sigterm")
+        let spec = try Harness.spec(in: dir, name: "st", trials: 3)
+        let endpoint = "tcp://127.0.0.1:\(try Harness.freePort())"
+        let log = dir + "/runs.log"
+        let coordinator = try Harness.Child(["coordinator", spec, "--bind", endpoint, "--results", dir, "--grace", "10"] + fast)
+        defer { coordinator.kill9() }
+        let worker = try Harness.Child(["worker", "--connect", endpoint, "--id", "w", "--outbox", dir + "/ob",
+                                        "--runner-command", Harness.runner(log: log, sleep: 1.5)] + fast)
+        defer { worker.kill9() }
+        #expect(Harness.eventually(20) { Harness.lines(log).contains { $0.hasPrefix("start") } })
+        coordinator.stop()  // SIGTERM mid-trial
+        #expect(coordinator.wait(20) == 130, "coordinator log:\n\(coordinator.log)")
+        let c = try Harness.counts(dir + "/st")
+        #expect(c.leased == 0)
+        #expect(c.done == 1, "the running trial finishes inside the grace period")
+        #expect(c.pending == 2)
+    }
+
     @Test func runReportsFailuresWithNonZeroExit() throws {
         let dir = try Harness.tempDir("runfail")
         let spec = try Harness.spec(in: dir, name: "rf", trials: 2)

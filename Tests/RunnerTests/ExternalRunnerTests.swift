@@ -63,7 +63,7 @@ private final class Box<T>: @unchecked Sendable {
         let start = Date()
         let cancelAt = start.addingTimeInterval(0.3)
         #expect(throws: TrialFailure.self) {
-            _ = try ExternalRunner(command: "exec sleep 30", killGrace: 1).run(config, trialID: "t", progress: { _ in },
+            _ = try ExternalRunner(command: "echo started; sleep 30; echo done", killGrace: 1).run(config, trialID: "t", progress: { _ in },
                                                                                  isCancelled: { Date() > cancelAt })
         }
         #expect(Date().timeIntervalSince(start) < 5)

@@ -16,9 +16,7 @@ public struct SweepSession: Sendable {
         store = try SweepStore.create(directory: dir, spec: spec)
         directory = dir.path
         var s = settings
-        if let timeout = spec.runner.trialTimeout, s.trialTimeout == CoordinatorSettings().trialTimeout {
-            s.trialTimeout = timeout
-        }
+        if s.wallClockLimit == nil { s.wallClockLimit = spec.runner.trialTimeout }
         self.settings = s
         if retryFailed {
             let n = try store.retryFailed()
