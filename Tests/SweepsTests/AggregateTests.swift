@@ -153,3 +153,44 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         #expect(html.contains("Skipped figures") && html.contains("no radial sensitivity profiles stored"))
     }
 }
+
+/// Collects panel titles.
+final class SVGPanelCollector: NSObject, XMLParserDelegate {
+    var titles: [String] = []
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if name == "g", attributes["class"] == "panel", let t = attributes["data-title"] { titles.append(t) }
+    }
+}
+
+extension AggregateTests {
+    @Test func oneSensitivityPanelPerArchitectureAndFilter() throws {
+        let yaml = """
+        version: 1
+        name: multi
+        fixed: {dataset: {name: synthetic, image_size: 16}, model: {arch: convactually}, probes: [sensitivity]}
+        grid:
+          - {model.arch: [convactually], model.depth: [1, 2, 4], dataset.filter: [none, hpf]}
+          - {model.arch: [vgg11, vgg13], dataset.filter: [none, hpf]}
+        seeds: [0, 1]
+        """
+        let dir = ProcessInfo.processInfo.environment["FSWEEP_AGGREGATE_OUT2"].map { URL(fileURLWithPath: $0) } ?? tempDir()
+        try? FileManager.default.removeItem(at: dir)
+        let store = try SweepStore.create(directory: dir, spec: try SweepSpec(yaml: yaml))
+        #expect(store.addedTrials == (6 + 4) * 2)
+        while let l = try store.leaseNext(worker: "w", leaseSeconds: 60) {
+            let c = try TrialConfig.decode(json: l.configJSON)
+            var r = fakeResult(depth: c.model.depth ?? 3, wd: 0, seed: c.seed)
+            if c.dataset.filter == .hpf { r.arrays[1].data = r.arrays[1].data.enumerated().map { $0.offset < 4 ? 0.01 : $0.element } }
+            try store.complete(trialID: l.trialID, attempt: l.attempt, worker: "w", result: r)
+        }
+        _ = try Aggregate.run(store: store)
+        let url = dir.appendingPathComponent("aggregate/figures/sensitivity_profiles.svg")
+        let parser = try #require(XMLParser(contentsOf: url))
+        let c = SVGPanelCollector()
+        parser.delegate = c
+        #expect(parser.parse())
+        #expect(Set(c.titles) == ["convactually · none", "convactually · hpf", "vgg · none", "vgg · hpf", "data spectrum"])
+        let series = try SVGSeriesCollector.parse(url).labels
+        #expect(series.contains("depth=4 (n=2)") && series.contains("vgg13 (n=2)") && series.contains("data: hpf") && series.contains("data: none"))
+    }
+}
