@@ -35,6 +35,7 @@ let package = Package(
                 swiftSettings: fastMath),
         .target(name: "Probes", dependencies: ["Networks", "Datasets"], swiftSettings: fastMath),
         .target(name: "Sweeps", dependencies: [
+            "TensorCore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),

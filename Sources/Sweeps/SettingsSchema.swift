@@ -156,24 +156,29 @@ enum SettingsSchema {
             }
             out[key] = .object(sec)
         }
-        if !partial {
-            for (section, keys) in required {
-                let sec = out[section]?.objectValue
-                if section != "train", sec == nil { throw fail("\(pre)\(section)", "missing required section \(section)") }
-                for k in keys where sec?[k] == nil {
-                    throw fail("\(pre)\(section).\(k)", "missing required key \(k)")
-                }
-            }
-            if out["train"] == nil { out["train"] = .object([:]) }
-            if out["probes"] == nil { out["probes"] = .array([]) }
-            let ds = out["dataset"]?.objectValue ?? [:]
-            if ds["name"]?.stringValue == "cifar10", ds["data_dir"] == nil {
-                throw fail("\(pre)dataset.data_dir", "dataset cifar10 needs data_dir (the directory of data_batch_1.bin … test_batch.bin)")
-            }
-            if ds["name"]?.stringValue == "npz", ds["path"] == nil {
-                throw fail("\(pre)dataset.path", "dataset npz needs path (the .npz file)")
+        if !partial { try complete(&out, prefix: prefix, fail: fail) }
+        return .object(out)
+    }
+
+    /// Checks required keys and cross-field rules of already normalized settings and fills the empty
+    /// defaults (`train: {}`, `probes: []`). Cheap: the per-trial check during expansion.
+    static func complete(_ out: inout [String: JSONValue], prefix: String, fail: (String, String) -> SweepError) throws {
+        let pre = prefix.isEmpty ? "" : "\(prefix)."
+        for (section, keys) in required {
+            let sec = out[section]?.objectValue
+            if section != "train", sec == nil { throw fail("\(pre)\(section)", "missing required section \(section)") }
+            for k in keys where sec?[k] == nil {
+                throw fail("\(pre)\(section).\(k)", "missing required key \(k)")
             }
         }
-        return .object(out)
+        if out["train"] == nil { out["train"] = .object([:]) }
+        if out["probes"] == nil { out["probes"] = .array([]) }
+        let ds = out["dataset"]?.objectValue ?? [:]
+        if ds["name"]?.stringValue == "cifar10", ds["data_dir"] == nil {
+            throw fail("\(pre)dataset.data_dir", "dataset cifar10 needs data_dir (the directory of data_batch_1.bin … test_batch.bin)")
+        }
+        if ds["name"]?.stringValue == "npz", ds["path"] == nil {
+            throw fail("\(pre)dataset.path", "dataset npz needs path (the .npz file)")
+        }
     }
 }

@@ -74,14 +74,15 @@ extension SweepSpec {
         for (path, value) in point.sorted(by: { $0.key < $1.key }) {
             tree = tree.setting(path.split(separator: ".").map(String.init), to: value)
         }
-        let pointText = point.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.display)" }.joined(separator: ", ")
+        let pointText = { point.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.display)" }.joined(separator: ", ") }
         let file = self.file
         let lines = self.lines
-        let settings = try SettingsSchema.checkSettings(tree, partial: false, prefix: "") { path, what in
+        // fixed, axis and include values were checked and normalized at load; only cross-field rules remain
+        guard case .object(var o) = tree else { throw SweepError(.invalidSpec, "\(file): settings are not a map") }
+        try SettingsSchema.complete(&o, prefix: "") { path, what in
             let line = (lines["fixed.\(path)"] ?? lines[origin]).map { " (line \($0))" } ?? ""
-            return SweepError(.invalidSpec, "\(file): \(point[path] != nil ? "\(origin).\(path)" : "fixed.\(path)"): \(what) at point {\(pointText)}\(line)")
+            return SweepError(.invalidSpec, "\(file): \(point[path] != nil ? "\(origin).\(path)" : "fixed.\(path)"): \(what) at point {\(pointText())}\(line)")
         }
-        guard case .object(var o) = settings else { throw SweepError(.invalidSpec, "\(file): settings are not a map") }
         o["seed"] = .number(Double(seed))
         let canonical = JSONValue.object(o).canonical
         var axes = point

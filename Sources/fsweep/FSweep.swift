@@ -6,7 +6,7 @@ struct FSweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsweep",
         abstract: "Sweeps of CNN training runs and the frequency probes that measure them.",
-        subcommands: [Run.self, Coordinator.self, Worker.self, Keys.self, BenchCluster.self]
+        subcommands: [Run.self, Coordinator.self, Worker.self, Status.self, Aggregate.self, Keys.self, BenchCluster.self]
     )
 
     /// Version reported by workers in READY.

@@ -1,0 +1,247 @@
+import Foundation
+
+/// The figure makers of `Aggregate.run`; each returns `.skipped(reason)` when its data is absent.
+enum Figures {
+    static func shortName(_ path: String) -> String {
+        switch path {
+        case "train.weight_decay": return "wd"
+        case "model.arch": return "arch"
+        case "dataset.filter": return "data"
+        default: return String(path.split(separator: ".").last ?? Substring(path))
+        }
+    }
+
+    /// "depth=2, wd=0.0001" for the axes not in `excluding`.
+    static func label(_ axes: [String: JSONValue], excluding: Set<String>) -> String {
+        let keys = axes.keys.filter { !excluding.contains($0) && $0 != "seed" }.sorted()
+        if keys.isEmpty { return "all" }
+        return keys.map { "\(shortName($0))=\(axes[$0]!.display)" }.joined(separator: ", ")
+    }
+
+    /// Sort key that orders numeric axis values numerically.
+    static func orderKey(_ axes: [String: JSONValue]) -> [String] {
+        axes.keys.sorted().map { k in
+            if let d = axes[k]?.doubleValue { return String(format: "%@=%020.9f", k, d + 1e9) }
+            return "\(k)=\(axes[k]?.display ?? "")"
+        }
+    }
+
+    static func arch(_ ctx: Context, _ r: TrialRecord) -> String {
+        r.axes["model.arch"]?.display ?? ctx.configs[r.id]?.model.arch.rawValue ?? "model"
+    }
+
+    static func filter(_ ctx: Context, _ r: TrialRecord) -> String {
+        r.axes["dataset.filter"]?.display ?? ctx.configs[r.id]?.dataset.filter?.rawValue ?? "none"
+    }
+
+    static func taps(_ ctx: Context, _ r: TrialRecord) -> Int {
+        (ctx.configs[r.id]?.dataset.imageSize ?? 32) >= 64 ? 11 : 7
+    }
+
+    static func color(_ i: Int, of n: Int) -> String {
+        n <= SVGPlot.palette.count ? SVGPlot.palette[i % SVGPlot.palette.count] : SVGPlot.sequential(Double(i) / Double(max(1, n - 1)) * 0.9)
+    }
+
+    // (a) Figure 1 of Godfrey et al.
+    static func sensitivityProfiles(_ ctx: Context) throws -> Figure {
+        guard let name = ctx.firstArrayName(Aggregate.profileNames) else {
+            return .skipped("no radial sensitivity profiles stored (array \(Aggregate.profileNames[0]))")
+        }
+        // panels: architecture × data filter (filter only when it varies)
+        let filters = Set(ctx.done.map { filter(ctx, $0) })
+        // VGG depths share one panel (one line per depth), as in the paper
+        func family(_ r: TrialRecord) -> String { arch(ctx, r).hasPrefix("vgg") ? "vgg" : arch(ctx, r) }
+        func panelKey(_ r: TrialRecord) -> String { filters.count > 1 ? "\(family(r)) · \(filter(ctx, r))" : family(r) }
+        let hidden: Set<String> = ["model.arch", "dataset.filter"]
+        var panels: [PlotPanel] = []
+        var panelOrder: [String] = []
+        var byPanel: [String: [TrialRecord]] = [:]
+        for r in ctx.done { let k = panelKey(r); if byPanel[k] == nil { panelOrder.append(k) }; byPanel[k, default: []].append(r) }
+        var archRank = Dictionary(uniqueKeysWithValues: ModelSpec.Arch.allCases.enumerated().map { ($1.rawValue, $0) })
+        archRank["vgg"] = archRank["vgg11"]
+        let filterRank = Dictionary(uniqueKeysWithValues: DatasetSpec.Filter.allCases.enumerated().map { ($1.rawValue, $0) })
+        panelOrder.sort { a, b in
+            let ra = byPanel[a]![0], rb = byPanel[b]![0]
+            return (archRank[family(ra)] ?? 99, filterRank[filter(ctx, ra)] ?? 99, a) < (archRank[family(rb)] ?? 99, filterRank[filter(ctx, rb)] ?? 99, b)
+        }
+        for pk in panelOrder {
+            let groups = Aggregate.groups(byPanel[pk]!).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
+            var series: [PlotSeries] = []
+            for (gi, g) in groups.enumerated() {
+                var curves: [[Double]] = []
+                for r in g.trials {
+                    guard let a = try ctx.store.array(trialID: r.id, name: name) else { continue }
+                    let c = Aggregate.postprocessProfile(a.data.map(Double.init), taps: taps(ctx, r))
+                    if !c.isEmpty { curves.append(c) }
+                }
+                guard !curves.isEmpty else { continue }
+                let (mean, std) = Aggregate.meanStd(curves)
+                let half = Double(taps(ctx, g.trials[0]) / 2)
+                var name = label(g.trials[0].axes, excluding: hidden)
+                if family(g.trials[0]) == "vgg" { name = arch(ctx, g.trials[0]) + (name == "all" ? "" : ", \(name)") }
+                series.append(PlotSeries(label: name + " (n=\(curves.count))",
+                                         xs: mean.indices.map { Double($0) + half }, ys: mean,
+                                         lo: zip(mean, std).map { $0 - $1 }, hi: zip(mean, std).map { $0 + $1 },
+                                         color: color(gi, of: groups.count)))
+            }
+            if !series.isEmpty {
+                panels.append(PlotPanel(title: pk, xLabel: "radial frequency (bin)", yLabel: "log normalized sensitivity", series: series))
+            }
+        }
+        guard !panels.isEmpty else { return .skipped("radial profiles present but too short to smooth") }
+        let columns = min(panels.count, 4)
+        // data spectrum panel(s) below
+        var dataNote = "data spectrum: not stored (array \(Aggregate.dataProfileNames[0]))"
+        if let dname = ctx.firstArrayName(Aggregate.dataProfileNames) {
+            var series: [PlotSeries] = []
+            let fl = filters.sorted()
+            for (i, f) in fl.enumerated() {
+                var curves: [[Double]] = []
+                var half = 3.0
+                for r in ctx.done where filter(ctx, r) == f {
+                    half = Double(taps(ctx, r) / 2)
+                    if let a = try ctx.store.array(trialID: r.id, name: dname) {
+                        let c = Aggregate.postprocessProfile(a.data.map(Double.init), taps: taps(ctx, r))
+                        if !c.isEmpty { curves.append(c) }
+                    }
+                }
+                guard !curves.isEmpty else { continue }
+                let (mean, std) = Aggregate.meanStd(curves)
+                series.append(PlotSeries(label: "data: \(f)", xs: mean.indices.map { Double($0) + half }, ys: mean,
+                                         lo: zip(mean, std).map { $0 - $1 }, hi: zip(mean, std).map { $0 + $1 }, color: color(i, of: fl.count)))
+            }
+            if !series.isEmpty {
+                panels.append(PlotPanel(title: "data spectrum", xLabel: "radial frequency (bin)", yLabel: "log normalized amplitude",
+                                        series: series, startsRow: true))
+                dataNote = ""
+            }
+        }
+        let note = "Profiles normalized by their sum, 7-tap moving average (valid), log; lines: mean over seeds, bands: ±1 std. " + dataNote
+        let svg = SVGPlot.figure(title: "Gradient frequency sensitivity (Godfrey et al. 2022, Fig. 1)", panels: panels, columns: columns, note: note)
+        return .svg(svg, caption: "Radial sensitivity profiles per architecture, one line per cell, ±std across seeds; data spectrum below.")
+    }
+
+    // (b) Fourier heatmaps
+    static func fourierHeatmaps(_ ctx: Context) throws -> Figure {
+        guard let name = ctx.firstArrayName(Aggregate.heatmapNames) else { return .skipped("no Fourier heatmaps stored (array \(Aggregate.heatmapNames[0]))") }
+        var maps: [(label: String, h: Int, w: Int, values: [Double])] = []
+        let groups = Aggregate.groups(ctx.done).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
+        for g in groups {
+            var acc: [Double] = [], n = 0, hw = (0, 0)
+            for r in g.trials {
+                guard let a = try ctx.store.array(trialID: r.id, name: name), a.shape.count >= 2 else { continue }
+                let h = a.shape[a.shape.count - 2], w = a.shape[a.shape.count - 1]
+                guard h * w > 0, a.data.count % (h * w) == 0 else { continue }
+                let planes = a.data.count / (h * w)
+                var m = [Double](repeating: 0, count: h * w)
+                for p in 0..<planes { for i in 0..<(h * w) { m[i] += Double(a.data[p * h * w + i]) / Double(planes) } }
+                if n == 0 { acc = m; hw = (h, w) } else if hw == (h, w) { for i in acc.indices { acc[i] += m[i] } } else { continue }
+                n += 1
+            }
+            if n > 0 { maps.append((label(g.trials[0].axes, excluding: []), hw.0, hw.1, acc.map { $0 / Double(n) })) }
+            if maps.count == 36 { break }
+        }
+        guard !maps.isEmpty else { return .skipped("Fourier heatmap arrays have no [H, W] shape") }
+        let svg = SVGPlot.heatmaps(title: "Fourier heatmaps (Yin et al. 2019): error rate per perturbation frequency", maps: maps,
+                                   columns: min(6, maps.count), colorLabel: "test error under perturbation",
+                                   note: "Centred frequency grid (DC in the middle; horizontal: kx, vertical: ky), mean over seeds; one map per cell\(maps.count == 36 ? " (first 36)" : "").")
+        return .svg(svg, caption: "Fourier heatmaps, one per cell (mean over seeds).")
+    }
+
+    // (c) R_f vs test error
+    static func rfVersusError(_ ctx: Context) throws -> Figure {
+        var byArch: [String: [(Double, Double)]] = [:]
+        for r in ctx.done {
+            guard let rf = ctx.metric(r, Aggregate.rfNames), rf > 0, let err = ctx.testError(r) else { continue }
+            byArch[arch(ctx, r), default: []].append((rf, err))
+        }
+        guard !byArch.isEmpty else { return .skipped("no trial has both R_f (metric rf) and a test error/accuracy") }
+        let archs = byArch.keys.sorted()
+        var series = archs.enumerated().map { i, a in
+            PlotSeries(label: a, xs: byArch[a]!.map(\.0), ys: byArch[a]!.map(\.1), color: color(i, of: archs.count), scatter: true)
+        }
+        let rfs = byArch.values.flatMap { $0.map(\.0) }
+        if let lo = rfs.min(), let hi = rfs.max() {
+            let xs = (0..<30).map { lo * pow(hi / lo, Double($0) / 29) }
+            series.append(PlotSeries(label: "0.2·√R_f (Petrini et al.)", xs: xs, ys: xs.map { 0.2 * $0.squareRoot() }, color: "#555555", dashed: true))
+        }
+        let panel = PlotPanel(title: "Relative stability to diffeomorphisms vs test error", xLabel: "R_f", yLabel: "test error", xLog: true, series: series)
+        return .svg(SVGPlot.figure(title: "R_f vs test error (one point per trial)", panels: [panel], columns: 1, panelWidth: 560, panelHeight: 380),
+                    caption: "R_f (log scale) against test error, one point per trial, coloured by architecture.")
+    }
+
+    // (d) frequency principle
+    static func frequencyPrinciple(_ ctx: Context) throws -> Figure {
+        var series: [PlotSeries] = []
+        let groups = Aggregate.groups(ctx.done).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
+        let shown = Array(groups.prefix(8))
+        for (gi, g) in shown.enumerated() {
+            var low: [[Double]] = [], high: [[Double]] = [], epochsAxis: [Double] = []
+            for r in g.trials {
+                let e = try ctx.store.epochs(trialID: r.id).filter { $0.metrics["e_low"] != nil && $0.metrics["e_high"] != nil }
+                guard !e.isEmpty else { continue }
+                low.append(e.map { $0.metrics["e_low"]! }); high.append(e.map { $0.metrics["e_high"]! })
+                if epochsAxis.isEmpty || e.count < epochsAxis.count { epochsAxis = e.map { Double($0.epoch) } }
+            }
+            guard !low.isEmpty else { continue }
+            let (lm, ls) = Aggregate.meanStd(low), (hm, hs) = Aggregate.meanStd(high)
+            let xs = Array(epochsAxis.prefix(lm.count))
+            let c = color(gi, of: shown.count), l = label(g.trials[0].axes, excluding: [])
+            series.append(PlotSeries(label: "e_low · \(l)", xs: xs, ys: lm, lo: zip(lm, ls).map { $0 - $1 }, hi: zip(lm, ls).map { $0 + $1 }, color: c))
+            series.append(PlotSeries(label: "e_high · \(l)", xs: xs, ys: hm, lo: zip(hm, hs).map { $0 - $1 }, hi: zip(hm, hs).map { $0 + $1 }, color: c, dashed: true))
+        }
+        guard !series.isEmpty else { return .skipped("no per-epoch e_low/e_high stored (frequency_principle probe with every: 1)") }
+        let panel = PlotPanel(title: "Frequency principle (Xu et al. 2019)", xLabel: "epoch", yLabel: "relative error", yLog: true, series: series)
+        return .svg(SVGPlot.figure(title: "Low- and high-frequency errors during training", panels: [panel], columns: 1, panelWidth: 640, panelHeight: 420,
+                                   note: "Solid: e_low, dashed: e_high; mean ± std over seeds\(groups.count > 8 ? " (first 8 cells)" : "")."),
+                    caption: "e_low (solid) and e_high (dashed) against epoch.")
+    }
+
+    // (e) alignment vs depth / weight decay
+    static func alignment(_ ctx: Context) throws -> Figure {
+        let withAlignment = ctx.done.filter { ctx.metric($0, Aggregate.alignmentNames) != nil }
+        guard !withAlignment.isEmpty else { return .skipped("no alignment metric stored (metric \(Aggregate.alignmentNames[0]))") }
+        func depth(_ r: TrialRecord) -> Double? {
+            if let d = r.axes["model.depth"]?.doubleValue { return d }
+            guard let c = ctx.configs[r.id] else { return nil }
+            switch c.model.arch {
+            case .vgg11: return 11
+            case .vgg13: return 13
+            case .vgg16: return 16
+            case .vgg19: return 19
+            case .myrtle: return 5
+            case .convactually: return Double(c.model.depth ?? 1)
+            }
+        }
+        var panels: [PlotPanel] = []
+        let xAxes: [(String, String, Bool, (TrialRecord) -> Double?)] = [
+            ("depth", "depth", false, depth),
+            ("train.weight_decay", "weight decay", true, { ctx.configs[$0.id]?.train.weightDecay }),
+        ]
+        for (key, title, log, value) in xAxes {
+            let distinct = Set(withAlignment.compactMap(value))
+            guard distinct.count > 1 else { continue }
+            let hidden: Set<String> = key == "depth" ? ["model.depth", "model.arch"] : [key]
+            var lines: [String: [Double: [Double]]] = [:]
+            for r in withAlignment {
+                guard let x = value(r), let y = ctx.metric(r, Aggregate.alignmentNames) else { continue }
+                var l = label(r.axes, excluding: hidden)
+                if key == "depth" { l = (arch(ctx, r).hasPrefix("vgg") ? "vgg" : arch(ctx, r)) + (l == "all" ? "" : ", \(l)") }
+                lines[l, default: [:]][x, default: []].append(y)
+            }
+            let names = lines.keys.sorted()
+            let series = names.enumerated().map { i, n -> PlotSeries in
+                let xs = lines[n]!.keys.sorted()
+                let st = xs.map { Aggregate.stats(lines[n]![$0]!) }
+                return PlotSeries(label: n, xs: xs, ys: st.map(\.mean), lo: st.map { $0.mean - $0.std }, hi: st.map { $0.mean + $0.std },
+                                  color: color(i, of: names.count))
+            }
+            panels.append(PlotPanel(title: "alignment vs \(title)", xLabel: title, yLabel: "Pearson r (log sensitivity, log data spectrum)",
+                                    xLog: log, series: series))
+        }
+        guard !panels.isEmpty else { return .skipped("alignment stored but neither depth nor weight decay varies") }
+        return .svg(SVGPlot.figure(title: "Alignment of sensitivity with the data spectrum", panels: panels, columns: 2, panelWidth: 480, panelHeight: 340,
+                                   note: "Mean ± std over seeds. Theory predicts alignment grows with depth and weight decay."),
+                    caption: "Alignment between the sensitivity profile and the data spectrum against depth and weight decay.")
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Sweeps
+
+/// Crash safety: a writer process is SIGKILLed while it leases and completes trials; reopening the store
+/// must show no torn state (every transition is one transaction).
+@Suite(.serialized) struct SweepStoreCrashTests {
+    static let envKey = "FSWEEP_CRASH_WRITER_DIR"
+
+    /// The child half: runs only when the parent test re-launches this binary with the env var set.
+    @Test func crashWriterChild() throws {
+        guard let path = ProcessInfo.processInfo.environment[Self.envKey] else { return }
+        let store = try SweepStore.open(directory: URL(fileURLWithPath: path))
+        while let lease = try store.leaseNext(worker: "child", leaseSeconds: 600) {
+            try store.recordProgress(trialID: lease.trialID, epoch: 1, metricsJSON: #"{"loss":1}"#)
+            let big = NamedArray(name: "map", shape: [3, 64, 64], data: [Float](repeating: 0.5, count: 3 * 64 * 64))
+            _ = try store.complete(trialID: lease.trialID, attempt: lease.attempt, worker: "child",
+                                   result: TrialResult(metrics: ["acc": 0.5], arrays: [big, NamedArray(name: "p", shape: [2], data: [1, 2])],
+                                                       epochs: [["loss": 1], ["loss": 0.5]], durationSeconds: 1))
+        }
+    }
+
+    @Test func killedWriterLeavesNoTornState() throws {
+        let dir = tempDir()
+        let yaml = baseYAML.replacingOccurrences(of: "model.depth: [1, 2, 4]", with: "model.depth: {linspace: [1, 100, 100]}")
+        _ = try SweepStore.create(directory: dir, spec: try SweepSpec(yaml: yaml))
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        child.arguments = ["--testing-library", "swift-testing", "--filter", "crashWriterChild"]
+        var env = ProcessInfo.processInfo.environment
+        env[Self.envKey] = dir.path
+        child.environment = env
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        let store = try SweepStore.open(directory: dir)
+        let start = Date()
+        while try store.counts().done < 15, Date().timeIntervalSince(start) < 120, child.isRunning {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        #expect(child.terminationReason == .uncaughtSignal)
+
+        let reopened = try SweepStore.open(directory: dir)
+        let counts = try reopened.counts()
+        #expect(counts.done >= 15 && counts.done < 400)
+        #expect(counts.leased <= 1)
+        #expect(counts.total == 400)
+        try reopened.db.read { db in
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            let results = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM results") ?? -1
+            let withArrays = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT trial_id) FROM arrays") ?? -1
+            let arrays = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM arrays") ?? -1
+            let doneWithResult = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM trials t JOIN results r ON r.trial_id = t.id WHERE t.state = 'done'") ?? -1
+            #expect(results == counts.done && withArrays == counts.done && arrays == 2 * counts.done && doneWithResult == counts.done)
+            let blob = try Data.fetchOne(db, sql: "SELECT data FROM arrays WHERE name = 'map' LIMIT 1")
+            #expect(blob?.count == 3 * 64 * 64 * 4)
+        }
+        // resuming puts the killed writer's lease back
+        let resumed = try SweepStore.create(directory: dir, spec: try SweepSpec(yaml: yaml))
+        #expect(resumed.resumedLeases == counts.leased)
+        #expect(try resumed.counts() == .init(pending: 400 - counts.done, done: counts.done))
+    }
+
+    /// A transaction held open by another process (sqlite3 CLI, waiting for more input before COMMIT) and
+    /// killed leaves nothing behind.
+    @Test func killedOpenTransactionIsRolledBack() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else { return }
+        let dir = tempDir()
+        _ = try SweepStore.create(directory: dir, spec: try SweepSpec(yaml: baseYAML))
+        let db = dir.appendingPathComponent("sweep.sqlite").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [db]
+        let input = Pipe()
+        p.standardInput = input
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        input.fileHandleForWriting.write(Data("""
+            BEGIN IMMEDIATE;
+            UPDATE trials SET state = 'done';
+            INSERT INTO results(trial_id, metrics_json, finished_at, worker, duration, attempt) SELECT id, '{}', 0, 'x', 0, 1 FROM trials;
+            .shell touch \(dir.path)/inside
+
+            """.utf8))
+        let marker = dir.appendingPathComponent("inside").path
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: marker), Date().timeIntervalSince(start) < 30 { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(FileManager.default.fileExists(atPath: marker))
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let store = try SweepStore.open(directory: dir)
+        #expect(try store.counts() == .init(pending: 12))
+        #expect(try store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM results") } == 0)
+        #expect(try store.leaseNext(worker: "w", leaseSeconds: 1) != nil)
+    }
+}
