@@ -130,6 +130,12 @@ import Sweeps
                                   [Array("only one frame".utf8)]] {
             _ = try bad.send(frames)
         }
+        // An oversized message: libzmq drops that peer (MAXMSGSIZE), nobody else notices.
+        let huge = try ZMQSocket(context, .dealer)
+        try huge.connect(endpoint)
+        _ = try huge.send([Array("FSW1".utf8), Array("RESULT".utf8), [UInt8](repeating: 0x20, count: Wire.maxBodyBytes + 8192)])
+        Thread.sleep(forTimeInterval: 0.3)
+        huge.close()
         // The status request still works and the sweep still completes.
         let status = try ClusterClient.status(endpoint: endpoint, timeoutSeconds: 10)
         #expect(status.contains("\"coordinator\""))
@@ -196,6 +202,24 @@ import Sweeps
         #expect(c.pending == 2)
     }
 
+    @Test func killedRunTakesItsWorkersAlongAndResumes() throws {
+        let dir = try Harness.tempDir("killrun")
+        let spec = try Harness.spec(in: dir, name: "kr", trials: 3)
+        let log = dir + "/runs.log"
+        let run = try Harness.Child(["run", spec, "--workers", "2", "--results", dir, "--runner-command", Harness.runner(log: log, sleep: 20)])
+        #expect(Harness.eventually(20) { Harness.lines(log).filter { $0.hasPrefix("start") }.count >= 2 })
+        run.kill9()
+        // Local workers notice their parent is gone and leave (their runner process groups with them).
+        #expect(Harness.eventually(10) { workerProcesses(mentioning: dir).isEmpty }, "orphaned workers: \(workerProcesses(mentioning: dir))")
+        // ... and stop their runner commands first.
+        for line in Harness.lines(log) where line.hasPrefix("start") {
+            if let pid = Int32(line.split(separator: " ")[2]) { #expect(kill(pid, 0) != 0, "runner \(pid) still alive") }
+        }
+        let again = try Harness.Child(["run", spec, "--workers", "2", "--results", dir, "--runner-command", Harness.runner(log: log, sleep: 0.1)])
+        #expect(again.wait(30) == 0, "run log:\n\(again.log)")
+        #expect(try Harness.counts(dir + "/kr").done == 3)
+    }
+
     @Test func runReportsFailuresWithNonZeroExit() throws {
         let dir = try Harness.tempDir("runfail")
         let spec = try Harness.spec(in: dir, name: "rf", trials: 2)
@@ -234,4 +258,17 @@ func rawSend(port: Int, bytes: [UInt8]) {
     guard ok == 0 else { return }
     _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     Thread.sleep(forTimeInterval: 0.1)
+}
+
+/// Pids of `fsweep worker` processes whose command line mentions `text`.
+func workerProcesses(mentioning text: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { name -> Int32? in
+        guard let pid = Int32(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
+        let cmd = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+        guard cmd.contains(" worker "), cmd.contains(text) else { return nil }
+        // Zombies still have an entry; count only live processes.
+        let stat = (try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8)) ?? ""
+        return stat.contains(") Z ") ? nil : pid
+    }
 }

@@ -45,6 +45,12 @@ public struct SweepSession: Sendable {
     public func runLocally(workers: Int, workerArguments: [String], progress: Bool, logger: Logger) throws -> Int32 {
         let server = CoordinatorServer(endpoint: "tcp://127.0.0.1:*", settings: settings, store: SweepStoreAdapter(store),
                                        logger: logger)
+        // Leases left by an earlier local run belong to workers that died with it: take them back now
+        // instead of waiting for their deadlines.
+        for trial in try store.status().trials where trial.state == .leased {
+            try store.requeue(trialID: trial.id, reason: "previous local run ended")
+            logger.notice("re-queued \(trial.id) left running by a previous run")
+        }
         let endpoint = try server.start()
         let start = try store.counts()
         let line = ProgressLine(startedAt: Date(), doneAtStart: start.done)

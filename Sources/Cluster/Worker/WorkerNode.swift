@@ -95,10 +95,21 @@ public final class WorkerNode: Sendable {
                     return code
                 }
             }
+            if let parent = settings.parentPID, getppid() != parent, !stopping {
+                logger.notice("parent process \(parent) is gone; stopping")
+                stopFlag.withLock { $0 = true }
+            }
             if !stopping && stopFlag.current {
                 stopping = true
                 logger.notice("stopping worker")
-                if let c = core.current { cancelled.withLock { _ = $0.insert(c.trialID) } }
+                if let c = core.current {
+                    cancelled.withLock { _ = $0.insert(c.trialID) }
+                    // Give the runner a moment to stop its trial (and any child processes) cleanly.
+                    let deadline = Date().addingTimeInterval(3)
+                    while Date() < deadline && !events.withLock({ $0.contains { if case .finished = $0 { return true } else { return false } } }) {
+                        Thread.sleep(forTimeInterval: 0.05)
+                    }
+                }
                 _ = try? socket.send(Wire.encode(.disconnect(Disconnect(reason: "worker stopping", sweepDone: false))))
                 try? socket.setLinger(milliseconds: 500)
                 socket.close()
