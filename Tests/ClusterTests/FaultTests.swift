@@ -220,6 +220,24 @@ import Sweeps
         #expect(try Harness.counts(dir + "/kr").done == 3)
     }
 
+    @Test func keepAliveCoordinatorPicksUpAGrownGrid() throws {
+        let dir = try Harness.tempDir("grow")
+        let spec = try Harness.spec(in: dir, name: "gr", trials: 1)
+        let endpoint = "tcp://127.0.0.1:\(try Harness.freePort())"
+        let log = dir + "/runs.log"
+        let coordinator = try Harness.Child(["coordinator", spec, "--bind", endpoint, "--results", dir, "--keep-alive"] + fast)
+        defer { coordinator.kill9() }
+        let worker = try Harness.Child(["worker", "--connect", endpoint, "--id", "w", "--outbox", dir + "/ob",
+                                        "--runner-command", Harness.runner(log: log, sleep: 0)] + fast)
+        defer { worker.kill9() }
+        #expect(Harness.eventually(20) { ((try? Harness.counts(dir + "/gr"))?.done ?? 0) == 1 })
+        Thread.sleep(forTimeInterval: 1.1)  // a new mtime second
+        _ = try Harness.spec(in: dir, name: "gr", trials: 3)
+        #expect(Harness.eventually(20) { ((try? Harness.counts(dir + "/gr"))?.done ?? 0) == 3 }, "coordinator log:\n\(coordinator.log)")
+        #expect(coordinator.process.isRunning, "--keep-alive keeps serving")
+        #expect(Harness.lines(log).filter { $0.hasPrefix("start") }.count == 3)
+    }
+
     @Test func runReportsFailuresWithNonZeroExit() throws {
         let dir = try Harness.tempDir("runfail")
         let spec = try Harness.spec(in: dir, name: "rf", trials: 2)

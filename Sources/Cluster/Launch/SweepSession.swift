@@ -8,6 +8,7 @@ public struct SweepSession: Sendable {
     public let store: SweepStore
     public let directory: String
     public let settings: CoordinatorSettings
+    public let specPath: String
 
     /// Loads the spec, creates or resumes its store; `retryFailed` re-queues failed trials.
     public init(specPath: String, resultsRoot: String, retryFailed: Bool, settings: CoordinatorSettings, logger: Logger) throws {
@@ -15,6 +16,7 @@ public struct SweepSession: Sendable {
         let dir = URL(fileURLWithPath: resultsRoot).appendingPathComponent(spec.name)
         store = try SweepStore.create(directory: dir, spec: spec)
         directory = dir.path
+        self.specPath = specPath
         var s = settings
         if s.wallClockLimit == nil { s.wallClockLimit = spec.runner.trialTimeout }
         self.settings = s
@@ -35,9 +37,36 @@ public struct SweepSession: Sendable {
             logger.notice("received signal \(sig); shutting down gracefully")
             server.requestShutdown()
         }
+        let stop = Locked(false)
+        if settings.keepAlive { watchSpec(until: stop, logger: logger) }
         let code = server.wait()
+        stop.withLock { $0 = true }
         withExtendedLifetime(trap) {}
         return code
+    }
+
+    /// With `--keep-alive`: when the spec file changes, add its new grid points to the store (the running
+    /// coordinator leases them on its next pass). Invalid edits are logged and ignored.
+    private func watchSpec(until stop: Locked<Bool>, logger: Logger) {
+        let path = specPath, dir = URL(fileURLWithPath: directory)
+        @Sendable func modified() -> Date? { (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
+        let thread = Thread {
+            var last = modified()
+            while !stop.current {
+                Thread.sleep(forTimeInterval: 1)
+                let now = modified()
+                guard now != last else { continue }
+                last = now
+                do {
+                    let grown = try SweepStore.create(directory: dir, spec: try SweepSpec.load(path: path))
+                    logger.notice("spec changed: \(grown.addedTrials) new trial(s) added")
+                } catch {
+                    logger.error("spec changed but could not be applied: \(error)")
+                }
+            }
+        }
+        thread.name = "fsweep.spec-watch"
+        thread.start()
     }
 
     /// `fsweep run`: a loopback coordinator plus `workers` local worker processes, with a live progress
