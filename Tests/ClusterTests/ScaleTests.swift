@@ -3,8 +3,10 @@ import Testing
 @testable import Cluster
 import Sweeps
 
-/// Scale and multi-host checks with real processes; bounded in time.
-@Suite(.serialized) struct ScaleTests {
+/// Scale and multi-host checks with real processes; bounded in time. Nested in `FaultTests` so its
+/// `.serialized` trait keeps every process-level test one at a time.
+extension FaultTests {
+@Suite struct ScaleTests {
     @Test func thousandIdleWorkersKeepCoordinatorMemoryBounded() throws {
         Harness.raiseFileLimit()
         let dir = try Harness.tempDir("idle")
@@ -115,4 +117,5 @@ import Sweeps
         #expect(coordinator.log.contains("authenticated worker key"))
         #expect(coordinator.log.contains("192.0.2.2"))
     }
+}
 }
