@@ -54,13 +54,13 @@ public struct ExternalRunner: TrialRunner {
 
         let final = LockedBox<[String: Any]?>(nil)
         let errTail = LockedBox(Data())
-        let group = DispatchGroup()
+        let readers = DispatchGroup()
         // Feed stdin on its own thread so a command that reads late cannot deadlock us.
         Thread.detachNewThread {
             stdin.fileHandleForWriting.write(input)
             try? stdin.fileHandleForWriting.close()
         }
-        group.enter()
+        readers.enter()
         Thread.detachNewThread {
             var buffer = Data()
             func handle(_ line: Data) {
@@ -83,9 +83,9 @@ public struct ExternalRunner: TrialRunner {
                 }
             }
             if !buffer.isEmpty { handle(buffer) }
-            group.leave()
+            readers.leave()
         }
-        group.enter()
+        readers.enter()
         Thread.detachNewThread {
             while true {
                 let chunk = stderr.fileHandleForReading.availableData
@@ -95,21 +95,25 @@ public struct ExternalRunner: TrialRunner {
                     if tail.count > 4096 { tail = tail.suffix(4096) }
                 }
             }
-            group.leave()
+            readers.leave()
         }
 
+        // Foundation starts the child in its own process group (pgid == pid): signal the whole group so
+        // commands the shell started (and which would keep our pipes open) stop too.
+        let group = -process.processIdentifier
         var cancelledAt: Date?
         while process.isRunning {
             if cancelledAt == nil && isCancelled() {
                 cancelledAt = Date()
-                process.terminate()
+                kill(group, SIGTERM)
             } else if let c = cancelledAt, Date().timeIntervalSince(c) > killGrace {
-                kill(process.processIdentifier, SIGKILL)
+                kill(group, SIGKILL)
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
+        if cancelledAt != nil { kill(group, SIGKILL) }
         process.waitUntilExit()
-        _ = group.wait(timeout: .now() + 5)
+        _ = readers.wait(timeout: .now() + 5)
         if cancelledAt != nil { throw TrialFailure(reason: "cancelled", retryable: true) }
 
         let status = process.terminationStatus

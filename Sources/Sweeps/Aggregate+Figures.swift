@@ -49,12 +49,21 @@ enum Figures {
         }
         // panels: architecture × data filter (filter only when it varies)
         let filters = Set(ctx.done.map { filter(ctx, $0) })
-        func panelKey(_ r: TrialRecord) -> String { filters.count > 1 ? "\(arch(ctx, r)) · \(filter(ctx, r))" : arch(ctx, r) }
+        // VGG depths share one panel (one line per depth), as in the paper
+        func family(_ r: TrialRecord) -> String { arch(ctx, r).hasPrefix("vgg") ? "vgg" : arch(ctx, r) }
+        func panelKey(_ r: TrialRecord) -> String { filters.count > 1 ? "\(family(r)) · \(filter(ctx, r))" : family(r) }
         let hidden: Set<String> = ["model.arch", "dataset.filter"]
         var panels: [PlotPanel] = []
         var panelOrder: [String] = []
         var byPanel: [String: [TrialRecord]] = [:]
         for r in ctx.done { let k = panelKey(r); if byPanel[k] == nil { panelOrder.append(k) }; byPanel[k, default: []].append(r) }
+        var archRank = Dictionary(uniqueKeysWithValues: ModelSpec.Arch.allCases.enumerated().map { ($1.rawValue, $0) })
+        archRank["vgg"] = archRank["vgg11"]
+        let filterRank = Dictionary(uniqueKeysWithValues: DatasetSpec.Filter.allCases.enumerated().map { ($1.rawValue, $0) })
+        panelOrder.sort { a, b in
+            let ra = byPanel[a]![0], rb = byPanel[b]![0]
+            return (archRank[family(ra)] ?? 99, filterRank[filter(ctx, ra)] ?? 99, a) < (archRank[family(rb)] ?? 99, filterRank[filter(ctx, rb)] ?? 99, b)
+        }
         for pk in panelOrder {
             let groups = Aggregate.groups(byPanel[pk]!).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
             var series: [PlotSeries] = []
@@ -68,7 +77,9 @@ enum Figures {
                 guard !curves.isEmpty else { continue }
                 let (mean, std) = Aggregate.meanStd(curves)
                 let half = Double(taps(ctx, g.trials[0]) / 2)
-                series.append(PlotSeries(label: label(g.trials[0].axes, excluding: hidden) + " (n=\(curves.count))",
+                var name = label(g.trials[0].axes, excluding: hidden)
+                if family(g.trials[0]) == "vgg" { name = arch(ctx, g.trials[0]) + (name == "all" ? "" : ", \(name)") }
+                series.append(PlotSeries(label: name + " (n=\(curves.count))",
                                          xs: mean.indices.map { Double($0) + half }, ys: mean,
                                          lo: zip(mean, std).map { $0 - $1 }, hi: zip(mean, std).map { $0 + $1 },
                                          color: color(gi, of: groups.count)))
@@ -86,7 +97,9 @@ enum Figures {
             let fl = filters.sorted()
             for (i, f) in fl.enumerated() {
                 var curves: [[Double]] = []
+                var half = 3.0
                 for r in ctx.done where filter(ctx, r) == f {
+                    half = Double(taps(ctx, r) / 2)
                     if let a = try ctx.store.array(trialID: r.id, name: dname) {
                         let c = Aggregate.postprocessProfile(a.data.map(Double.init), taps: taps(ctx, r))
                         if !c.isEmpty { curves.append(c) }
@@ -94,11 +107,12 @@ enum Figures {
                 }
                 guard !curves.isEmpty else { continue }
                 let (mean, std) = Aggregate.meanStd(curves)
-                series.append(PlotSeries(label: "data: \(f)", xs: mean.indices.map { Double($0) + 3 }, ys: mean,
+                series.append(PlotSeries(label: "data: \(f)", xs: mean.indices.map { Double($0) + half }, ys: mean,
                                          lo: zip(mean, std).map { $0 - $1 }, hi: zip(mean, std).map { $0 + $1 }, color: color(i, of: fl.count)))
             }
             if !series.isEmpty {
-                panels.append(PlotPanel(title: "data spectrum", xLabel: "radial frequency (bin)", yLabel: "log normalized amplitude", series: series))
+                panels.append(PlotPanel(title: "data spectrum", xLabel: "radial frequency (bin)", yLabel: "log normalized amplitude",
+                                        series: series, startsRow: true))
                 dataNote = ""
             }
         }
@@ -130,7 +144,7 @@ enum Figures {
         guard !maps.isEmpty else { return .skipped("Fourier heatmap arrays have no [H, W] shape") }
         let svg = SVGPlot.heatmaps(title: "Fourier heatmaps (Yin et al. 2019): error rate per perturbation frequency", maps: maps,
                                    columns: min(6, maps.count), colorLabel: "test error under perturbation",
-                                   note: "Centred frequency grid (DC in the middle), mean over seeds; one map per cell\(maps.count == 36 ? " (first 36)" : "").")
+                                   note: "Centred frequency grid (DC in the middle; horizontal: kx, vertical: ky), mean over seeds; one map per cell\(maps.count == 36 ? " (first 36)" : "").")
         return .svg(svg, caption: "Fourier heatmaps, one per cell (mean over seeds).")
     }
 

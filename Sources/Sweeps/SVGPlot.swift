@@ -28,9 +28,13 @@ public struct PlotPanel: Sendable {
     public var xLog = false
     public var yLog = false
     public var series: [PlotSeries]
+    /// Start a new row of the figure with this panel (e.g. the data spectrum below the model panels).
+    public var startsRow = false
 
-    public init(title: String, xLabel: String, yLabel: String, xLog: Bool = false, yLog: Bool = false, series: [PlotSeries]) {
+    public init(title: String, xLabel: String, yLabel: String, xLog: Bool = false, yLog: Bool = false, series: [PlotSeries],
+                startsRow: Bool = false) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.xLog = xLog; self.yLog = yLog; self.series = series
+        self.startsRow = startsRow
     }
 }
 
@@ -90,8 +94,18 @@ public enum SVGPlot {
             if log {
                 let l = Int(floor(log10(lo) + 1e-9)), h = Int(ceil(log10(hi) - 1e-9))
                 let decades = (l...max(l, h)).map { pow(10, Double($0)) }.filter { $0 >= lo * (1 - 1e-9) && $0 <= hi * (1 + 1e-9) }
-                if decades.count >= 2 { return decades }
-                return linearTicks(lo, hi, target: 4).filter { $0 > 0 }
+                if decades.count >= 3 { return decades }
+                func within(_ v: Double) -> Bool { v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9) }
+                var steps: [Double] = [], fine: [Double] = []
+                for k in (l - 1)...h {
+                    let base: Double = pow(10, Double(k))
+                    for m in 1...9 {
+                        let v = Double(m) * base
+                        if within(v) { fine.append(v); if m == 1 || m == 2 || m == 5 { steps.append(v) } }
+                    }
+                }
+                if steps.count >= 2 { return steps }
+                return fine.count >= 2 ? fine : linearTicks(lo, hi, target: 4).filter { $0 > 0 }
             }
             return linearTicks(lo, hi)
         }
@@ -107,8 +121,16 @@ public enum SVGPlot {
     }
 
     /// Renders one panel at (x, y) of the given size.
+    /// Width of the legend column a panel needs (0 without labels).
+    static func legendWidth(_ p: PlotPanel) -> Double {
+        let labels = p.series.map(\.label).filter { !$0.isEmpty }
+        guard let longest = labels.map(\.count).max() else { return 0 }
+        return Double(min(longest, 40)) * 5.9 + 40
+    }
+
     static func panel(_ p: PlotPanel, x: Double, y: Double, width: Double, height: Double) -> String {
-        let left = x + 62, right = x + width - 12, top = y + 28, bottom = y + height - 46
+        let lw = legendWidth(p)
+        let left = x + 62, right = x + width - 12 - lw, top = y + 28, bottom = y + height - 46
         let xs = p.series.flatMap(\.xs)
         let ys = p.series.flatMap { $0.ys + ($0.lo ?? []) + ($0.hi ?? []) }
         let (x0, x1) = range(xs, log: p.xLog), (y0, y1) = range(ys, log: p.yLog)
@@ -158,9 +180,8 @@ public enum SVGPlot {
         // legend (top right, inside)
         let labelled = p.series.filter { !$0.label.isEmpty }
         if !labelled.isEmpty {
-            let maxLen = labelled.map(\.label.count).max() ?? 0
-            let lw = Double(min(maxLen, 34)) * 6.0 + 34, lh = Double(labelled.count) * 14 + 6
-            let lx = right - lw - 4, ly = top + 4
+            let lh = Double(labelled.count) * 14 + 6
+            let lx = right + 10, ly = top
             s += "<g class=\"legend\"><rect x=\"\(num(lx))\" y=\"\(num(ly))\" width=\"\(num(lw))\" height=\"\(num(lh))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>"
             for (i, ser) in labelled.enumerated() {
                 let yy = ly + 12 + Double(i) * 14
@@ -169,7 +190,7 @@ public enum SVGPlot {
                 } else {
                     s += "<line x1=\"\(num(lx + 5))\" y1=\"\(num(yy - 3.5))\" x2=\"\(num(lx + 22))\" y2=\"\(num(yy - 3.5))\" stroke=\"\(ser.color)\" stroke-width=\"2\"\(ser.dashed ? " stroke-dasharray=\"5,3\"" : "")/>"
                 }
-                s += "<text x=\"\(num(lx + 27))\" y=\"\(num(yy))\" font-size=\"10\">\(esc(String(ser.label.prefix(34))))</text>"
+                s += "<text x=\"\(num(lx + 27))\" y=\"\(num(yy))\" font-size=\"10\">\(esc(String(ser.label.prefix(40))))</text>"
             }
             s += "</g>\n"
         }
@@ -181,14 +202,43 @@ public enum SVGPlot {
     public static func figure(title: String, panels: [PlotPanel], columns: Int, panelWidth: Double = 420, panelHeight: Double = 300,
                               note: String? = nil) -> String {
         let cols = max(1, min(columns, panels.count))
-        let rows = (panels.count + cols - 1) / cols
-        let width = Double(cols) * panelWidth, height = Double(rows) * panelHeight + 34 + (note == nil ? 0 : 16)
+        var slots: [Int] = []
+        var next = 0
+        for p in panels {
+            if p.startsRow, next % cols != 0 { next += cols - next % cols }
+            slots.append(next); next += 1
+        }
+        let rows = (next + cols - 1) / cols
+        let cellWidth = panelWidth + (panels.map(legendWidth).max() ?? 0)
+        let width = max(Double(cols) * cellWidth, Double(title.count) * 9 + 40)
+        let noteLines = note.map { wrap($0, width: Int(width / 5.6)) } ?? []
+        let height = Double(rows) * panelHeight + 34 + Double(noteLines.count) * 13
         var s = header(width: width, height: height, title: title)
         for (i, p) in panels.enumerated() {
-            s += panel(p, x: Double(i % cols) * panelWidth, y: 30 + Double(i / cols) * panelHeight, width: panelWidth, height: panelHeight)
+            let slot = slots[i]
+            s += panel(p, x: Double(slot % cols) * cellWidth, y: 30 + Double(slot / cols) * panelHeight, width: cellWidth, height: panelHeight)
         }
-        if let note { s += "<text x=\"8\" y=\"\(num(height - 6))\" font-size=\"10\" fill=\"#555\">\(esc(note))</text>\n" }
+        s += noteText(noteLines, bottom: height)
         return s + "</svg>\n"
+    }
+
+    static func noteText(_ lines: [String], bottom: Double) -> String {
+        var s = ""
+        for (i, l) in lines.enumerated() {
+            s += "<text x=\"8\" y=\"\(num(bottom - 6 - Double(lines.count - 1 - i) * 13))\" font-size=\"10\" fill=\"#555\">\(esc(l))</text>\n"
+        }
+        return s
+    }
+
+    /// Greedy word wrap to at most `width` characters per line.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty && current.count + 1 + word.count > max(width, 20) { lines.append(current); current = "" }
+            current += (current.isEmpty ? "" : " ") + word
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
     }
 
     static func header(width: Double, height: Double, title: String) -> String {
@@ -208,7 +258,9 @@ public enum SVGPlot {
         let cell = 170.0
         let cols = max(1, min(columns, maps.count))
         let rows = (maps.count + cols - 1) / cols
-        let width = Double(cols) * cell + 90, height = Double(rows) * (cell + 24) + 40 + (note == nil ? 0 : 16)
+        let width = max(Double(cols) * cell + 120, Double(title.count) * 9 + 40)
+        let noteLines = note.map { wrap($0, width: Int(width / 5.6)) } ?? []
+        let height = Double(rows) * (cell + 24) + 40 + Double(noteLines.count) * 13
         let all = maps.flatMap(\.values).filter(\.isFinite)
         let lo = all.min() ?? 0, hi = max(all.max() ?? 1, lo + 1e-12)
         var s = header(width: width, height: height, title: title)
@@ -232,10 +284,10 @@ public enum SVGPlot {
             let t = 1 - Double(k) / 49
             s += "<rect x=\"\(num(bx))\" y=\"\(num(by + Double(k) * bh / 50))\" width=\"14\" height=\"\(num(bh / 50 + 0.5))\" fill=\"\(sequential(t))\"/>"
         }
-        s += "<text x=\"\(num(bx + 18))\" y=\"\(num(by + 8))\" font-size=\"10\">\(esc(fmt(hi)))</text>"
-        s += "<text x=\"\(num(bx + 18))\" y=\"\(num(by + bh))\" font-size=\"10\">\(esc(fmt(lo)))</text>"
-        s += "<text transform=\"translate(\(num(bx + 50)),\(num(by + bh / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">\(esc(colorLabel))</text>\n"
-        if let note { s += "<text x=\"8\" y=\"\(num(height - 6))\" font-size=\"10\" fill=\"#555\">\(esc(note))</text>\n" }
+        s += "<text x=\"\(num(bx + 18))\" y=\"\(num(by + 8))\" font-size=\"10\">\(esc(String(format: "%.3g", hi)))</text>"
+        s += "<text x=\"\(num(bx + 18))\" y=\"\(num(by + bh))\" font-size=\"10\">\(esc(String(format: "%.3g", lo)))</text>"
+        s += "<text transform=\"translate(\(num(bx + 62)),\(num(by + bh / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">\(esc(colorLabel))</text>\n"
+        s += noteText(noteLines, bottom: height)
         return s + "</svg>\n"
     }
 }

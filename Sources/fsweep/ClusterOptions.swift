@@ -34,6 +34,27 @@ enum LoggingBootstrap {
     private static let done = Locked(false)
     static func once() {
         let first = done.withLock { d -> Bool in defer { d = true }; return !d }
-        if first { LoggingSystem.bootstrap(StreamLogHandler.standardError) }
+        if first { LoggingSystem.bootstrap { LineLogHandler(label: $0) } }
+    }
+}
+
+/// stderr log lines that first clear the terminal line, so they do not collide with `fsweep run`'s
+/// live progress line (which is redrawn after them).
+struct LineLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+    private static let tty = isatty(STDERR_FILENO) == 1
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+             file: String, function: String, line: UInt) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        let text = "\(LineLogHandler.tty ? "\r\u{1B}[K" : "")\(stamp) \(level) \(label): \(message)\n"
+        FileHandle.standardError.write(Data(text.utf8))
     }
 }

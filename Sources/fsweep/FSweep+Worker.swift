@@ -20,6 +20,7 @@ extension FSweep {
         var runnerCommand: String?
         @Option(help: "Coordinator CURVE public key file (.pub).") var curveServerKey: String?
         @Option(help: "This worker's CURVE secret key file (.key).") var curveSecret: String?
+        @Option(help: .hidden) var parentPID: Int32?
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
 
@@ -43,6 +44,7 @@ extension FSweep {
             settings.heartbeatInterval = heartbeat.heartbeat
             settings.liveness = heartbeat.liveness
             settings.maxTrials = maxTrials
+            settings.parentPID = parentPID
             let dir = outbox ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/fsweep/outbox/\(workerID)")
             let curve = try curveServerKey.map { serverKeyPath in
                 WorkerCurve(serverPublicKey: try CurveKeyPair.readKey(at: serverKeyPath),

@@ -94,8 +94,31 @@ private func result(_ id: String, attempt: Int = 1) -> Message {
         #expect(!sent(out).contains { if case .cancel = $0.1 { return true } else { return false } })
         out = c.onTick(now: at(19.1))
         #expect(sent(out).contains { if case .cancel(let x) = $0.1 { return x.trialID == "a" } else { return false } })
-        // Re-queued and, because the worker is idle again, leased straight back (attempt 2).
+        // Re-queued; the worker gets no new lease until it confirms the cancellation.
+        #expect(store.state("a") == .pending)
+        #expect(leases(c.onTick(now: at(19.2))).isEmpty)
+        let back = c.onMessage(from: w, .fail(FailBody(trialID: "a", attempt: 1, reason: "cancelled", retryable: true)), now: at(19.5))
+        #expect(leases(back).map(\.attempt) == [2])
         #expect(store.trials[0].attempts == 2)
+    }
+
+    @Test func wallClockLimitCancelsEvenWithProgress() {
+        let store = StoreDouble(ids: ["a"])
+        var settings = CoordinatorSettings()
+        settings.wallClockLimit = 5
+        var c = Coordinator(settings: settings, store: store)
+        let w = PeerID("w")
+        _ = c.onMessage(from: w, ready("w"), now: at(0))
+        var out: [Coordinator.Directive] = []
+        for s in stride(from: 0.5, through: 4.5, by: 0.5) {
+            _ = c.onMessage(from: w, .heartbeat(Heartbeat(trialID: "a", progress: Int(s * 10))), now: at(s))
+            out += c.onTick(now: at(s))
+        }
+        #expect(!sent(out).contains { if case .cancel = $0.1 { return true } else { return false } })
+        _ = c.onMessage(from: w, .heartbeat(Heartbeat(trialID: "a", progress: 99)), now: at(5.1))
+        out = c.onTick(now: at(5.1))
+        #expect(sent(out).contains { if case .cancel(let x) = $0.1 { return x.trialID == "a" } else { return false } })
+        #expect(store.state("a") == .pending)
     }
 
     @Test func disconnectRequeuesAndUnknownPeersAreToldToRegister() {

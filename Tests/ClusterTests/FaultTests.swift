@@ -130,6 +130,12 @@ import Sweeps
                                   [Array("only one frame".utf8)]] {
             _ = try bad.send(frames)
         }
+        // An oversized message: libzmq drops that peer (MAXMSGSIZE), nobody else notices.
+        let huge = try ZMQSocket(context, .dealer)
+        try huge.connect(endpoint)
+        _ = try huge.send([Array("FSW1".utf8), Array("RESULT".utf8), [UInt8](repeating: 0x20, count: Wire.maxBodyBytes + 8192)])
+        Thread.sleep(forTimeInterval: 0.3)
+        huge.close()
         // The status request still works and the sweep still completes.
         let status = try ClusterClient.status(endpoint: endpoint, timeoutSeconds: 10)
         #expect(status.contains("\"coordinator\""))
@@ -157,6 +163,78 @@ import Sweeps
         // Re-running resumes: nothing left, nothing re-run.
         let again = try Harness.Child(["run", spec, "--workers", "1", "--results", dir, "--runner-command", Harness.runner(log: log, sleep: 0.1)])
         #expect(again.wait(30) == 0, "run log:\n\(again.log)")
+        #expect(Harness.lines(log).filter { $0.hasPrefix("start") }.count == 3)
+    }
+
+    @Test func trialOverItsTimeLimitIsCancelledRetriedThenFailed() throws {
+        let dir = try Harness.tempDir("timelimit")
+        let spec = try Harness.spec(in: dir, name: "tl", trials: 1, maxAttempts: 2, trialTimeout: "1s")
+        let endpoint = "tcp://127.0.0.1:\(try Harness.freePort())"
+        let log = dir + "/runs.log"
+        let coordinator = try Harness.Child(["coordinator", spec, "--bind", endpoint, "--results", dir] + fast)
+        defer { coordinator.kill9() }
+        let worker = try Harness.Child(["worker", "--connect", endpoint, "--id", "w", "--outbox", dir + "/ob",
+                                        "--runner-command", Harness.runner(log: log, sleep: 30)] + fast)
+        defer { worker.kill9() }
+        #expect(coordinator.wait(30) == 2, "coordinator log:\n\(coordinator.log)")
+        #expect(worker.wait(10) == 0)
+        #expect(Harness.lines(log).filter { $0.hasPrefix("start") }.count == 2)
+        #expect(Harness.lines(log).filter { $0.hasPrefix("end") }.isEmpty)
+        #expect(try Harness.counts(dir + "/tl").failed == 1)
+    }
+
+    @Test func sigtermDrainsRunningTrialAndLeavesStoreConsistent() throws {
+        let dir = try Harness.tempDir("sigterm")
+        let spec = try Harness.spec(in: dir, name: "st", trials: 3)
+        let endpoint = "tcp://127.0.0.1:\(try Harness.freePort())"
+        let log = dir + "/runs.log"
+        let coordinator = try Harness.Child(["coordinator", spec, "--bind", endpoint, "--results", dir, "--grace", "10"] + fast)
+        defer { coordinator.kill9() }
+        let worker = try Harness.Child(["worker", "--connect", endpoint, "--id", "w", "--outbox", dir + "/ob",
+                                        "--runner-command", Harness.runner(log: log, sleep: 1.5)] + fast)
+        defer { worker.kill9() }
+        #expect(Harness.eventually(20) { Harness.lines(log).contains { $0.hasPrefix("start") } })
+        coordinator.stop()  // SIGTERM mid-trial
+        #expect(coordinator.wait(20) == 130, "coordinator log:\n\(coordinator.log)")
+        let c = try Harness.counts(dir + "/st")
+        #expect(c.leased == 0)
+        #expect(c.done == 1, "the running trial finishes inside the grace period")
+        #expect(c.pending == 2)
+    }
+
+    @Test func killedRunTakesItsWorkersAlongAndResumes() throws {
+        let dir = try Harness.tempDir("killrun")
+        let spec = try Harness.spec(in: dir, name: "kr", trials: 3)
+        let log = dir + "/runs.log"
+        let run = try Harness.Child(["run", spec, "--workers", "2", "--results", dir, "--runner-command", Harness.runner(log: log, sleep: 20)])
+        #expect(Harness.eventually(20) { Harness.lines(log).filter { $0.hasPrefix("start") }.count >= 2 })
+        run.kill9()
+        // Local workers notice their parent is gone and leave (their runner process groups with them).
+        #expect(Harness.eventually(10) { workerProcesses(mentioning: dir).isEmpty }, "orphaned workers: \(workerProcesses(mentioning: dir))")
+        // ... and stop their runner commands first.
+        for line in Harness.lines(log) where line.hasPrefix("start") {
+            if let pid = Int32(line.split(separator: " ")[2]) { #expect(kill(pid, 0) != 0, "runner \(pid) still alive") }
+        }
+        let again = try Harness.Child(["run", spec, "--workers", "2", "--results", dir, "--runner-command", Harness.runner(log: log, sleep: 0.1)])
+        #expect(again.wait(30) == 0, "run log:\n\(again.log)")
+        #expect(try Harness.counts(dir + "/kr").done == 3)
+    }
+
+    @Test func keepAliveCoordinatorPicksUpAGrownGrid() throws {
+        let dir = try Harness.tempDir("grow")
+        let spec = try Harness.spec(in: dir, name: "gr", trials: 1)
+        let endpoint = "tcp://127.0.0.1:\(try Harness.freePort())"
+        let log = dir + "/runs.log"
+        let coordinator = try Harness.Child(["coordinator", spec, "--bind", endpoint, "--results", dir, "--keep-alive"] + fast)
+        defer { coordinator.kill9() }
+        let worker = try Harness.Child(["worker", "--connect", endpoint, "--id", "w", "--outbox", dir + "/ob",
+                                        "--runner-command", Harness.runner(log: log, sleep: 0)] + fast)
+        defer { worker.kill9() }
+        #expect(Harness.eventually(20) { ((try? Harness.counts(dir + "/gr"))?.done ?? 0) == 1 })
+        Thread.sleep(forTimeInterval: 1.1)  // a new mtime second
+        _ = try Harness.spec(in: dir, name: "gr", trials: 3)
+        #expect(Harness.eventually(20) { ((try? Harness.counts(dir + "/gr"))?.done ?? 0) == 3 }, "coordinator log:\n\(coordinator.log)")
+        #expect(coordinator.process.isRunning, "--keep-alive keeps serving")
         #expect(Harness.lines(log).filter { $0.hasPrefix("start") }.count == 3)
     }
 
@@ -198,4 +276,17 @@ func rawSend(port: Int, bytes: [UInt8]) {
     guard ok == 0 else { return }
     _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     Thread.sleep(forTimeInterval: 0.1)
+}
+
+/// Pids of `fsweep worker` processes whose command line mentions `text`.
+func workerProcesses(mentioning text: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { name -> Int32? in
+        guard let pid = Int32(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
+        let cmd = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+        guard cmd.contains(" worker "), cmd.contains(text) else { return nil }
+        // Zombies still have an entry; count only live processes.
+        let stat = (try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8)) ?? ""
+        return stat.contains(") Z ") ? nil : pid
+    }
 }

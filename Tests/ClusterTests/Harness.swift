@@ -25,7 +25,7 @@ enum Harness {
     }
 
     /// A sweep of `trials` seeds named `name`, written to DIR/spec.yaml.
-    static func spec(in dir: String, name: String, trials: Int, maxAttempts: Int = 3) throws -> String {
+    static func spec(in dir: String, name: String, trials: Int, maxAttempts: Int = 3, trialTimeout: String? = nil) throws -> String {
         let rates = (0..<trials).map { String(format: "%.6f", 0.0001 * Double($0 + 1)) }.joined(separator: ", ")
         let yaml = """
             version: 1
@@ -37,7 +37,7 @@ enum Harness {
               probes: []
             grid:
               train.lr: [\(rates)]
-            runner: {max_attempts: \(maxAttempts)}
+            runner: {max_attempts: \(maxAttempts)\(trialTimeout.map { ", trial_timeout: \($0)" } ?? "")}
             """
         let path = (dir as NSString).appendingPathComponent("spec.yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -68,8 +68,12 @@ enum Harness {
         private let lock = NSLock()
         private var output = Data()
 
-        init(_ arguments: [String], cwd: String? = nil) throws {
-            process.executableURL = URL(fileURLWithPath: Harness.fsweep)
+        convenience init(_ arguments: [String], cwd: String? = nil) throws {
+            try self.init(executable: Harness.fsweep, arguments, cwd: cwd)
+        }
+
+        init(executable: String, _ arguments: [String], cwd: String? = nil) throws {
+            process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
             let pipe = Pipe()
@@ -115,5 +119,34 @@ enum Harness {
 
     static func counts(_ dir: String) throws -> SweepStore.Counts {
         try SweepStore.open(directory: URL(fileURLWithPath: dir)).counts()
+    }
+}
+
+extension Harness {
+    /// Runs a command to completion (bounded); returns exit status and output.
+    @discardableResult
+    static func sh(_ executable: String, _ args: [String], timeout: Double = 20) -> (Int32?, String) {
+        guard let c = try? Child(executable: executable, args) else { return (nil, "cannot start \(executable)") }
+        let status = c.wait(timeout)
+        Thread.sleep(forTimeInterval: 0.02)
+        return (status, c.log)
+    }
+
+    /// Raises the open-file soft limit to the hard limit (children inherit it).
+    static func raiseFileLimit() {
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+
+    /// Resident memory of a process in KiB, from /proc.
+    static func rssKiB(_ pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
     }
 }

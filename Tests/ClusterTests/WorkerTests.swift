@@ -124,3 +124,30 @@ func z85Decode(_ s: String) -> [UInt8] {
     }
     return out
 }
+
+@Suite struct WorkerLeaseRaceTests {
+    @Test func duplicateLeaseIsIgnoredAndFinishedLeaseIsAnsweredFromOutbox() {
+        var w = Worker(settings: WorkerSettings(workerID: "w", host: "h", cores: 1, version: "t"), now: Date(timeIntervalSince1970: 0))
+        let a = LeaseBody(trialID: "a", configJSON: "{}", attempt: 1, deadline: 0)
+        _ = w.onMessage(.lease(a), now: Date(timeIntervalSince1970: 0))
+        #expect(w.onMessage(.lease(a), now: Date(timeIntervalSince1970: 0)).isEmpty)
+        _ = w.onTrialFinished(trialID: "a", result: WireResult(metrics: ["x": 1], durationSeconds: 1), now: Date(timeIntervalSince1970: 1))
+        let again = w.onMessage(.lease(a), now: Date(timeIntervalSince1970: 2))
+        #expect(again == [.send(.result(w.outbox["a"]!))])
+        #expect(w.current == nil)
+    }
+}
+
+@Suite struct CoordinatorLeaseRaceTests {
+    @Test func reRegistrationResendsTheOutstandingLeaseWithoutSpendingAnAttempt() {
+        let store = StoreDouble(ids: ["a", "b"])
+        var c = Coordinator(settings: CoordinatorSettings(), store: store)
+        let t = Date(timeIntervalSince1970: 0)
+        _ = c.onMessage(from: PeerID("w"), .ready(Ready(workerID: "w", host: "h", cores: 1, version: "t")), now: t)
+        let out = c.onMessage(from: PeerID("w"), .ready(Ready(workerID: "w", host: "h", cores: 1, version: "t")), now: t.addingTimeInterval(1))
+        let leased = out.compactMap { if case .send(_, .lease(let l)) = $0 { return l.trialID } else { return nil } }
+        #expect(leased == ["a"])
+        #expect(store.trials[0].attempts == 1)
+        #expect(store.state("b") == .pending)
+    }
+}

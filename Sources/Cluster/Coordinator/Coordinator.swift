@@ -32,8 +32,14 @@ public struct Coordinator: Sendable {
         public var lastSeen: Date
         public var lastSent: Date
         public var trial: RunningTrial?
+        /// The lease message of `trial`, kept to re-send it if the worker re-registers without it.
+        public var lease: LeaseBody?
         public var progress: Int
         public var lastProgressAt: Date
+        public var leasedAt: Date = .distantPast
+        /// A trial this worker was told to cancel; no new lease until it reports back (or 10 s pass).
+        public var cancelling: String?
+        public var cancelledAt: Date = .distantPast
     }
 
     public let settings: CoordinatorSettings
@@ -101,6 +107,11 @@ public struct Coordinator: Sendable {
             }
             return out
         case .fail(let body):
+            if entry.cancelling == body.trialID {
+                entry.cancelling = nil
+                workers[peer] = entry
+                return [.log(.debug, "\(entry.workerID) stopped cancelled trial \(body.trialID)")] + assign(peer, now: now)
+            }
             guard let trial = entry.trial, trial.trialID == body.trialID else {
                 return [.log(.debug, "ignored FAIL for \(body.trialID) from \(peer): not its current trial")]
             }
@@ -133,13 +144,16 @@ public struct Coordinator: Sendable {
             out += dropWorker(peer, reason: "silent for \(String(format: "%.1f", now.timeIntervalSince(entry.lastSeen))) s")
         }
         for (peer, var entry) in workers {
+            if entry.cancelling != nil && now.timeIntervalSince(entry.cancelledAt) > 10 {
+                entry.cancelling = nil
+                workers[peer] = entry
+            }
             if let trial = entry.trial, now.timeIntervalSince(entry.lastProgressAt) > settings.trialTimeout {
                 out.append(.log(.warning, "trial \(trial.trialID) made no progress for \(Int(settings.trialTimeout)) s on \(entry.workerID); cancelling and re-queueing"))
-                out.append(.send(peer, .cancel(Cancel(trialID: trial.trialID, reason: "stalled"))))
-                out += requeue(trial.trialID, reason: "stalled on \(entry.workerID)")
-                entry.trial = nil
-                entry.lastSent = now
-                workers[peer] = entry
+                out += cancel(peer, &entry, reason: "stalled", now: now)
+            } else if let trial = entry.trial, let limit = settings.wallClockLimit, now.timeIntervalSince(entry.leasedAt) > limit {
+                out.append(.log(.warning, "trial \(trial.trialID) exceeded its time limit of \(Int(limit)) s on \(entry.workerID); cancelling and re-queueing"))
+                out += cancel(peer, &entry, reason: "time limit", now: now)
             } else if now.timeIntervalSince(entry.lastSent) >= settings.heartbeatInterval {
                 entry.lastSent = now
                 workers[peer] = entry
@@ -156,6 +170,8 @@ public struct Coordinator: Sendable {
                         if let trial = entry.trial, expired.contains(trial.trialID) {
                             out.append(.send(peer, .cancel(Cancel(trialID: trial.trialID, reason: "lease expired"))))
                             entry.trial = nil
+                            entry.cancelling = trial.trialID
+                            entry.cancelledAt = now
                             workers[peer] = entry
                         }
                     }
@@ -204,8 +220,17 @@ public struct Coordinator: Sendable {
     private mutating func onReady(from peer: PeerID, _ ready: Ready, now: Date) -> [Directive] {
         var out: [Directive] = []
         if let old = workers[peer], let trial = old.trial, trial != ready.running {
-            // The worker restarted and lost its trial: give the trial back.
-            out += requeue(trial.trialID, reason: "worker \(old.workerID) restarted")
+            if ready.running == nil, let lease = old.lease, lease.trialID == trial.trialID {
+                // The lease was in flight (or lost) when the worker re-registered: send the same lease
+                // again rather than spend an attempt; a worker ignores a duplicate of its current lease.
+                var entry = old
+                entry.lastSeen = now
+                entry.lastSent = now
+                entry.lastProgressAt = now
+                workers[peer] = entry
+                return [.send(peer, .lease(lease)), .log(.debug, "re-sent lease of \(trial.trialID) to \(old.workerID)")]
+            }
+            out += requeue(trial.trialID, reason: "worker \(old.workerID) re-registered with another trial")
         }
         if workers[peer] == nil && workers.count >= settings.maxWorkers {
             return [.log(.warning, "refused worker \(ready.workerID): \(settings.maxWorkers) workers connected"),
@@ -213,7 +238,7 @@ public struct Coordinator: Sendable {
         }
         let known = workers[peer] != nil
         workers[peer] = WorkerEntry(workerID: ready.workerID, host: ready.host, cores: ready.cores, lastSeen: now,
-                                    lastSent: now, trial: ready.running, progress: -1, lastProgressAt: now)
+                                    lastSent: now, trial: ready.running, lease: nil, progress: -1, lastProgressAt: now, leasedAt: now)
         if !known {
             out.append(.log(.info, "worker \(ready.workerID) ready (host \(ready.host), \(ready.cores) cores, \(ready.version))\(ready.running.map { ", still running \($0.trialID)" } ?? "")"))
         }
@@ -253,6 +278,7 @@ public struct Coordinator: Sendable {
         if var entry = workers[peer] {
             entry.lastSeen = now
             if entry.trial?.trialID == body.trialID { entry.trial = nil }
+            if entry.cancelling == body.trialID { entry.cancelling = nil }
             workers[peer] = entry
             if entry.trial == nil { out += assign(peer, now: now) }
         }
@@ -292,6 +318,19 @@ public struct Coordinator: Sendable {
         }
     }
 
+    /// Tells `peer` to stop its trial and re-queues it; the worker gets no new lease until it reports back.
+    private mutating func cancel(_ peer: PeerID, _ entry: inout WorkerEntry, reason: String, now: Date) -> [Directive] {
+        guard let trial = entry.trial else { return [] }
+        var out: [Directive] = [.send(peer, .cancel(Cancel(trialID: trial.trialID, reason: reason)))]
+        out += requeue(trial.trialID, reason: "\(reason) on \(entry.workerID)")
+        entry.trial = nil
+        entry.cancelling = trial.trialID
+        entry.cancelledAt = now
+        entry.lastSent = now
+        workers[peer] = entry
+        return out
+    }
+
     private mutating func dropWorker(_ peer: PeerID, reason: String) -> [Directive] {
         guard let entry = workers.removeValue(forKey: peer) else { return [] }
         var out: [Directive] = [.log(.info, "worker \(entry.workerID) gone: \(reason)")]
@@ -300,19 +339,23 @@ public struct Coordinator: Sendable {
     }
 
     private mutating func assign(_ peer: PeerID, now: Date) -> [Directive] {
-        guard !draining, !finished, now >= nothingPendingUntil, var entry = workers[peer], entry.trial == nil else { return [] }
+        guard !draining, !finished, now >= nothingPendingUntil, var entry = workers[peer], entry.trial == nil,
+              entry.cancelling == nil else { return [] }
         do {
             guard let grant = try store.leaseNext(worker: entry.workerID, leaseSeconds: settings.leaseSeconds, now: now) else {
                 nothingPendingUntil = now.addingTimeInterval(settings.heartbeatInterval)
                 return []
             }
+            let lease = LeaseBody(trialID: grant.trialID, configJSON: grant.configJSON,
+                                  attempt: grant.attempt, deadline: grant.deadline.timeIntervalSince1970)
             entry.trial = RunningTrial(trialID: grant.trialID, attempt: grant.attempt)
+            entry.lease = lease
+            entry.leasedAt = now
             entry.progress = -1
             entry.lastProgressAt = now
             entry.lastSent = now
             workers[peer] = entry
-            return [.send(peer, .lease(LeaseBody(trialID: grant.trialID, configJSON: grant.configJSON,
-                                                 attempt: grant.attempt, deadline: grant.deadline.timeIntervalSince1970))),
+            return [.send(peer, .lease(lease)),
                     .log(.debug, "leased \(grant.trialID) (attempt \(grant.attempt)) to \(entry.workerID)")]
         } catch {
             return [.log(.error, "could not lease a trial to \(entry.workerID): \(error)")]

@@ -8,6 +8,8 @@ public struct CoordinatorSettings: Sendable {
     public var liveness: Int = 3
     /// Seconds a trial may go without any progress (epochs or batches) before it is cancelled and re-queued.
     public var trialTimeout: Double = 900
+    /// Wall-clock limit per attempt (the spec's `runner.trial_timeout`); nil = none.
+    public var wallClockLimit: Double?
     /// Store lease length; heartbeats renew it, so it only matters after a coordinator crash.
     public var leaseSeconds: Double = 30
     /// Keep serving when every trial is done (for a grid that grows while the coordinator runs).

@@ -15,7 +15,8 @@ public final class LocalWorkers: Sendable {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: executable)
             p.arguments = ["worker", "--connect", endpoint, "--id", id,
-                           "--outbox", (outboxRoot as NSString).appendingPathComponent(id)] + extraArguments
+                           "--outbox", (outboxRoot as NSString).appendingPathComponent(id),
+                           "--parent-pid", "\(getpid())"] + extraArguments
             p.standardInput = FileHandle.nullDevice
             do { try p.run() } catch {
                 list.forEach { $0.terminate() }

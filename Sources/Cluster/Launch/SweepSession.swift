@@ -8,6 +8,7 @@ public struct SweepSession: Sendable {
     public let store: SweepStore
     public let directory: String
     public let settings: CoordinatorSettings
+    public let specPath: String
 
     /// Loads the spec, creates or resumes its store; `retryFailed` re-queues failed trials.
     public init(specPath: String, resultsRoot: String, retryFailed: Bool, settings: CoordinatorSettings, logger: Logger) throws {
@@ -15,10 +16,9 @@ public struct SweepSession: Sendable {
         let dir = URL(fileURLWithPath: resultsRoot).appendingPathComponent(spec.name)
         store = try SweepStore.create(directory: dir, spec: spec)
         directory = dir.path
+        self.specPath = specPath
         var s = settings
-        if let timeout = spec.runner.trialTimeout, s.trialTimeout == CoordinatorSettings().trialTimeout {
-            s.trialTimeout = timeout
-        }
+        if s.wallClockLimit == nil { s.wallClockLimit = spec.runner.trialTimeout }
         self.settings = s
         if retryFailed {
             let n = try store.retryFailed()
@@ -37,9 +37,36 @@ public struct SweepSession: Sendable {
             logger.notice("received signal \(sig); shutting down gracefully")
             server.requestShutdown()
         }
+        let stop = Locked(false)
+        if settings.keepAlive { watchSpec(until: stop, logger: logger) }
         let code = server.wait()
+        stop.withLock { $0 = true }
         withExtendedLifetime(trap) {}
         return code
+    }
+
+    /// With `--keep-alive`: when the spec file changes, add its new grid points to the store (the running
+    /// coordinator leases them on its next pass). Invalid edits are logged and ignored.
+    private func watchSpec(until stop: Locked<Bool>, logger: Logger) {
+        let path = specPath, dir = URL(fileURLWithPath: directory)
+        @Sendable func modified() -> Date? { (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
+        let thread = Thread {
+            var last = modified()
+            while !stop.current {
+                Thread.sleep(forTimeInterval: 1)
+                let now = modified()
+                guard now != last else { continue }
+                last = now
+                do {
+                    let grown = try SweepStore.create(directory: dir, spec: try SweepSpec.load(path: path))
+                    logger.notice("spec changed: \(grown.addedTrials) new trial(s) added")
+                } catch {
+                    logger.error("spec changed but could not be applied: \(error)")
+                }
+            }
+        }
+        thread.name = "fsweep.spec-watch"
+        thread.start()
     }
 
     /// `fsweep run`: a loopback coordinator plus `workers` local worker processes, with a live progress
@@ -47,10 +74,17 @@ public struct SweepSession: Sendable {
     public func runLocally(workers: Int, workerArguments: [String], progress: Bool, logger: Logger) throws -> Int32 {
         let server = CoordinatorServer(endpoint: "tcp://127.0.0.1:*", settings: settings, store: SweepStoreAdapter(store),
                                        logger: logger)
+        // Leases left by an earlier local run belong to workers that died with it: take them back now
+        // instead of waiting for their deadlines.
+        for trial in try store.status().trials where trial.state == .leased {
+            try store.requeue(trialID: trial.id, reason: "previous local run ended")
+            logger.notice("re-queued \(trial.id) left running by a previous run")
+        }
         let endpoint = try server.start()
         let start = try store.counts()
         let line = ProgressLine(startedAt: Date(), doneAtStart: start.done)
-        let local = try LocalWorkers(count: workers, endpoint: endpoint,
+        let toRun = start.pending + start.leased
+        let local = try LocalWorkers(count: toRun == 0 ? 0 : min(workers, toRun), endpoint: endpoint,
                                      outboxRoot: (directory as NSString).appendingPathComponent("outbox"),
                                      extraArguments: workerArguments, logger: logger)
         let trap = SignalTrap { sig in

@@ -65,6 +65,11 @@ public struct Worker: Sendable {
         silenceLimit = settings.expiry
         switch message {
         case .lease(let lease):
+            if let c = current, c.trialID == lease.trialID { return [] }  // duplicate of the running lease
+            if let done = outbox[lease.trialID] {
+                // Already finished, result not yet acknowledged: answer with it instead of re-running.
+                return [.send(.result(done))]
+            }
             guard current == nil, !exiting else {
                 return [.log(.warning, "refused lease of \(lease.trialID): busy"),
                         .send(.fail(FailBody(trialID: lease.trialID, attempt: lease.attempt, reason: "worker busy", retryable: true)))]

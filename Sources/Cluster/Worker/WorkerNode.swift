@@ -30,6 +30,8 @@ public final class WorkerNode: Sendable {
     private let progressCounter = Locked(0)
     private let cancelled = Locked<Set<String>>([])
     private let stopFlag = Locked(false)
+    /// Self-pipe: the training thread writes a byte so the socket thread's `zmq_poll` wakes at once.
+    private let wake: (read: Int32, write: Int32)
 
     public init(endpoint: String, settings: WorkerSettings, executor: any TrialExecutor, outbox: Outbox,
                 curve: WorkerCurve? = nil, logger: Logger) {
@@ -39,6 +41,17 @@ public final class WorkerNode: Sendable {
         self.outbox = outbox
         self.curve = curve
         self.logger = logger
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) == 0 {
+            _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        }
+        wake = (fds[0], fds[1])
+    }
+
+    deinit {
+        if wake.read >= 0 { close(wake.read) }
+        if wake.write >= 0 { close(wake.write) }
     }
 
     /// Asks the loop to leave (SIGINT/SIGTERM): a running trial is cancelled, the coordinator told.
@@ -82,16 +95,31 @@ public final class WorkerNode: Sendable {
                     return code
                 }
             }
+            if let parent = settings.parentPID, getppid() != parent, !stopping {
+                logger.notice("parent process \(parent) is gone; stopping")
+                stopFlag.withLock { $0 = true }
+            }
             if !stopping && stopFlag.current {
                 stopping = true
                 logger.notice("stopping worker")
-                if let c = core.current { cancelled.withLock { _ = $0.insert(c.trialID) } }
+                if let c = core.current {
+                    cancelled.withLock { _ = $0.insert(c.trialID) }
+                    // Give the runner a moment to stop its trial (and any child processes) cleanly.
+                    let deadline = Date().addingTimeInterval(3)
+                    while Date() < deadline && !events.withLock({ $0.contains { if case .finished = $0 { return true } else { return false } } }) {
+                        Thread.sleep(forTimeInterval: 0.05)
+                    }
+                }
                 _ = try? socket.send(Wire.encode(.disconnect(Disconnect(reason: "worker stopping", sweepDone: false))))
                 try? socket.setLinger(milliseconds: 500)
                 socket.close()
                 return 130
             }
-            let readable = try ZMQSocket.poll([socket], timeoutMs: 50)
+            let readable = try ZMQSocket.poll([socket], fds: wake.read >= 0 ? [wake.read] : [], timeoutMs: 50)
+            if readable.count > 1 && readable[1] {
+                var sink = [UInt8](repeating: 0, count: 64)
+                while read(wake.read, &sink, sink.count) > 0 {}
+            }
             let now = Date()
             if readable[0] {
                 while let frames = (try? socket.receive()) ?? nil {
@@ -130,17 +158,23 @@ public final class WorkerNode: Sendable {
     private func startTrial(_ lease: LeaseBody) {
         progressCounter.withLock { $0 = 0 }
         let executor = self.executor, events = self.events, counter = self.progressCounter, cancelled = self.cancelled
-        let id = lease.trialID
+        let id = lease.trialID, wakeFD = wake.write
+        let poke: @Sendable () -> Void = {
+            var byte: UInt8 = 1
+            if wakeFD >= 0 { _ = write(wakeFD, &byte, 1) }
+        }
         let thread = Thread {
             let outcome = executor.execute(lease, progress: { epoch, epochs, metrics in
                 counter.withLock { $0 += 1 }
                 events.withLock { $0.append(.epoch(id, epoch, epochs, metrics)) }
+                poke()
             }, isCancelled: {
                 counter.withLock { $0 += 1 }
                 return cancelled.withLock { $0.contains(id) }
             })
             cancelled.withLock { _ = $0.remove(id) }
             events.withLock { $0.append(.finished(id, outcome)) }
+            poke()
         }
         thread.name = "fsweep.trial"
         thread.stackSize = 16 << 20

@@ -14,6 +14,8 @@ public struct WorkerSettings: Sendable {
     public var maxBackoff: Double = 16
     /// Exit after this many trials (finished or failed) once their results are acknowledged.
     public var maxTrials: Int?
+    /// Exit when this process is no longer our parent (local workers of `fsweep run` die with it).
+    public var parentPID: Int32?
 
     public init(workerID: String, host: String, cores: Int, version: String) {
         self.workerID = workerID

@@ -196,11 +196,13 @@ public final class ZMQSocket {
     }
 
     /// Waits up to `timeoutMs` for any of `sockets` to become readable; returns their readiness flags.
-    public static func poll(_ sockets: [ZMQSocket], timeoutMs: Int) throws -> [Bool] {
+    /// Plain file descriptors in `fds` (e.g. a wake-up pipe) are polled too; their flags follow the sockets'.
+    public static func poll(_ sockets: [ZMQSocket], fds: [Int32] = [], timeoutMs: Int) throws -> [Bool] {
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        items += fds.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
         let rc = zmq_poll(&items, Int32(items.count), timeoutMs)
         if rc < 0 {
-            if zmq_errno() == EINTR { return sockets.map { _ in false } }
+            if zmq_errno() == EINTR { return items.map { _ in false } }
             throw ZMQ.lastError("poll failed")
         }
         return items.map { ($0.revents & Int16(ZMQ_POLLIN)) != 0 }

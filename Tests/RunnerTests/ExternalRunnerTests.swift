@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import Runner
+import Sweeps
+
+private let config = TrialConfig(dataset: DatasetSpec(name: .synthetic), model: ModelSpec(arch: .convactually),
+                                 train: TrainSpec(epochs: 2), probes: [], seed: 3)
+
+private final class Box<T>: @unchecked Sendable {
+    // Safe: guarded by `lock`.
+    private let lock = NSLock()
+    private var items: [T] = []
+    func append(_ x: T) { lock.lock(); items.append(x); lock.unlock() }
+    var all: [T] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+@Suite struct ExternalRunnerTests {
+    private func tempDir() throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("extrunner-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    @Test func configOnStdinResultAndProgressOnStdout() throws {
+        let dir = try tempDir()
+        let command = """
+            cat > \(dir)/in.json; echo "$FSWEEP_TRIAL_ID" > \(dir)/id.txt
+            echo '{"progress": {"epoch": 1, "epochs": 2, "metrics": {"loss": 1.5}}}'
+            echo 'some chatter that is not JSON'
+            echo '{"progress": {"epoch": 2, "epochs": 2, "metrics": {"loss": 0.5}}}'
+            echo '{"metrics": {"test_accuracy": 0.75}, "arrays": [{"name": "m", "shape": [2, 2], "data": [1, 2, 3, 4.5]}], "epochs": [{"loss": 1.5}, {"loss": 0.5}]}'
+            """
+        let seen = Box<EpochProgress>()
+        let result = try ExternalRunner(command: command).run(config, trialID: "abc123", progress: { seen.append($0) }, isCancelled: { false })
+        #expect(result.metrics == ["test_accuracy": 0.75])
+        #expect(result.arrays == [NamedArray(name: "m", shape: [2, 2], data: [1, 2, 3, 4.5])])
+        #expect(result.epochs == [["loss": 1.5], ["loss": 0.5]])
+        #expect(seen.all.map(\.epoch) == [1, 2])
+        #expect(seen.all.last?.metrics == ["loss": 0.5])
+        let stdin = try String(contentsOfFile: dir + "/in.json", encoding: .utf8)
+        #expect(stdin == (try config.canonicalJSON()))
+        #expect(try String(contentsOfFile: dir + "/id.txt", encoding: .utf8) == "abc123\n")
+    }
+
+    @Test func exitStatusDecidesRetryability() {
+        func failure(_ command: String) -> TrialFailure? {
+            do {
+                _ = try ExternalRunner(command: command).run(config, trialID: "t", progress: { _ in }, isCancelled: { false })
+                return nil
+            } catch let f as TrialFailure { return f } catch { return nil }
+        }
+        let permanent = failure("cat >/dev/null; echo 'bad config' >&2; exit 3")
+        #expect(permanent?.retryable == false)
+        #expect(permanent?.reason.contains("bad config") == true)
+        let transient = failure("cat >/dev/null; exit 1")
+        #expect(transient?.retryable == true)
+        #expect(failure("cat >/dev/null; echo '{\"error\": \"diverged\", \"retryable\": false}'")?.retryable == false)
+        #expect(failure("cat >/dev/null; echo no result")?.reason.contains("no result line") == true)
+        #expect(failure("cat >/dev/null; echo '{\"metrics\": {}, \"arrays\": [{\"name\": \"a\", \"shape\": [3], \"data\": [1]}]}'")?.retryable == false)
+    }
+
+    @Test func cancellationStopsTheCommandPromptly() throws {
+        let start = Date()
+        let cancelAt = start.addingTimeInterval(0.3)
+        #expect(throws: TrialFailure.self) {
+            _ = try ExternalRunner(command: "echo started; sleep 30; echo done", killGrace: 1).run(config, trialID: "t", progress: { _ in },
+                                                                                 isCancelled: { Date() > cancelAt })
+        }
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+}
