@@ -1,6 +1,7 @@
 import Foundation
+import Sweeps
 
-/// Control-plane requests against a live coordinator (used by `fsweep status --connect`).
+/// Control-plane requests against a live coordinator (used by `fsweep status tcp://HOST:PORT`).
 public enum ClusterClient {
     /// Asks the coordinator at `endpoint` for its status JSON (`{"coordinator":…,"store":…}`).
     public static func status(endpoint: String, curve: WorkerCurve? = nil, timeoutSeconds: Double = 5) throws -> String {
@@ -27,5 +28,30 @@ public enum ClusterClient {
             }
         }
         throw ClusterError(code: "timeout", message: "no answer from a coordinator at \(endpoint) within \(Int(timeoutSeconds)) s")
+    }
+}
+
+extension ClusterClient {
+    /// A live coordinator's answer: the store's stable status plus its connected and busy workers.
+    public struct LiveStatus: Sendable {
+        public var store: SweepStatus
+        public var workers: Int
+        public var busy: Int
+    }
+
+    /// Asks a running coordinator and decodes its answer into the same `SweepStatus` the store gives.
+    public static func liveStatus(endpoint: String, curve: WorkerCurve? = nil, timeoutSeconds: Double = 5) throws -> LiveStatus {
+        let json = try status(endpoint: endpoint, curve: curve, timeoutSeconds: timeoutSeconds)
+        struct Envelope: Decodable {
+            struct Live: Decodable { let workers: Int; let busy: Int }
+            let coordinator: Live
+            let store: SweepStatus
+        }
+        do {
+            let e = try JSONDecoder().decode(Envelope.self, from: Data(json.utf8))
+            return LiveStatus(store: e.store, workers: e.coordinator.workers, busy: e.coordinator.busy)
+        } catch {
+            throw ClusterError(code: "status", message: "the coordinator at \(endpoint) sent a status this fsweep cannot read: \(error)")
+        }
     }
 }
