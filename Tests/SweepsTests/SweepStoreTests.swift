@@ -109,6 +109,8 @@ func result(_ acc: Double, duration: Double = 2) -> TrialResult {
         // changed fixed settings: refused, unless forced
         let changed = try SweepSpec(yaml: baseYAML.replacingOccurrences(of: "epochs: 2", with: "epochs: 3"))
         #expect { try SweepStore.create(directory: dir, spec: changed) } throws: { ($0 as? SweepError)?.code == .specChanged }
+        let renamed = try SweepSpec(yaml: baseYAML.replacingOccurrences(of: "name: t", with: "name: other"))
+        #expect { try SweepStore.create(directory: dir, spec: renamed) } throws: { ($0 as? SweepError)?.code == .specChanged }
         let forced = try SweepStore.create(directory: dir, spec: changed, forceNewTrials: true)
         #expect(forced.addedTrials == 12)
         #expect(try forced.counts().total == 28)
