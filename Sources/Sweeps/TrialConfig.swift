@@ -15,9 +15,9 @@ public struct DatasetSpec: Codable, Sendable, Hashable {
     public var name: Name
     /// Side of the square images; default 32 (synthetic), fixed at 32 for cifar10.
     public var imageSize: Int?
-    /// Training images; default: the whole split (synthetic: 5000).
+    /// Training images; default: the whole split (synthetic: 10000 generated).
     public var trainSize: Int?
-    /// Test images; default: the whole split (synthetic: 1000).
+    /// Test images; default: the whole split (synthetic: 2000 generated).
     public var testSize: Int?
     /// Default `none`.
     public var filter: Filter?
@@ -31,7 +31,7 @@ public struct DatasetSpec: Codable, Sendable, Hashable {
     public var band: Band?
     /// Synthetic: power-spectrum exponent; default 2.
     public var alpha: Double?
-    /// Synthetic: signal-to-noise ratio of the class signal; default 1.
+    /// Synthetic: amplitude of the class signal against the background; default 0.3.
     public var snr: Double?
     /// Flip + translate-by-2 augmentation; default false.
     public var augment: Bool?
