@@ -21,7 +21,7 @@ enum Figures {
     /// Sort key that orders numeric axis values numerically.
     static func orderKey(_ axes: [String: JSONValue]) -> [String] {
         axes.keys.sorted().map { k in
-            if let d = axes[k]?.doubleValue { return String(format: "%@=%020.9f", k, d + 1e9) }
+            if let d = axes[k]?.doubleValue { return k + "=" + String(format: "%020.9f", d + 1e9) }
             return "\(k)=\(axes[k]?.display ?? "")"
         }
     }
@@ -142,8 +142,17 @@ enum Figures {
             if maps.count == 36 { break }
         }
         guard !maps.isEmpty else { return .skipped("Fourier heatmap arrays have no [H, W] shape") }
+        // a grid over the axes: one row per value of the first varying axis, one column per value of the last
+        let varying = Set(groups.flatMap { $0.trials[0].groupAxes.keys }).filter { k in
+            Set(groups.map { $0.trials[0].axes[k] ?? .null }).count > 1
+        }.sorted()
+        var columns = min(6, maps.count)
+        if let last = varying.last, varying.count >= 2 {
+            let n = Set(groups.map { $0.trials[0].axes[last] ?? .null }).count
+            if n <= 8 { columns = n }
+        }
         let svg = SVGPlot.heatmaps(title: "Fourier heatmaps (Yin et al. 2019): error rate per perturbation frequency", maps: maps,
-                                   columns: min(6, maps.count), colorLabel: "test error under perturbation",
+                                   columns: columns, colorLabel: "test error under perturbation",
                                    note: "Centred frequency grid (DC in the middle; horizontal: kx, vertical: ky), mean over seeds; one map per cell\(maps.count == 36 ? " (first 36)" : "").")
         return .svg(svg, caption: "Fourier heatmaps, one per cell (mean over seeds).")
     }
