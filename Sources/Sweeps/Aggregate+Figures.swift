@@ -15,7 +15,7 @@ enum Figures {
     static func label(_ axes: [String: JSONValue], excluding: Set<String>) -> String {
         let keys = axes.keys.filter { !excluding.contains($0) && $0 != "seed" }.sorted()
         if keys.isEmpty { return "all" }
-        return keys.map { "\(shortName($0))=\(axes[$0]!.display)" }.joined(separator: ", ")
+        return keys.map { "\(shortName($0))=\(axes[$0]?.display ?? "")" }.joined(separator: ", ")
     }
 
     /// Sort key that orders numeric axis values numerically.
@@ -61,11 +61,11 @@ enum Figures {
         archRank["vgg"] = archRank["vgg11"]
         let filterRank = Dictionary(uniqueKeysWithValues: DatasetSpec.Filter.allCases.enumerated().map { ($1.rawValue, $0) })
         panelOrder.sort { a, b in
-            let ra = byPanel[a]![0], rb = byPanel[b]![0]
+            guard let ra = byPanel[a]?.first, let rb = byPanel[b]?.first else { return a < b }
             return (archRank[family(ra)] ?? 99, filterRank[filter(ctx, ra)] ?? 99, a) < (archRank[family(rb)] ?? 99, filterRank[filter(ctx, rb)] ?? 99, b)
         }
         for pk in panelOrder {
-            let groups = Aggregate.groups(byPanel[pk]!).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
+            let groups = Aggregate.groups(byPanel[pk] ?? []).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
             var series: [PlotSeries] = []
             for (gi, g) in groups.enumerated() {
                 var curves: [[Double]] = []
@@ -167,7 +167,7 @@ enum Figures {
         guard !byArch.isEmpty else { return .skipped("no trial has both R_f (metric rf) and a test error/accuracy") }
         let archs = byArch.keys.sorted()
         var series = archs.enumerated().map { i, a in
-            PlotSeries(label: a, xs: byArch[a]!.map(\.0), ys: byArch[a]!.map(\.1), color: color(i, of: archs.count), scatter: true)
+            PlotSeries(label: a, xs: (byArch[a] ?? []).map(\.0), ys: (byArch[a] ?? []).map(\.1), color: color(i, of: archs.count), scatter: true)
         }
         let rfs = byArch.values.flatMap { $0.map(\.0) }
         if let lo = rfs.min(), let hi = rfs.max() {
@@ -187,9 +187,12 @@ enum Figures {
         for (gi, g) in shown.enumerated() {
             var low: [[Double]] = [], high: [[Double]] = [], epochsAxis: [Double] = []
             for r in g.trials {
-                let e = try ctx.store.epochs(trialID: r.id).filter { $0.metrics["e_low"] != nil && $0.metrics["e_high"] != nil }
+                let e = try ctx.store.epochs(trialID: r.id).compactMap { row -> (epoch: Int, low: Double, high: Double)? in
+                    guard let l = row.metrics["e_low"], let h = row.metrics["e_high"] else { return nil }
+                    return (row.epoch, l, h)
+                }
                 guard !e.isEmpty else { continue }
-                low.append(e.map { $0.metrics["e_low"]! }); high.append(e.map { $0.metrics["e_high"]! })
+                low.append(e.map(\.low)); high.append(e.map(\.high))
                 if epochsAxis.isEmpty || e.count < epochsAxis.count { epochsAxis = e.map { Double($0.epoch) } }
             }
             guard !low.isEmpty else { continue }
@@ -240,8 +243,9 @@ enum Figures {
             }
             let names = lines.keys.sorted()
             let series = names.enumerated().map { i, n -> PlotSeries in
-                let xs = lines[n]!.keys.sorted()
-                let st = xs.map { Aggregate.stats(lines[n]![$0]!) }
+                let points = lines[n] ?? [:]
+                let xs = points.keys.sorted()
+                let st = xs.map { Aggregate.stats(points[$0] ?? []) }
                 return PlotSeries(label: n, xs: xs, ys: st.map(\.mean), lo: st.map { $0.mean - $0.std }, hi: st.map { $0.mean + $0.std },
                                   color: color(i, of: names.count))
             }

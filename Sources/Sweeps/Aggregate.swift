@@ -169,7 +169,7 @@ public enum Aggregate {
             if by[k] == nil { order.append(k) }
             by[k, default: []].append(r)
         }
-        return order.map { ($0, by[$0]!) }
+        return order.map { ($0, by[$0] ?? []) }
     }
 
     static func epochsCSV(store: SweepStore, records: [TrialRecord]) throws -> String {
