@@ -78,6 +78,10 @@ public enum JSONValue: Hashable, Sendable, Codable {
     }
 
     static func writeString(_ s: String, into out: inout String) {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""; out += s; out += "\""
+            return
+        }
         out += "\""
         for u in s.unicodeScalars {
             switch u {
