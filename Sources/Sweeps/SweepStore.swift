@@ -115,7 +115,9 @@ public final class SweepStore: Sendable {
         }
         return try wrap("open \(url.path)") {
             let q = try DatabaseQueue(path: url.path, configuration: config)
-            try q.write { try migrate($0) }
+            // readers (status, aggregate) must not queue behind a running coordinator's write lock
+            let ready = try q.read { try $0.tableExists("arrays") && $0.tableExists("trials") && $0.tableExists("meta") }
+            if !ready { try q.write { try migrate($0) } }
             return q
         }
     }
