@@ -15,7 +15,13 @@ enum Figures {
     static func label(_ axes: [String: JSONValue], excluding: Set<String>) -> String {
         let keys = axes.keys.filter { !excluding.contains($0) && $0 != "seed" }.sorted()
         if keys.isEmpty { return "all" }
-        return keys.map { "\(shortName($0))=\(axes[$0]?.display ?? "")" }.joined(separator: ", ")
+        return keys.map { "\(shortName($0))=\(axes[$0].map(compact) ?? "")" }.joined(separator: ", ")
+    }
+
+    /// Legend form of a value: numbers with 3 significant digits (`wd=0.000215`, `wd=1e-05`).
+    static func compact(_ v: JSONValue) -> String {
+        guard case .number(let d) = v, JSONValue.exactInt(d) == nil else { return v.display }
+        return String(format: "%.3g", d)
     }
 
     /// Sort key that orders numeric axis values numerically.
@@ -235,13 +241,21 @@ enum Figures {
             guard distinct.count > 1 else { continue }
             let hidden: Set<String> = key == "depth" ? ["model.depth", "model.arch"] : [key]
             var lines: [String: [Double: [Double]]] = [:]
+            var representative: [String: [String: JSONValue]] = [:]
             for r in withAlignment {
                 guard let x = value(r), let y = ctx.metric(r, Aggregate.alignmentNames) else { continue }
                 var l = label(r.axes, excluding: hidden)
                 if key == "depth" { l = (arch(ctx, r).hasPrefix("vgg") ? "vgg" : arch(ctx, r)) + (l == "all" ? "" : ", \(l)") }
                 lines[l, default: [:]][x, default: []].append(y)
+                var key = r.groupAxes.filter { !hidden.contains($0.key) }
+                if key["model.arch"] == nil, key != r.groupAxes { key["model.arch"] = .string(arch(ctx, r)) }
+                representative[l] = key
             }
-            let names = lines.keys.sorted()
+            // numeric order of the axis values (1e-05 before 0.0001), not string order
+            let names = lines.keys.sorted { a, b in
+                let ka = orderKey(representative[a] ?? [:]), kb = orderKey(representative[b] ?? [:])
+                return ka == kb ? a < b : ka.lexicographicallyPrecedes(kb)
+            }
             let series = names.enumerated().map { i, n -> PlotSeries in
                 let points = lines[n] ?? [:]
                 let xs = points.keys.sorted()
