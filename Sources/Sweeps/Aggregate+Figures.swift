@@ -15,13 +15,19 @@ enum Figures {
     static func label(_ axes: [String: JSONValue], excluding: Set<String>) -> String {
         let keys = axes.keys.filter { !excluding.contains($0) && $0 != "seed" }.sorted()
         if keys.isEmpty { return "all" }
-        return keys.map { "\(shortName($0))=\(axes[$0]!.display)" }.joined(separator: ", ")
+        return keys.map { "\(shortName($0))=\(axes[$0].map(compact) ?? "")" }.joined(separator: ", ")
+    }
+
+    /// Legend form of a value: numbers with 3 significant digits (`wd=0.000215`, `wd=1e-05`).
+    static func compact(_ v: JSONValue) -> String {
+        guard case .number(let d) = v, JSONValue.exactInt(d) == nil else { return v.display }
+        return String(format: "%.3g", d)
     }
 
     /// Sort key that orders numeric axis values numerically.
     static func orderKey(_ axes: [String: JSONValue]) -> [String] {
         axes.keys.sorted().map { k in
-            if let d = axes[k]?.doubleValue { return String(format: "%@=%020.9f", k, d + 1e9) }
+            if let d = axes[k]?.doubleValue { return k + "=" + String(format: "%020.9f", d + 1e9) }
             return "\(k)=\(axes[k]?.display ?? "")"
         }
     }
@@ -61,11 +67,11 @@ enum Figures {
         archRank["vgg"] = archRank["vgg11"]
         let filterRank = Dictionary(uniqueKeysWithValues: DatasetSpec.Filter.allCases.enumerated().map { ($1.rawValue, $0) })
         panelOrder.sort { a, b in
-            let ra = byPanel[a]![0], rb = byPanel[b]![0]
+            guard let ra = byPanel[a]?.first, let rb = byPanel[b]?.first else { return a < b }
             return (archRank[family(ra)] ?? 99, filterRank[filter(ctx, ra)] ?? 99, a) < (archRank[family(rb)] ?? 99, filterRank[filter(ctx, rb)] ?? 99, b)
         }
         for pk in panelOrder {
-            let groups = Aggregate.groups(byPanel[pk]!).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
+            let groups = Aggregate.groups(byPanel[pk] ?? []).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
             var series: [PlotSeries] = []
             for (gi, g) in groups.enumerated() {
                 var curves: [[Double]] = []
@@ -142,8 +148,17 @@ enum Figures {
             if maps.count == 36 { break }
         }
         guard !maps.isEmpty else { return .skipped("Fourier heatmap arrays have no [H, W] shape") }
+        // a grid over the axes: one row per value of the first varying axis, one column per value of the last
+        let varying = Set(groups.flatMap { $0.trials[0].groupAxes.keys }).filter { k in
+            Set(groups.map { $0.trials[0].axes[k] ?? .null }).count > 1
+        }.sorted()
+        var columns = min(6, maps.count)
+        if let last = varying.last, varying.count >= 2 {
+            let n = Set(groups.map { $0.trials[0].axes[last] ?? .null }).count
+            if n <= 8 { columns = n }
+        }
         let svg = SVGPlot.heatmaps(title: "Fourier heatmaps (Yin et al. 2019): error rate per perturbation frequency", maps: maps,
-                                   columns: min(6, maps.count), colorLabel: "test error under perturbation",
+                                   columns: columns, colorLabel: "test error under perturbation",
                                    note: "Centred frequency grid (DC in the middle; horizontal: kx, vertical: ky), mean over seeds; one map per cell\(maps.count == 36 ? " (first 36)" : "").")
         return .svg(svg, caption: "Fourier heatmaps, one per cell (mean over seeds).")
     }
@@ -158,7 +173,7 @@ enum Figures {
         guard !byArch.isEmpty else { return .skipped("no trial has both R_f (metric rf) and a test error/accuracy") }
         let archs = byArch.keys.sorted()
         var series = archs.enumerated().map { i, a in
-            PlotSeries(label: a, xs: byArch[a]!.map(\.0), ys: byArch[a]!.map(\.1), color: color(i, of: archs.count), scatter: true)
+            PlotSeries(label: a, xs: (byArch[a] ?? []).map(\.0), ys: (byArch[a] ?? []).map(\.1), color: color(i, of: archs.count), scatter: true)
         }
         let rfs = byArch.values.flatMap { $0.map(\.0) }
         if let lo = rfs.min(), let hi = rfs.max() {
@@ -178,9 +193,12 @@ enum Figures {
         for (gi, g) in shown.enumerated() {
             var low: [[Double]] = [], high: [[Double]] = [], epochsAxis: [Double] = []
             for r in g.trials {
-                let e = try ctx.store.epochs(trialID: r.id).filter { $0.metrics["e_low"] != nil && $0.metrics["e_high"] != nil }
+                let e = try ctx.store.epochs(trialID: r.id).compactMap { row -> (epoch: Int, low: Double, high: Double)? in
+                    guard let l = row.metrics["e_low"], let h = row.metrics["e_high"] else { return nil }
+                    return (row.epoch, l, h)
+                }
                 guard !e.isEmpty else { continue }
-                low.append(e.map { $0.metrics["e_low"]! }); high.append(e.map { $0.metrics["e_high"]! })
+                low.append(e.map(\.low)); high.append(e.map(\.high))
                 if epochsAxis.isEmpty || e.count < epochsAxis.count { epochsAxis = e.map { Double($0.epoch) } }
             }
             guard !low.isEmpty else { continue }
@@ -223,16 +241,25 @@ enum Figures {
             guard distinct.count > 1 else { continue }
             let hidden: Set<String> = key == "depth" ? ["model.depth", "model.arch"] : [key]
             var lines: [String: [Double: [Double]]] = [:]
+            var representative: [String: [String: JSONValue]] = [:]
             for r in withAlignment {
                 guard let x = value(r), let y = ctx.metric(r, Aggregate.alignmentNames) else { continue }
                 var l = label(r.axes, excluding: hidden)
                 if key == "depth" { l = (arch(ctx, r).hasPrefix("vgg") ? "vgg" : arch(ctx, r)) + (l == "all" ? "" : ", \(l)") }
                 lines[l, default: [:]][x, default: []].append(y)
+                var key = r.groupAxes.filter { !hidden.contains($0.key) }
+                if key["model.arch"] == nil, key != r.groupAxes { key["model.arch"] = .string(arch(ctx, r)) }
+                representative[l] = key
             }
-            let names = lines.keys.sorted()
+            // numeric order of the axis values (1e-05 before 0.0001), not string order
+            let names = lines.keys.sorted { a, b in
+                let ka = orderKey(representative[a] ?? [:]), kb = orderKey(representative[b] ?? [:])
+                return ka == kb ? a < b : ka.lexicographicallyPrecedes(kb)
+            }
             let series = names.enumerated().map { i, n -> PlotSeries in
-                let xs = lines[n]!.keys.sorted()
-                let st = xs.map { Aggregate.stats(lines[n]![$0]!) }
+                let points = lines[n] ?? [:]
+                let xs = points.keys.sorted()
+                let st = xs.map { Aggregate.stats(points[$0] ?? []) }
                 return PlotSeries(label: n, xs: xs, ys: st.map(\.mean), lo: st.map { $0.mean - $0.std }, hi: st.map { $0.mean + $0.std },
                                   color: color(i, of: names.count))
             }

@@ -4,7 +4,7 @@ import TensorCore
 /// Turns a results directory into tables, arrays, figures and a report (`fsweep aggregate`):
 /// `aggregate/trials.csv` (one row per trial: id, state, timings, axes, final scalars),
 /// `aggregate/metrics.csv` (tidy: one row per trial × scalar), `aggregate/summary.csv` (per cell across
-/// seeds: count, mean, sample std (n−1), min, max of each scalar), `aggregate/epochs.csv`,
+/// seeds: count, mean, sample std (n−1), min, max of each scalar and of the trial duration), `aggregate/epochs.csv`,
 /// `aggregate/arrays/<name>/<trial>.npy` (+ `<name>.npy` stacked with `<name>.trials.csv` when shapes agree),
 /// `aggregate/figures/*.svg` and `aggregate/report.html`.
 ///
@@ -149,9 +149,9 @@ public enum Aggregate {
         let axes = axisNames(records).filter { $0 != "seed" }
         var s = line(axes + ["metric", "count", "mean", "std", "min", "max"])
         for (_, group) in groups(records.filter { $0.state == .done }) {
-            let metrics = Set(group.flatMap(\.metrics.keys)).sorted()
+            let metrics = Set(group.flatMap(\.metrics.keys)).sorted() + ["duration_seconds"]
             for m in metrics {
-                let v = group.compactMap { $0.metrics[m] }.filter(\.isFinite)
+                let v = group.compactMap { m == "duration_seconds" ? $0.durationSeconds : $0.metrics[m] }.filter(\.isFinite)
                 let (mean, std) = stats(v)
                 s += line(axes.map { group[0].axes[$0]?.display ?? "" } + [m, String(v.count), csvNumber(v.isEmpty ? nil : mean),
                           csvNumber(v.isEmpty ? nil : std), csvNumber(v.min()), csvNumber(v.max())])
@@ -169,7 +169,7 @@ public enum Aggregate {
             if by[k] == nil { order.append(k) }
             by[k, default: []].append(r)
         }
-        return order.map { ($0, by[$0]!) }
+        return order.map { ($0, by[$0] ?? []) }
     }
 
     static func epochsCSV(store: SweepStore, records: [TrialRecord]) throws -> String {

@@ -61,11 +61,11 @@ public enum JSONValue: Hashable, Sendable, Codable {
             out += "]"
         case .object(let o):
             out += "{"
-            for (i, k) in o.keys.sorted().enumerated() {
+            for (i, (k, v)) in o.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out += "," }
                 JSONValue.writeString(k, into: &out)
                 out += ":"
-                o[k]!.write(into: &out)
+                v.write(into: &out)
             }
             out += "}"
         }
@@ -78,6 +78,10 @@ public enum JSONValue: Hashable, Sendable, Codable {
     }
 
     static func writeString(_ s: String, into out: inout String) {
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""; out += s; out += "\""
+            return
+        }
         out += "\""
         for u in s.unicodeScalars {
             switch u {

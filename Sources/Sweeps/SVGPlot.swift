@@ -209,6 +209,9 @@ public enum SVGPlot {
             slots.append(next); next += 1
         }
         let rows = (next + cols - 1) / cols
+        // tall legends (e.g. 40 VGG cells) grow the panels instead of spilling into the next row
+        let entries = panels.map { $0.series.filter { !$0.label.isEmpty }.count }.max() ?? 0
+        let panelHeight = max(panelHeight, Double(entries) * 14 + 90)
         let cellWidth = panelWidth + (panels.map(legendWidth).max() ?? 0)
         let width = max(Double(cols) * cellWidth, Double(title.count) * 9 + 40)
         let noteLines = note.map { wrap($0, width: Int(width / 5.6)) } ?? []

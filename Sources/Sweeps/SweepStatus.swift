@@ -85,7 +85,7 @@ public struct SweepStatus: Codable, Sendable {
     }
 
     static func axesText(_ axes: [String: JSONValue]) -> String {
-        axes.keys.sorted().map { "\($0)=\(axes[$0]!.display)" }.joined(separator: " ")
+        axes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.display)" }.joined(separator: " ")
     }
 
     static func format(seconds: Double) -> String {

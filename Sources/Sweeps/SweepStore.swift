@@ -58,6 +58,11 @@ public final class SweepStore: Sendable {
         var added = 0, resumed = 0
         try wrap("create \(directory.path)") {
             try db.write { db in
+                let oldName = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'name'")
+                if let oldName, oldName != spec.name, !forceNewTrials {
+                    throw SweepError(.specChanged, "\(spec.file): name \(spec.name) differs from the sweep stored in \(directory.path) (\(oldName)); "
+                        + "use results/\(spec.name) or force new trials")
+                }
                 let oldFixed = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fixed'")
                 if let oldFixed, oldFixed != spec.fixedCanonical, !forceNewTrials {
                     throw SweepError(.specChanged, "\(spec.file): fixed settings differ from the ones stored in \(directory.path) "
@@ -110,7 +115,9 @@ public final class SweepStore: Sendable {
         }
         return try wrap("open \(url.path)") {
             let q = try DatabaseQueue(path: url.path, configuration: config)
-            try q.write { try migrate($0) }
+            // readers (status, aggregate) must not queue behind a running coordinator's write lock
+            let ready = try q.read { try $0.tableExists("arrays") && $0.tableExists("trials") && $0.tableExists("meta") }
+            if !ready { try q.write { try migrate($0) } }
             return q
         }
     }

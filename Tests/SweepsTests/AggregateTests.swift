@@ -111,7 +111,9 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         #expect(abs(Double(row[4])! - 0.6433333333333333) < 1e-12 && abs(Double(row[4])! - mean) < 1e-12)
         #expect(abs(Double(row[5])! - 0.152752523165195) < 1e-9 && abs(Double(row[5])! - std) < 1e-12)
         #expect(Double(row[6]) == 0.51 && Double(row[7]) == 0.81)
-        #expect(summary.count == 1 + 4 * 3)
+        #expect(summary.count == 1 + 4 * 4)
+        let durations = try #require(summary.first { $0.hasPrefix("2,0.01,duration_seconds,") })
+        #expect(durations == "2,0.01,duration_seconds,3,11,1,10,12")
 
         // epochs.csv: 12 trials × 5 epochs
         let epochs = try String(contentsOf: out.appendingPathComponent("epochs.csv"), encoding: .utf8).split(separator: "\n")

@@ -87,3 +87,16 @@ seeds: [0, 1]
 }
 
 import Foundation
+
+extension SweepSpecTests {
+    @Test func numbersWithoutADotAreNumbers() throws {
+        let yaml = baseYAML.replacingOccurrences(of: "[1.0e-4, 1.0e-2]", with: "[1e-4, 1E-2, .5]")
+        let wds = try SweepSpec(yaml: yaml).expand().compactMap { try $0.config().train.weightDecay }
+        #expect(Set(wds) == [1e-4, 1e-2, 0.5])
+    }
+
+    @Test func quotedNumbersStayStrings() {
+        let yaml = baseYAML.replacingOccurrences(of: "epochs: 2", with: "epochs: \"2\"")
+        #expect { try SweepSpec(yaml: yaml, file: "q.yaml") } throws: { ($0 as? SweepError)?.message.contains("fixed.train.epochs: expected an integer, got a string") == true }
+    }
+}

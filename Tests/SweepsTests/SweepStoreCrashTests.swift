@@ -89,6 +89,10 @@ import Testing
         let start = Date()
         while !FileManager.default.fileExists(atPath: marker), Date().timeIntervalSince(start) < 30 { Thread.sleep(forTimeInterval: 0.02) }
         #expect(FileManager.default.fileExists(atPath: marker))
+        // while the writer holds its transaction, readers (status, aggregate) are not blocked and see the old state
+        let reader = try SweepStore.open(directory: dir)
+        #expect(try reader.counts() == .init(pending: 12))
+        #expect(try reader.status().counts.done == 0)
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         let store = try SweepStore.open(directory: dir)

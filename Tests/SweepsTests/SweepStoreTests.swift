@@ -48,6 +48,12 @@ func result(_ acc: Double, duration: Double = 2) -> TrialResult {
         #expect(trialKeys.isSuperset(of: ["id", "state", "attempts", "worker", "started_at", "finished_at", "error", "axes"]))
         // ETA: 11 remaining trials × 2 s ÷ 5 running
         #expect(abs((status.etaSeconds ?? 0) - 11 * 2 / 5) < 1e-9)
+        // running trials show worker and epoch
+        try store.recordProgress(trialID: leases[1].trialID, progress: EpochProgress(epoch: 3, epochs: 5, metrics: ["loss": 0.5]))
+        let text = try store.status(now: now).text()
+        #expect(text.contains("\(leases[1].trialID)  w1  epoch 3/5"), "\(text)")
+        #expect(text.hasPrefix("sweep t: 12 trials — 1 done, 5 running, 6 pending, 0 failed"))
+        #expect(try store.epochs(trialID: leases[1].trialID).map(\.epoch) == [3])
     }
 
     @Test func failuresRetriesAndExpiry() throws {
@@ -109,6 +115,8 @@ func result(_ acc: Double, duration: Double = 2) -> TrialResult {
         // changed fixed settings: refused, unless forced
         let changed = try SweepSpec(yaml: baseYAML.replacingOccurrences(of: "epochs: 2", with: "epochs: 3"))
         #expect { try SweepStore.create(directory: dir, spec: changed) } throws: { ($0 as? SweepError)?.code == .specChanged }
+        let renamed = try SweepSpec(yaml: baseYAML.replacingOccurrences(of: "name: t", with: "name: other"))
+        #expect { try SweepStore.create(directory: dir, spec: renamed) } throws: { ($0 as? SweepError)?.code == .specChanged }
         let forced = try SweepStore.create(directory: dir, spec: changed, forceNewTrials: true)
         #expect(forced.addedTrials == 12)
         #expect(try forced.counts().total == 28)
