@@ -54,7 +54,7 @@ public enum LocalTrial {
     /// dropout; `derive(seed, "batches")` the data order and augmentation. Deterministic failures
     /// (bad settings, corrupt data, divergence) are thrown as non-retryable `TrialFailure`s.
     public static func run(_ config: TrialConfig, threads: Int? = nil,
-                           onEpoch: @escaping (EpochReport) -> Void = { _ in },
+                           onEpoch: @escaping (EpochReport, [String: Double]) -> Void = { _, _ in },
                            isCancelled: @escaping () -> Bool = { false }) throws -> Outcome {
         let start = Date()
         let seed = UInt64(bitPattern: Int64(config.seed))
@@ -70,9 +70,16 @@ public enum LocalTrial {
         } catch let e as ProbeError {
             throw TrialFailure(reason: "probes: \(e.message)", retryable: false)
         }
+        // Scalars of probes that record during training join that epoch's row (unsuffixed names), so
+        // per-epoch curves such as e_low/e_high live beside loss and accuracy.
+        var probeRows: [Int: [String: Double]] = [:]
         trainer.onEpoch = { report in
-            onEpoch(report)
-            _ = try suite.onEpoch(report.epoch, model: model)
+            let recorded = try suite.onEpoch(report.epoch, model: model)
+            let suffix = ProbeResult.epochSuffix(report.epoch)
+            var row: [String: Double] = [:]
+            for (k, v) in recorded.scalars { row[k.hasSuffix(suffix) ? String(k.dropLast(suffix.count)) : k] = v }
+            probeRows[report.epoch] = row
+            onEpoch(report, row)
         }
         trainer.isCancelled = isCancelled
         let source = EpochBatches(set: train, batchSize: batchSize, seed: SeededRNG.derive(seed, "batches"),
@@ -105,7 +112,7 @@ public enum LocalTrial {
         let arrays = probes.arrays.keys.sorted().map { k in
             NamedArray(name: k, shape: probes.arrays[k]!.shape, data: probes.arrays[k]!.data)  // k is a key of the dictionary
         }
-        let epochs = history.map(Self.row)
+        let epochs = history.map { Self.row($0).merging(probeRows[$0.epoch] ?? [:]) { a, _ in a } }
         let result = TrialResult(metrics: metrics, arrays: arrays, epochs: epochs,
                                  durationSeconds: Date().timeIntervalSince(start))
         return Outcome(result: result, model: model, train: train, test: test, stats: stats)
@@ -151,8 +158,8 @@ public struct BuiltinRunner: TrialRunner {
     public func run(_ config: TrialConfig, trialID: String,
                     progress: @escaping @Sendable (EpochProgress) -> Void,
                     isCancelled: @escaping @Sendable () -> Bool) throws -> TrialResult {
-        let outcome = try LocalTrial.run(config, threads: threads, onEpoch: { r in
-            progress(EpochProgress(epoch: r.epoch, epochs: r.epochs, metrics: LocalTrial.row(r)))
+        let outcome = try LocalTrial.run(config, threads: threads, onEpoch: { r, probes in
+            progress(EpochProgress(epoch: r.epoch, epochs: r.epochs, metrics: LocalTrial.row(r).merging(probes) { a, _ in a }))
         }, isCancelled: isCancelled)
         return outcome.result
     }

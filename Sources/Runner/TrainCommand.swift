@@ -30,7 +30,7 @@ public enum TrainCommand {
     public static func run(_ config: TrialConfig, threads: Int, out: URL) throws {
         let start = Date()
         Console.line("training \(config.model.arch.rawValue) on \(config.dataset.name.rawValue) (seed \(config.seed), \(threads) thread\(threads == 1 ? "" : "s"))")
-        let outcome = try LocalTrial.run(config, threads: threads, onEpoch: { r in
+        let outcome = try LocalTrial.run(config, threads: threads, onEpoch: { r, _ in
             Console.line(LocalTrial.progressLine(r, elapsed: Date().timeIntervalSince(start)))
         })
         try LocalTrial.save(outcome, config: config, to: out)

@@ -140,7 +140,12 @@ enum Figures {
                 guard h * w > 0, a.data.count % (h * w) == 0 else { continue }
                 let planes = a.data.count / (h * w)
                 var m = [Double](repeating: 0, count: h * w)
-                for p in 0..<planes { for i in 0..<(h * w) { m[i] += Double(a.data[p * h * w + i]) / Double(planes) } }
+                // Stored in fft2 order (DC at [0, 0]); fftshift puts DC in the middle of the figure.
+                for p in 0..<planes {
+                    for i in 0..<h { for j in 0..<w {
+                        m[((i + h / 2) % h) * w + (j + w / 2) % w] += Double(a.data[p * h * w + i * w + j]) / Double(planes)
+                    } }
+                }
                 if n == 0 { acc = m; hw = (h, w) } else if hw == (h, w) { for i in acc.indices { acc[i] += m[i] } } else { continue }
                 n += 1
             }
@@ -194,7 +199,7 @@ enum Figures {
             var low: [[Double]] = [], high: [[Double]] = [], epochsAxis: [Double] = []
             for r in g.trials {
                 let e = try ctx.store.epochs(trialID: r.id).compactMap { row -> (epoch: Int, low: Double, high: Double)? in
-                    guard let l = row.metrics["e_low"], let h = row.metrics["e_high"] else { return nil }
+                    guard let l = row.metrics[Aggregate.eLowName], let h = row.metrics[Aggregate.eHighName] else { return nil }
                     return (row.epoch, l, h)
                 }
                 guard !e.isEmpty else { continue }

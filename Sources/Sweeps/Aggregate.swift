@@ -8,16 +8,19 @@ import TensorCore
 /// `aggregate/arrays/<name>/<trial>.npy` (+ `<name>.npy` stacked with `<name>.trials.csv` when shapes agree),
 /// `aggregate/figures/*.svg` and `aggregate/report.html`.
 ///
-/// Names the figures look for (first match wins; probes should emit the first):
-/// arrays `sensitivity_profile` (radial sensitivity, [R]), `data_profile` (data spectrum radial profile),
-/// `fourier_heatmap` (centred error rates, [H, W]); scalars `rf` (R_f), `test_error` (or 1 − `test_accuracy`),
-/// `alignment_pearson`; epoch metrics `e_low`, `e_high`.
+/// Names the figures read, as the probes (Sources/Probes) emit them:
+/// arrays `sensitivity.radial` (radial sensitivity, [R]), `data_spectrum.radial` (data spectrum radial profile),
+/// `fourier_heatmap.error` (error rates, [H, W] in numpy fft2 order); scalars `diffeo_stability.R_f`,
+/// `test_error` (or 1 − `test_accuracy`), `alignment.pearson`; epoch metrics `frequency_principle.e_low`,
+/// `frequency_principle.e_high`.
 public enum Aggregate {
-    public static let profileNames = ["sensitivity_profile", "sensitivity.profile", "sensitivity_radial", "sensitivity.radial"]
-    public static let dataProfileNames = ["data_profile", "data_spectrum_profile", "sensitivity.data_profile"]
-    public static let heatmapNames = ["fourier_heatmap", "fourier_heatmap.error", "heatmap"]
-    public static let rfNames = ["rf", "R_f", "diffeo_rf", "diffeo.rf"]
-    public static let alignmentNames = ["alignment_pearson", "alignment.pearson", "alignment"]
+    public static let profileNames = ["sensitivity.radial"]
+    public static let dataProfileNames = ["data_spectrum.radial"]
+    public static let heatmapNames = ["fourier_heatmap.error"]
+    public static let rfNames = ["diffeo_stability.R_f"]
+    public static let alignmentNames = ["alignment.pearson"]
+    public static let eLowName = "frequency_principle.e_low"
+    public static let eHighName = "frequency_principle.e_high"
 
     /// What `run` wrote and which figures it skipped (with the reason).
     public struct Report: Sendable {

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import Runner
+import Sweeps
 
 extension FSweep {
     /// `fsweep bench …`: speed measurements (not tests); numbers go to BENCHMARKS.md.
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks: training throughput, probe time, cluster overhead.",
-            subcommands: [BenchTrain.self, BenchProbe.self, BenchCluster.self])
+            subcommands: [BenchTrain.self, BenchProbe.self, BenchCluster.self, BenchStore.self])
     }
 
     /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.
@@ -32,6 +33,23 @@ extension FSweep {
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
                 Console.line(String(decoding: data, as: UTF8.self))
             }
+        }
+    }
+}
+
+extension FSweep {
+    /// `fsweep bench store`: expansion and batched insert of a large grid (100,000 trials by default).
+    struct BenchStore: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "store",
+            abstract: "Time to expand and store a large grid, time to reopen it, and peak memory.")
+
+        @Option(help: "Scratch directory for the benchmark store (deleted and recreated).")
+        var scratch: String = NSTemporaryDirectory() + "fsweep-bench-store"
+
+        func run() throws {
+            let r = try StoreBenchmark.run(directory: URL(fileURLWithPath: scratch))
+            Console.line(String(format: "%d trials: expand %.2f s, expand+store %.2f s, reopen unchanged %.2f s, peak RSS %.0f MB",
+                                r.trials, r.expandSeconds, r.createSeconds, r.reopenSeconds, r.peakResidentMB))
         }
     }
 }

@@ -55,15 +55,15 @@ func fakeResult(depth: Int, wd: Double, seed: Int) -> TrialResult {
     var epochs: [[String: Double]] = []
     for e in 1...5 {
         let x = Double(e)
-        epochs.append(["e_low": exp(-x / 2), "e_high": exp(-x / 6), "loss": 1 / x])
+        epochs.append(["frequency_principle.e_low": exp(-x / 2), "frequency_principle.e_high": exp(-x / 6), "loss": 1 / x])
     }
     let d = Double(depth), s = Double(seed)
     let rf: Double = pow(10, -d - s * 0.2)
     let alignment: Double = 0.5 + 0.1 * d + 0.01 * s
-    return TrialResult(metrics: ["test_accuracy": acc, "rf": rf, "alignment_pearson": alignment],
-                       arrays: [NamedArray(name: "sensitivity_profile", shape: [r], data: profile),
-                                NamedArray(name: "data_profile", shape: [r], data: data),
-                                NamedArray(name: "fourier_heatmap", shape: [8, 8], data: heat)],
+    return TrialResult(metrics: ["test_accuracy": acc, "diffeo_stability.R_f": rf, "alignment.pearson": alignment],
+                       arrays: [NamedArray(name: "sensitivity.radial", shape: [r], data: profile),
+                                NamedArray(name: "data_spectrum.radial", shape: [r], data: data),
+                                NamedArray(name: "fourier_heatmap.error", shape: [8, 8], data: heat)],
                        epochs: epochs, durationSeconds: 10 + Double(seed))
 }
 
@@ -99,7 +99,7 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         // trials.csv: header + 12 rows, axes and scalars as columns
         let trials = try String(contentsOf: out.appendingPathComponent("trials.csv"), encoding: .utf8).split(separator: "\n")
         #expect(trials.count == 13)
-        #expect(trials[0] == "id,state,attempts,worker,model.depth,train.weight_decay,seed,duration_seconds,started_at,finished_at,error,alignment_pearson,rf,test_accuracy")
+        #expect(trials[0] == "id,state,attempts,worker,model.depth,train.weight_decay,seed,duration_seconds,started_at,finished_at,error,alignment.pearson,diffeo_stability.R_f,test_accuracy")
 
         // summary.csv: depth 1, wd 1e-4: test_accuracy over seeds = 0.51, 0.61, 0.81
         let summary = try String(contentsOf: out.appendingPathComponent("summary.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
@@ -121,10 +121,10 @@ func filledStore(_ dir: URL) throws -> SweepStore {
 
         // .npy round trip
         let first = try #require(try store.records().first)
-        let npy = try NPY.decode(Data(contentsOf: out.appendingPathComponent("arrays/sensitivity_profile/\(first.id).npy")))
+        let npy = try NPY.decode(Data(contentsOf: out.appendingPathComponent("arrays/sensitivity.radial/\(first.id).npy")))
         #expect(npy.shape == [12])
-        #expect(npy.floats() == (try store.array(trialID: first.id, name: "sensitivity_profile"))?.data)
-        let stacked = try NPY.decode(Data(contentsOf: out.appendingPathComponent("arrays/fourier_heatmap.npy")))
+        #expect(npy.floats() == (try store.array(trialID: first.id, name: "sensitivity.radial"))?.data)
+        let stacked = try NPY.decode(Data(contentsOf: out.appendingPathComponent("arrays/fourier_heatmap.error.npy")))
         #expect(stacked.shape == [12, 8, 8])
 
         // figures parse as SVG and hold the expected series
