@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import Runner
 import Foundation
 
 extension FSweep {
@@ -29,6 +30,7 @@ extension FSweep {
         }
 
         func run() throws {
+            try SweepValidation.checkProbes(specPath: spec)
             let logger = log.makeLogger("fsweep.coordinator")
             var settings = CoordinatorSettings()
             settings.heartbeatInterval = heartbeat.heartbeat

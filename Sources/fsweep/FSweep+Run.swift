@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import Runner
 import Foundation
 
 extension FSweep {
@@ -26,6 +27,7 @@ extension FSweep {
         func run() throws {
             var logger = log.makeLogger("fsweep.run")
             if log.logLevel == "info" { logger.logLevel = .notice }
+            try SweepValidation.checkProbes(specPath: spec)
             var settings = CoordinatorSettings()
             if let trialTimeout { settings.trialTimeout = trialTimeout }
             let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, settings: settings, logger: logger)
