@@ -92,15 +92,22 @@ public struct SweepSession: Sendable {
             server.requestShutdown()
         }
         let done = Locked(false)
+        // On a terminal the line is redrawn in place; in a log (CI, nohup) a full line is written only
+        // when the counts change, so logs stay readable.
+        let terminal = isatty(STDERR_FILENO) == 1
         let ticker = Thread {
-            var last = ""
+            var last = "", lastCounts = ""
             while !done.current {
                 let snap = server.snapshot
                 if progress, let c = snap.counts {
                     let text = line.render(c, workers: local.alive, now: Date())
-                    if text != last {
+                    let counts = "\(c.done) \(c.leased) \(c.pending) \(c.failed)"
+                    if terminal, text != last {
                         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
                         last = text
+                    } else if !terminal, counts != lastCounts {
+                        FileHandle.standardError.write(Data("\(text)\n".utf8))
+                        lastCounts = counts
                     }
                 }
                 Thread.sleep(forTimeInterval: 0.5)
@@ -112,7 +119,7 @@ public struct SweepSession: Sendable {
         local.finish(within: 5)
         withExtendedLifetime(trap) {}
         let c = try SweepStoreAdapter(store).counts()
-        if progress { FileHandle.standardError.write(Data("\r\u{1B}[K\(line.render(c, workers: 0, now: Date()))\n".utf8)) }
+        if progress { FileHandle.standardError.write(Data("\(terminal ? "\r\u{1B}[K" : "")\(line.render(c, workers: 0, now: Date()))\n".utf8)) }
         if c.failed > 0 {
             let failed = try store.status().trials.filter { $0.state == .failed }
             var summary = "\(c.failed) trial(s) failed:\n"
