@@ -15,11 +15,14 @@ import TensorCore
 /// paper's formula), `.delta_applied` (RMS pixel displacement of the fields actually drawn), `.T_min`,
 /// `.T_max`, `.images`. Also the outputs of `filter_spectrum` (without the ratio).
 public final class DiffeoStabilityProbe: Probe {
+    /// Registry name (also the prefix of most result names).
     public static let probeName = "diffeo_stability"
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["delta", "cutoff", "temperature"]
+    /// Evaluation images when the request gives none.
     public static let defaultImages = 500
 
+    /// A fresh instance (no cached state).
     public init() {}
 
     public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {

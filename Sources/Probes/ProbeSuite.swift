@@ -3,10 +3,12 @@ import TensorCore
 
 /// One requested probe of a trial: what to run, how often, with which options.
 public struct ProbeSpec: Sendable {
+    /// Registry name.
     public var name: String
     /// Also run after every `every` epochs during training; nil = the probe's default (only at the end,
     /// except `frequency_principle`, which records every epoch).
     public var every: Int?
+    /// Images, compat, seed and parameters.
     public var options: ProbeOptions
 
     public init(name: String, every: Int? = nil, options: ProbeOptions = ProbeOptions()) {
@@ -33,7 +35,9 @@ public struct ProbeSpec: Sendable {
 /// let result = try suite.finish(model: model)   // contains everything recorded, plus the final values
 /// ```
 public final class ProbeSuite {
+    /// The requests, in order.
     public let specs: [ProbeSpec]
+    /// The data every probe reads.
     public let data: ProbeData
     private let probes: [any Probe]
     private var recorded = ProbeResult()
