@@ -71,7 +71,11 @@ public final class ProbeSuite {
     /// Before training: records the initial filter spectrum (for `filter_spectrum.ratio`) and runs every
     /// probe that records during training at epoch 0 (`@e0`, the state at initialization).
     public func begin(model: Model) throws -> ProbeResult {
-        for p in probes { if let f = p as? FilterSpectrumProbe { f.initial = FilterSpectrumProbe.coefficients(model) } }
+        let initial = FilterSpectrumProbe.coefficients(model)
+        for p in probes {
+            if let f = p as? FilterSpectrumProbe { f.initial = initial }
+            if let d = p as? DiffeoStabilityProbe { d.initialFilterSpectrum = initial }
+        }
         return try onEpoch(0, model: model)
     }
 
