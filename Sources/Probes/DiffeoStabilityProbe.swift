@@ -13,13 +13,18 @@ import TensorCore
 ///
 /// Scalars: `diffeo_stability.D_f`, `.G_f`, `.R_f`, `.temperature`, `.delta` (requested, from T by the
 /// paper's formula), `.delta_applied` (RMS pixel displacement of the fields actually drawn), `.T_min`,
-/// `.T_max`, `.images`. Also the outputs of `filter_spectrum` (without the ratio).
+/// `.T_max`, `.images`. Also the outputs of `filter_spectrum` (with the ratio when run by a `ProbeSuite`).
 public final class DiffeoStabilityProbe: Probe {
+    /// Registry name (also the prefix of most result names).
     public static let probeName = "diffeo_stability"
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["delta", "cutoff", "temperature"]
+    /// Filter-spectrum coefficients at initialization (set by `ProbeSuite.begin`), for `filter_spectrum.ratio`.
+    public var initialFilterSpectrum: Tensor?
+    /// Evaluation images when the request gives none.
     public static let defaultImages = 500
 
+    /// A fresh instance (no cached state).
     public init() {}
 
     public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {
@@ -82,7 +87,7 @@ public final class DiffeoStabilityProbe: Probe {
         r.scalars["diffeo_stability.T_min"] = bounds.min
         r.scalars["diffeo_stability.T_max"] = bounds.max
         r.scalars["diffeo_stability.images"] = Double(count)
-        r.merge(FilterSpectrumProbe.spectrum(model, initial: nil))
+        r.merge(FilterSpectrumProbe.spectrum(model, initial: initialFilterSpectrum))
         return r
     }
 

@@ -14,12 +14,14 @@ import TensorCore
 /// in `begin`), `filter_spectrum.ratio` `[L, 9]` = `c_λ(t)/c_λ(0)`. Models without 3×3 convolutions
 /// (ConvActually) give `layers = 0` and no arrays.
 public final class FilterSpectrumProbe: Probe {
+    /// Registry name (also the prefix of most result names).
     public static let probeName = "filter_spectrum"
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = []
     /// Coefficients at initialization, `[L, 9]`, set by the suite before training.
     public var initial: Tensor?
 
+    /// A fresh instance (no cached state).
     public init() {}
 
     public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {

@@ -15,11 +15,14 @@ import TensorCore
 /// - scalars `fourier_heatmap.v`, `fourier_heatmap.clean_error`, `fourier_heatmap.mean_error`, `fourier_heatmap.images`
 /// - plus everything of `filtered_accuracy` (the same evaluation images)
 public final class FourierHeatmapProbe: Probe {
+    /// Registry name (also the prefix of most result names).
     public static let probeName = "fourier_heatmap"
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["v"]
+    /// Evaluation images when the request gives none.
     public static let defaultImages = 1000
 
+    /// A fresh instance (no cached state).
     public init() {}
 
     public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {
@@ -90,10 +93,12 @@ public final class FourierHeatmapProbe: Probe {
 ///
 /// Outputs `[H/2]`: `filtered_accuracy.bandwidth` (B), `filtered_accuracy.lowpass`, `filtered_accuracy.highpass`.
 public final class FilteredAccuracyProbe: Probe {
+    /// Registry name (also the prefix of most result names).
     public static let probeName = "filtered_accuracy"
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = []
 
+    /// A fresh instance (no cached state).
     public init() {}
 
     public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {

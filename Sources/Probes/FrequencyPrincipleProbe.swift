@@ -14,15 +14,18 @@ import TensorCore
 ///
 /// Scalars: `frequency_principle.e_low`, `frequency_principle.e_high`, `frequency_principle.delta`.
 public final class FrequencyPrincipleProbe: Probe {
+    /// Registry name (also the prefix of most result names).
     public static let probeName = "frequency_principle"
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["delta", "delta_divisor"]
     public var defaultEvery: Int? { 1 }
+    /// Evaluation images when the request gives none.
     public static let defaultImages = 2000
 
     /// Cached kernel `[N, N]`, the images it was built on, their labels and δ.
     private var cache: (kernel: [Float], x: Tensor, labels: [Int], delta: Double)?
 
+    /// A fresh instance (no cached state).
     public init() {}
 
     public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {

@@ -14,11 +14,13 @@ import TensorCore
 /// Outputs `[R]`: `lfc_hfc.radii`, `lfc_hfc.lfc_accuracy`, `lfc_hfc.hfc_accuracy`; scalars
 /// `lfc_hfc.lfc.r<r>` and `lfc_hfc.hfc.r<r>` per radius.
 public final class LowHighFrequencyProbe: Probe {
+    /// Registry name (also the prefix of most result names).
     public static let probeName = "lfc_hfc"
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["radii"]
     public static let defaultRadii: [Double] = [4, 8, 12, 16]
 
+    /// A fresh instance (no cached state).
     public init() {}
 
     public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {

@@ -5,7 +5,9 @@ import TensorCore
 /// Names are dotted (`alignment.pearson`, `sensitivity.map`); every probe documents its names and shapes.
 /// Values recorded during training carry an epoch suffix `@e<epoch>` (`sensitivity.radial@e3`).
 public struct ProbeResult: Sendable {
+    /// Named numbers (NaN when undefined, e.g. a correlation of a constant curve).
     public var scalars: [String: Double]
+    /// Named Float32 arrays, shapes as documented by each probe.
     public var arrays: [String: Tensor]
 
     public init(scalars: [String: Double] = [:], arrays: [String: Tensor] = [:]) {

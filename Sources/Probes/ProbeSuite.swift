@@ -3,10 +3,12 @@ import TensorCore
 
 /// One requested probe of a trial: what to run, how often, with which options.
 public struct ProbeSpec: Sendable {
+    /// Registry name.
     public var name: String
     /// Also run after every `every` epochs during training; nil = the probe's default (only at the end,
     /// except `frequency_principle`, which records every epoch).
     public var every: Int?
+    /// Images, compat, seed and parameters.
     public var options: ProbeOptions
 
     public init(name: String, every: Int? = nil, options: ProbeOptions = ProbeOptions()) {
@@ -33,7 +35,9 @@ public struct ProbeSpec: Sendable {
 /// let result = try suite.finish(model: model)   // contains everything recorded, plus the final values
 /// ```
 public final class ProbeSuite {
+    /// The requests, in order.
     public let specs: [ProbeSpec]
+    /// The data every probe reads.
     public let data: ProbeData
     private let probes: [any Probe]
     private var recorded = ProbeResult()
@@ -67,7 +71,11 @@ public final class ProbeSuite {
     /// Before training: records the initial filter spectrum (for `filter_spectrum.ratio`) and runs every
     /// probe that records during training at epoch 0 (`@e0`, the state at initialization).
     public func begin(model: Model) throws -> ProbeResult {
-        for p in probes { if let f = p as? FilterSpectrumProbe { f.initial = FilterSpectrumProbe.coefficients(model) } }
+        let initial = FilterSpectrumProbe.coefficients(model)
+        for p in probes {
+            if let f = p as? FilterSpectrumProbe { f.initial = initial }
+            if let d = p as? DiffeoStabilityProbe { d.initialFilterSpectrum = initial }
+        }
         return try onEpoch(0, model: model)
     }
 

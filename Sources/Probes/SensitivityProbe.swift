@@ -25,10 +25,12 @@ import TensorCore
 /// - scalars `alignment.pearson`, `alignment.spearman`, `sensitivity.centroid` (mean radius of the
 ///   sensitivity mass, cycles per image), `sensitivity.images`
 public final class SensitivityProbe: Probe {
+    /// Registry name (also the prefix of most result names).
     public static let probeName = "sensitivity"
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["smooth", "spectrum_images"]
 
+    /// A fresh instance (no cached state).
     public init() {}
 
     public func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult {

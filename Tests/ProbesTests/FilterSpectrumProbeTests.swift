@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Datasets
 import Networks
 import TensorCore
 @testable import Probes
@@ -54,13 +55,16 @@ import TensorCore
 
     /// The suite records the initial spectrum, so doubling every weight shows a ratio of 4 everywhere.
     @Test func ratioToInitialization() throws {
-        let model = try Model(ModelConfig(arch: .myrtle, width: 2, classes: 2, channels: 3, imageSize: 8), seed: 6)
-        let suite = try ProbeSuite([ProbeSpec(name: "filter_spectrum")], data: ProbeData())
-        _ = try suite.begin(model: model)
-        for case let conv as Conv2D in model.network.layers { conv.weight.value.data = conv.weight.value.data.map { 2 * $0 } }
-        let r = try suite.finish(model: model)
-        let ratio = try #require(r.arrays["filter_spectrum.ratio"])
-        #expect(ratio.data.allSatisfy { abs($0 - 4) < 1e-4 })
+        let test = try ImageSet(images: randomImages(4, size: 8, seed: 1), labels: [0, 1, 0, 1], classes: 2)
+        for name in ["filter_spectrum", "diffeo_stability"] {
+            let model = try Model(ModelConfig(arch: .myrtle, width: 2, classes: 2, channels: 3, imageSize: 8), seed: 6)
+            let suite = try ProbeSuite([ProbeSpec(name: name)], data: ProbeData(test: test))
+            _ = try suite.begin(model: model)
+            for case let conv as Conv2D in model.network.layers { conv.weight.value.data = conv.weight.value.data.map { 2 * $0 } }
+            let r = try suite.finish(model: model)
+            let ratio = try #require(r.arrays["filter_spectrum.ratio"])
+            #expect(ratio.data.allSatisfy { abs($0 - 4) < 1e-4 }, "\(name)")
+        }
         let conv = try ProbeRegistry.run("filter_spectrum", model: try Model(ModelConfig(arch: .convactually, depth: 2, width: 2,
                                           classes: 2, imageSize: 4), seed: 1), data: ProbeData())
         #expect(conv.scalars["filter_spectrum.layers"] == 0 && conv.arrays.isEmpty)

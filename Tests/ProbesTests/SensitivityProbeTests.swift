@@ -36,26 +36,33 @@ import TensorCore
         #expect(worst < 1e-4, "relative error \(worst)")
     }
 
-    /// Per-class gradients from one forward and K backward passes agree with central differences of the forward pass.
-    @Test(arguments: [ModelConfig.Activation.linear, .relu]) func classGradientsMatchFiniteDifferences(_ act: ModelConfig.Activation) throws {
-        let size = 6
-        let cfg = ModelConfig(arch: .convactually, depth: 3, width: 3, activation: act, classes: 3, channels: 2, imageSize: size,
-                              normalization: .init(mean: [0.5, 0.5], std: [0.3, 0.2]))
+    static let gradientModels: [ModelConfig] = [
+        ModelConfig(arch: .convactually, depth: 3, width: 3, activation: .linear, classes: 3, channels: 2, imageSize: 6,
+                    normalization: .init(mean: [0.5, 0.5], std: [0.3, 0.2])),
+        ModelConfig(arch: .convactually, depth: 3, width: 3, activation: .relu, classes: 3, channels: 2, imageSize: 6,
+                    normalization: .init(mean: [0.5, 0.5], std: [0.3, 0.2])),
+        ModelConfig(arch: .myrtle, width: 2, classes: 3, channels: 2, imageSize: 8, normalization: .init(mean: [0.5, 0.5], std: [0.3, 0.2])),
+    ]
+
+    /// Per-class gradients from one forward and K backward passes agree with central differences of the
+    /// forward pass (linear, ReLU, and max-pooling networks: the K backward passes must not disturb the cache).
+    @Test(arguments: gradientModels) func classGradientsMatchFiniteDifferences(_ cfg: ModelConfig) throws {
+        let size = cfg.imageSize, c = cfg.channels, k = cfg.classes
         let model = try Model(cfg, seed: 5)
-        let x = randomImages(2, c: 2, size: size, seed: 4)
+        let x = randomImages(2, c: c, size: size, seed: 4)
         let (_, grads) = try ModelEvaluation.classGradients(model, x)
-        #expect(grads.shape == [3, 2, 2, size, size])
+        #expect(grads.shape == [k, 2, c, size, size])
         var rng = SeededRNG(seed: 8)
-        let eps: Float = act == .linear ? 1e-2 : 1e-3
+        let eps: Float = cfg.activation == .linear ? 1e-2 : 1e-3
         var worst = 0.0
         for _ in 0..<25 {
             let idx = rng.int(below: x.count)
             var xp = x, xm = x
             xp.data[idx] += eps; xm.data[idx] -= eps
             let lp = try model.forward(xp, mode: .eval), lm = try model.forward(xm, mode: .eval)
-            let img = idx / (2 * size * size)
-            for l in 0..<3 {
-                let fd = (Double(lp.data[img * 3 + l]) - Double(lm.data[img * 3 + l])) / Double(2 * eps)
+            let img = idx / (c * size * size)
+            for l in 0..<k {
+                let fd = (Double(lp.data[img * k + l]) - Double(lm.data[img * k + l])) / Double(2 * eps)
                 let g = Double(grads.data[l * x.count + idx])
                 worst = max(worst, abs(fd - g) / (2e-2 + 2e-2 * abs(g)))
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Networks
+import TensorCore
 import Sweeps
 import Testing
 @testable import Runner
@@ -78,4 +79,38 @@ final class Counter: @unchecked Sendable {
     private var _values: [Int] = []
     func add(_ v: Int) { lock.lock(); _values.append(v); lock.unlock() }
     var values: [Int] { lock.lock(); defer { lock.unlock() }; return _values }
+}
+
+@Suite struct LearnabilityTests {
+    /// Issue promise: a 2-epoch Myrtle (width 16) on synthetic 16×16 beats chance (0.1) by a clear margin.
+    @Test func twoEpochMyrtleBeatsChance() throws {
+        // Batch norm and small batches: without BN, Myrtle barely moves from PyTorch's default init in
+        // two epochs of a few hundred images (measured: 13% vs 35% with BN).
+        let config = TrialConfig(dataset: DatasetSpec(name: .synthetic, imageSize: 16, trainSize: 600, testSize: 300),
+                                 model: ModelSpec(arch: .myrtle, width: 16, batchNorm: true),
+                                 train: TrainSpec(epochs: 2, batchSize: 20, lr: 0.02), probes: [], seed: 0)
+        let outcome = try LocalTrial.run(config, threads: 1)
+        let acc = try #require(outcome.result.metrics["test_accuracy"])
+        #expect(acc > 0.25, "test accuracy \(acc) after 2 epochs; chance is 0.1")
+    }
+}
+
+@Suite struct PredictCommandTests {
+    @Test func writesTheModelsLogitsAndRejectsWrongShapes() throws {
+        let outcome = try LocalTrial.run(LocalTrialTests.config(epochs: 1))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsweep-predict-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try LocalTrial.save(outcome, config: LocalTrialTests.config(epochs: 1), to: dir)
+        let x = outcome.test.images.rows(0..<7)
+        let input = dir.appendingPathComponent("x.npy"), output = dir.appendingPathComponent("logits.npy")
+        try NPY.encode(x).write(to: input)
+        try PredictCommand.run(modelDir: dir.path, input: input.path, output: output.path, threads: 1)
+        let logits = try NPY.decodeTensor(Data(contentsOf: output))
+        #expect(logits == (try Evaluation.logits(outcome.model, x: x)))
+        #expect(logits.shape == [7, 10])
+        try NPY.encode(logits).write(to: input)
+        #expect(throws: TensorError.self) {
+            try PredictCommand.run(modelDir: dir.path, input: input.path, output: output.path, threads: 1)
+        }
+    }
 }
