@@ -27,7 +27,9 @@ extension FSweep {
                 var obj: [String: Any] = ["fma_peak_gflops": r.peak]
                 for (name, e) in r.entries {
                     obj[name] = ["images_per_second": e.imagesPerSecond, "gflops": e.gflops,
-                                 "fraction_of_peak": e.fractionOfPeak, "median_step_seconds": e.medianStepSeconds]
+                                 "fraction_of_peak": e.fractionOfPeak, "median_step_seconds": e.medianStepSeconds,
+                                 "median_step_cpu_seconds": e.medianStepCPUSeconds,
+                                 "page_faults_per_step": e.pageFaultsPerStep]
                 }
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
                 Console.line(String(decoding: data, as: UTF8.self))
