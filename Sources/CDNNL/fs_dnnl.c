@@ -36,6 +36,10 @@ struct fs_conv {
     fs_arg f_src, f_w, f_b, f_dst;
     fs_arg d_dsrc, d_w, d_ddst;
     fs_arg w_src, w_dw, w_db, w_ddst;
+    // Reorders the backward pass can skip: the weight gradient reads the source in the layout the
+    // forward pass already produced, and the output gradient in the layout backward-data produced.
+    int src_shared, ddst_shared;
+    const float *last_src;  // input of the last forward pass (its blocked copy is in f_src.inner)
 };
 
 #define CHECK(expr) do { dnnl_status_t s_ = (expr); if (s_ != dnnl_success) { status = s_; where = #expr; goto fail; } } while (0)
@@ -127,6 +131,8 @@ fs_conv *fs_conv_create(int n, int c, int h, int w, int o, int k, int stride, in
     CHECK(arg_init(&cv->w_dw, &w_u, MD(cv->bwd_w_pd, dnnl_query_diff_weights_md), 1));
     if (has_bias) CHECK(arg_init(&cv->w_db, &b_u, dnnl_primitive_desc_query_md(cv->bwd_w_pd, dnnl_query_diff_weights_md, 1), 1));
     CHECK(arg_init(&cv->w_ddst, &dst_u, MD(cv->bwd_w_pd, dnnl_query_diff_dst_md), 0));
+    cv->src_shared = cv->f_src.reorder && dnnl_memory_desc_equal(MD(cv->fwd_pd, dnnl_query_src_md), MD(cv->bwd_w_pd, dnnl_query_src_md));
+    cv->ddst_shared = cv->d_ddst.reorder && dnnl_memory_desc_equal(MD(cv->bwd_d_pd, dnnl_query_diff_dst_md), MD(cv->bwd_w_pd, dnnl_query_diff_dst_md));
 #undef MD
     return cv;
 fail:
@@ -153,7 +159,9 @@ void fs_conv_destroy(fs_conv *cv) {
 
 int fs_conv_forward(fs_conv *cv, const float *x, const float *w, const float *b, float *y) {
     omp_set_num_threads(cv->threads);
+    cv->last_src = NULL;
     TRY(bind_input(&cv->f_src, x));
+    cv->last_src = x;
     TRY(bind_input(&cv->f_w, w));
     if (cv->has_bias) TRY(bind_input(&cv->f_b, b));
     TRY(dnnl_memory_set_data_handle(cv->f_dst.user, y));
@@ -177,11 +185,14 @@ int fs_conv_backward(fs_conv *cv, const float *x, const float *dy, const float *
         TRY(run_reorder(&cv->d_dsrc, 1));
     }
     if (dw) {
-        TRY(bind_input(&cv->w_src, x));
-        TRY(bind_input(&cv->w_ddst, dy));
+        dnnl_memory_t src = cv->w_src.inner, ddst = cv->w_ddst.inner;
+        if (cv->src_shared && x == cv->last_src) src = cv->f_src.inner;
+        else TRY(bind_input(&cv->w_src, x));
+        if (cv->ddst_shared && dx) ddst = cv->d_ddst.inner;
+        else TRY(bind_input(&cv->w_ddst, dy));
         TRY(dnnl_memory_set_data_handle(cv->w_dw.user, dw));
         if (cv->has_bias) TRY(dnnl_memory_set_data_handle(cv->w_db.user, db));
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, cv->w_src.inner}, {DNNL_ARG_DIFF_DST, cv->w_ddst.inner},
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst},
                                    {DNNL_ARG_DIFF_WEIGHTS, cv->w_dw.inner}, {DNNL_ARG_DIFF_BIAS, cv->w_db.inner}};
         TRY(dnnl_primitive_execute(cv->bwd_w, stream, cv->has_bias ? 4 : 3, args));
         TRY(run_reorder(&cv->w_dw, 1));

@@ -104,6 +104,8 @@ public final class Conv2D: Layer {
             }}}
             return y
         }
+        // A later oneDNN backward must not take its blocked input copy for this input.
+        if !oneDNNPlans.isEmpty { oneDNNPlans.removeAll() }
         #endif
 
         let chunks = min(Parallel.threads, n)
