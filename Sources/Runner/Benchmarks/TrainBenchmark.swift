@@ -62,6 +62,7 @@ public enum TrainBenchmark {
 
     /// Runs `steps` timed SGD steps after `warmup`, per model; training FLOPs = 3 × forward.
     public static func run(threads: Int, batch: Int = 128, steps: Int = 5, warmup: Int = 1,
+                           only: Set<String>? = nil,
                            log: (String) -> Void = { _ in }) throws -> (peak: Double, entries: [(String, Entry)]) {
         Parallel.setThreads(threads)
         let peak = FMAPeak.measure(threads: threads)
@@ -70,7 +71,7 @@ public enum TrainBenchmark {
         let x = Tensor.randomUniform([batch, 3, 32, 32], 0, 1, rng: &rng)
         let y = (0..<batch).map { $0 % 10 }
         var out: [(String, Entry)] = []
-        for (name, config) in models {
+        for (name, config) in models where only?.contains(name) ?? true {
             let model = try Model(config, seed: 1)
             let trainer = try Trainer(model: model, settings: TrainingSettings(epochs: 1, learningRate: 0.001))
             for s in 0..<warmup { _ = try trainer.step(Batch(x: x, y: y), epoch: 0, step: s) }
