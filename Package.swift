@@ -14,7 +14,9 @@ let fastC: [CSetting] = []
 
 // oneDNN (Debian `libdnnl-dev`, no pkg-config file) runs the 3×3 convolutions with its JIT kernels when
 // present; without it Conv2D uses its portable im2col + OpenBLAS path, so the package builds either way.
-let hasDNNL = FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.h")
+// `FSWEEP_NO_DNNL=1 swift build` builds the fallback alone even where the library is installed.
+let hasDNNL = ProcessInfo.processInfo.environment["FSWEEP_NO_DNNL"] == nil
+    && FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.h")
 let dnnlTargets: [Target] = hasDNNL
     ? [.target(name: "CDNNL", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")])]
     : []
