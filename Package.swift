@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 // Hot kernels need a CPU with FMA: without it SIMD `addingProduct` lowers to a libm call (~100x slower).
@@ -10,6 +11,16 @@ let fastC: [CSetting] = [.unsafeFlags(["-mavx2", "-mfma"])]
 let fastMath: [SwiftSetting] = []
 let fastC: [CSetting] = []
 #endif
+
+// oneDNN (Debian `libdnnl-dev`, no pkg-config file) runs the 3×3 convolutions with its JIT kernels when
+// present; without it Conv2D uses its portable im2col + OpenBLAS path, so the package builds either way.
+// `FSWEEP_NO_DNNL=1 swift build` builds the fallback alone even where the library is installed.
+let hasDNNL = ProcessInfo.processInfo.environment["FSWEEP_NO_DNNL"] == nil
+    && FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.h")
+let dnnlTargets: [Target] = hasDNNL
+    ? [.target(name: "CDNNL", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")])]
+    : []
+let networksDependencies: [Target.Dependency] = hasDNNL ? ["TensorCore", "CDNNL"] : ["TensorCore"]
 
 let package = Package(
     name: "fsweep",
@@ -30,7 +41,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "TensorCore", dependencies: ["CBLAS", "CFFTW"], swiftSettings: fastMath),
-        .target(name: "Networks", dependencies: ["TensorCore"], swiftSettings: fastMath),
+        .target(name: "Networks", dependencies: networksDependencies, swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fastMath),
         .target(name: "Probes", dependencies: ["Networks", "Datasets"], swiftSettings: fastMath),
@@ -56,6 +67,6 @@ let package = Package(
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweeps", "fsweep"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner"], swiftSettings: fastMath),
-    ],
+    ] + dnnlTargets,
     swiftLanguageModes: [.v6]
 )

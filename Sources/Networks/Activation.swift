@@ -7,9 +7,18 @@ public final class ReLU: Layer {
     public init() {}
 
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        var y = x
         let n = x.count
-        y.data.withUnsafeMutableBufferPointer { Kernels.relu($0.baseAddress!, $0.baseAddress!, count: n) }
+        // Written straight into fresh storage: one pass over memory instead of copy-then-clamp.
+        let data = x.data.withUnsafeBufferPointer { xb in
+            [Float](unsafeUninitializedCapacity: n) { yb, count in
+                if n > 0 {
+                    let xp = xb.baseAddress!, yp = yb.baseAddress!
+                    ReLU.split(n) { r in Kernels.relu(xp + r.lowerBound, yp + r.lowerBound, count: r.count) }
+                }
+                count = n
+            }
+        }
+        let y = Tensor(uncheckedShape: x.shape, data: data)
         output = y
         return y
     }
@@ -18,14 +27,30 @@ public final class ReLU: Layer {
         guard dy.count == output.count else {
             throw TensorError(.shapeMismatch, "ReLU.backward: gradient \(dy.shape) does not match output \(output.shape)")
         }
-        var dx = dy
         let n = dy.count
-        output.data.withUnsafeBufferPointer { y in
-            dx.data.withUnsafeMutableBufferPointer { g in
-                Kernels.reluBackward(y.baseAddress!, g.baseAddress!, g.baseAddress!, count: n)
+        let data = output.data.withUnsafeBufferPointer { y in
+            dy.data.withUnsafeBufferPointer { g in
+                [Float](unsafeUninitializedCapacity: n) { dx, count in
+                    if n > 0 {
+                        let yp = y.baseAddress!, gp = g.baseAddress!, dp = dx.baseAddress!
+                        ReLU.split(n) { r in
+                            Kernels.reluBackward(yp + r.lowerBound, gp + r.lowerBound, dp + r.lowerBound, count: r.count)
+                        }
+                    }
+                    count = n
+                }
             }
         }
-        return dx
+        return Tensor(uncheckedShape: dy.shape, data: data)
+    }
+
+    /// Runs `body` over `0..<n` in a few contiguous pieces, in parallel when the tensor is large
+    /// enough (≥ 256 Ki values) to pay for waking the other threads.
+    static func split(_ n: Int, _ body: (Range<Int>) -> Void) {
+        let pieces = n >= 1 << 18 ? Parallel.threads : 1
+        Parallel.forChunks(pieces) { chunks in
+            for c in chunks { body((n * c / pieces)..<(n * (c + 1) / pieces)) }
+        }
     }
 }
 

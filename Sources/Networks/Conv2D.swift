@@ -26,6 +26,12 @@ public final class Conv2D: Layer {
     private var cachedInput: Tensor?
     /// Reusable im2col / col2im buffers, grown on demand and partitioned per chunk.
     private var scratch: [Float] = []
+    /// Which kernels compute this layer; changing it between steps is allowed.
+    public var backend: Backend = Backend.preferred
+    #if canImport(CDNNL)
+    /// oneDNN primitives per input geometry (training and evaluation batches differ), built on first use.
+    private var oneDNNPlans: [OneDNNConvolution] = []
+    #endif
 
     public var parameters: [Parameter] {
         if let bias { return [weight, bias] }
@@ -81,6 +87,26 @@ public final class Conv2D: Layer {
         var y = Tensor(zeros: [n, outChannels, oh, ow])
         cachedInput = x
         guard n > 0 else { return y }
+        #if canImport(CDNNL)
+        if backend == .onednn {
+            let plan = try oneDNNPlan(batch: n, height: x.shape[2], width: x.shape[3])
+            try x.data.withUnsafeBufferPointer { xb in
+            try weight.value.data.withUnsafeBufferPointer { wb in
+            try y.data.withUnsafeMutableBufferPointer { yb in
+                // Non-empty buffers (n > 0, every dimension positive), so base addresses exist.
+                if let b = bias {
+                    try b.value.data.withUnsafeBufferPointer { bb in
+                        try plan.forward(x: xb.baseAddress!, w: wb.baseAddress!, b: bb.baseAddress!, y: yb.baseAddress!, name: name)
+                    }
+                } else {
+                    try plan.forward(x: xb.baseAddress!, w: wb.baseAddress!, b: nil, y: yb.baseAddress!, name: name)
+                }
+            }}}
+            return y
+        }
+        // A later oneDNN backward must not take its blocked input copy for this input.
+        if !oneDNNPlans.isEmpty { oneDNNPlans.removeAll() }
+        #endif
 
         let chunks = min(Parallel.threads, n)
         if scratch.count < chunks * g.colCount { scratch = [Float](repeating: 0, count: chunks * g.colCount) }
@@ -126,6 +152,12 @@ public final class Conv2D: Layer {
         let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
         var dx = Tensor(zeros: x.shape)
         guard n > 0 else { return dx }
+        #if canImport(CDNNL)
+        if backend == .onednn {
+            try oneDNNBackward(x: x, dy: dy, dx: &dx, parameterGradients: parameterGradients)
+            return dx
+        }
+        #endif
 
         let chunks = min(Parallel.threads, n)
         let o = outChannels, ckk = g.rows, p = g.cols
@@ -193,6 +225,48 @@ public final class Conv2D: Layer {
         return dx
     }
 }
+
+#if canImport(CDNNL)
+extension Conv2D {
+    /// The cached oneDNN plan for this input geometry, created (and the oldest dropped) on a miss.
+    func oneDNNPlan(batch: Int, height: Int, width: Int) throws -> OneDNNConvolution {
+        if let p = oneDNNPlans.first(where: {
+            $0.batch == batch && $0.height == height && $0.width == width && $0.threads == Parallel.threads
+        }) { return p }
+        let p = try OneDNNConvolution(self, batch: batch, height: height, width: width)
+        if oneDNNPlans.count >= 3 { oneDNNPlans.removeFirst() }
+        oneDNNPlans.append(p)
+        return p
+    }
+
+    /// Backward through oneDNN: dx written directly, parameter gradients computed into `scratch`
+    /// and then added to `grad` (oneDNN overwrites, the Layer contract adds).
+    private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, parameterGradients: Bool) throws {
+        let plan = try oneDNNPlan(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
+        let wCount = weight.value.count, o = outChannels
+        if parameterGradients, scratch.count < wCount + o { scratch = [Float](repeating: 0, count: wCount + o) }
+        try x.data.withUnsafeBufferPointer { xb in
+        try dy.data.withUnsafeBufferPointer { dyb in
+        try weight.value.data.withUnsafeBufferPointer { wb in
+        try dx.data.withUnsafeMutableBufferPointer { dxb in
+        try scratch.withUnsafeMutableBufferPointer { sb in
+            // Non-empty buffers (batch > 0, every dimension positive; scratch grown above when used).
+            let dW = parameterGradients ? sb.baseAddress : nil
+            try plan.backward(x: xb.baseAddress!, dy: dyb.baseAddress!, w: wb.baseAddress!, dx: dxb.baseAddress!,
+                              dw: dW, db: dW.map { $0 + wCount }, name: name)
+        }}}}}
+        guard parameterGradients else { return }
+        scratch.withUnsafeBufferPointer { sb in
+            weight.grad.data.withUnsafeMutableBufferPointer { gw in
+                for i in 0..<wCount { gw[i] += sb[i] }
+            }
+            bias?.grad.data.withUnsafeMutableBufferPointer { gb in
+                for i in 0..<o { gb[i] += sb[wCount + i] }
+            }
+        }
+    }
+}
+#endif
 
 /// Runs `body` with OpenBLAS limited to one thread while our own loop is parallel: nested BLAS
 /// threads inside `Parallel.forChunks` oversubscribe the cores (OpenBLAS threads spin-wait), which

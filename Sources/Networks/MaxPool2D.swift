@@ -61,11 +61,21 @@ public final class MaxPool2D: Layer {
         }
         var dx = Tensor(zeros: inputShape)
         let plane = inputShape[2] * inputShape[3]
-        let outPlane = dy.count / max(1, inputShape[0] * inputShape[1])
-        for o in 0..<dy.count {
-            let p = o / outPlane
-            dx.data[p * plane + Int(argmax[o])] += dy.data[o]
-        }
+        let planes = inputShape[0] * inputShape[1]
+        let outPlane = dy.count / max(1, planes)
+        guard dy.count > 0 else { return dx }
+        dy.data.withUnsafeBufferPointer { gb in
+        argmax.withUnsafeBufferPointer { ab in
+        dx.data.withUnsafeMutableBufferPointer { xb in
+            // Non-empty (dy.count > 0); chunks write disjoint input planes.
+            let gp = gb.baseAddress!, ap = ab.baseAddress!, xp = xb.baseAddress!
+            Parallel.forChunks(planes) { range in
+                for p in range {
+                    let dst = xp + p * plane
+                    for o in (p * outPlane)..<((p + 1) * outPlane) { dst[Int(ap[o])] += gp[o] }
+                }
+            }
+        }}}
         return dx
     }
 }

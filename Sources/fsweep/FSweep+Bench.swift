@@ -19,16 +19,20 @@ extension FSweep {
         @Option var threads: Int = 2
         @Option var batchSize: Int = 128
         @Option(help: "Timed steps per model (the median is reported).") var steps: Int = 5
+        @Option(help: "Comma-separated subset of myrtle,vgg11,convactually.") var models: String?
         @Flag(help: "Print {\"myrtle\": {\"images_per_second\": …, \"gflops\": …}, …} only.") var json = false
 
         func run() throws {
-            let r = try TrainBenchmark.run(threads: threads, batch: batchSize, steps: steps,
+            let only = models.map { Set($0.split(separator: ",").map(String.init)) }
+            let r = try TrainBenchmark.run(threads: threads, batch: batchSize, steps: steps, only: only,
                                            log: json ? { _ in } : { Console.line($0) })
             if json {
                 var obj: [String: Any] = ["fma_peak_gflops": r.peak]
                 for (name, e) in r.entries {
                     obj[name] = ["images_per_second": e.imagesPerSecond, "gflops": e.gflops,
-                                 "fraction_of_peak": e.fractionOfPeak, "median_step_seconds": e.medianStepSeconds]
+                                 "fraction_of_peak": e.fractionOfPeak, "median_step_seconds": e.medianStepSeconds,
+                                 "median_step_cpu_seconds": e.medianStepCPUSeconds,
+                                 "page_faults_per_step": e.pageFaultsPerStep]
                 }
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
                 Console.line(String(decoding: data, as: UTF8.self))

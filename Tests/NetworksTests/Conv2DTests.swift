@@ -37,9 +37,10 @@ struct ConvCase: CustomStringConvertible, Sendable {
         return (layer, x)
     }
 
-    @Test("im2col forward matches the naive 7-loop convolution", arguments: forwardCases)
-    func forwardMatchesReference(_ t: ConvCase) throws {
+    @Test("forward matches the naive 7-loop convolution (every backend)", arguments: forwardCases, Conv2D.Backend.available)
+    func forwardMatchesReference(_ t: ConvCase, _ backend: Conv2D.Backend) throws {
         let (layer, x) = try Self.make(t)
+        layer.backend = backend
         let y = try layer.forward(x, mode: .train)
         let ref = try Conv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value,
                                               stride: t.stride, padding: t.padding)
@@ -64,18 +65,22 @@ struct ConvCase: CustomStringConvertible, Sendable {
         #expect(y == (try Tensor(shape: [1, 1, 1, 2], data: [37 + b, 47 + b])))
     }
 
-    @Test("backward (input, weight, bias) matches finite differences", arguments: gradientCases)
-    func backwardMatchesFiniteDifferences(_ t: ConvCase) throws {
+    @Test("backward (input, weight, bias) matches finite differences (every backend)",
+          arguments: gradientCases, Conv2D.Backend.available)
+    func backwardMatchesFiniteDifferences(_ t: ConvCase, _ backend: Conv2D.Backend) throws {
         let (layer, x) = try Self.make(t)
+        layer.backend = backend
         let result = try checkGradients(layer: layer, input: x, maxEntries: 48)
         #expect(result.input.checked > 0)
         #expect(result.parameters.count == (t.bias ? 2 : 1))
         #expect(result.worst < 1e-2, "\(t): \(result)")
     }
 
-    @Test("two backward passes agree; parameterGradients=false leaves grads alone")
-    func backwardContract() throws {
+    @Test("two backward passes agree; parameterGradients=false leaves grads alone (every backend)",
+          arguments: Conv2D.Backend.available)
+    func backwardContract(_ backend: Conv2D.Backend) throws {
         let (layer, x) = try Self.make(ConvCase(n: 3, c: 2, o: 3, h: 6, w: 5, k: 3, stride: 2, padding: 1, bias: true))
+        layer.backend = backend
         try checkBackwardContract(layer: layer, input: x)
     }
 

@@ -4,19 +4,28 @@ import Foundation
 /// Measures the machine's fused-multiply-add ceiling, the yardstick for "fraction of peak".
 public enum FMAPeak {
     /// GFLOP/s of independent SIMD8 FMA chains on `threads` threads (2 FLOPs per lane per FMA).
+    ///
+    /// Each thread divides its FLOPs by its own CPU time and the rates are summed: on a shared
+    /// machine wall time would measure the other tenants, not the cores.
     public static func measure(threads: Int, seconds: Double = 0.5) -> Double {
         let iterations = 2_000_000
         // One warm-up pass to raise clocks, then a timed pass per thread.
         _ = chain(iterations / 10)
-        let start = DispatchTime.now().uptimeNanoseconds
         let sink = SinkBox()
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let t0 = threadCPUSeconds()
             let s = chain(iterations)
-            sink.add(s)
+            let rate = Double(iterations) * 12 * 8 * 2 / max(threadCPUSeconds() - t0, 1e-9) / 1e9
+            sink.add(s, rate: rate)
         }
-        let ns = Double(DispatchTime.now().uptimeNanoseconds - start)
-        let flops = Double(threads) * Double(iterations) * 12 * 8 * 2
-        return flops / ns
+        return sink.rates
+    }
+
+    /// CPU time of the calling thread.
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// 12 independent accumulators hide the FMA latency (4 cycles × 2 pipes on current x86).
@@ -41,5 +50,7 @@ public enum FMAPeak {
 final class SinkBox: @unchecked Sendable {
     private let lock = NSLock()
     private var total: Float = 0
-    func add(_ v: Float) { lock.lock(); total += v; lock.unlock() }
+    private var rateSum = 0.0
+    func add(_ v: Float, rate: Double) { lock.lock(); total += v; rateSum += rate; lock.unlock() }
+    var rates: Double { lock.lock(); defer { lock.unlock() }; return rateSum }
 }

@@ -12,9 +12,15 @@ public enum TrainBenchmark {
         public var gflops: Double
         public var fractionOfPeak: Double
         public var medianStepSeconds: Double
+        /// Median CPU time (all threads) of a step: on a shared, loaded machine wall time measures the
+        /// load, CPU time still measures the work (spin-waiting included).
+        public var medianStepCPUSeconds: Double
+        /// Median minor page faults of a step: near zero when tensor memory is reused across steps.
+        public var pageFaultsPerStep: Int
         enum CodingKeys: String, CodingKey {
+            case pageFaultsPerStep = "page_faults_per_step"
             case imagesPerSecond = "images_per_second", gflops, fractionOfPeak = "fraction_of_peak"
-            case medianStepSeconds = "median_step_seconds"
+            case medianStepSeconds = "median_step_seconds", medianStepCPUSeconds = "median_step_cpu_seconds"
         }
     }
 
@@ -47,8 +53,16 @@ public enum TrainBenchmark {
         return flops
     }
 
+    /// CPU time of the whole process so far (user + system, all threads).
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     /// Runs `steps` timed SGD steps after `warmup`, per model; training FLOPs = 3 × forward.
     public static func run(threads: Int, batch: Int = 128, steps: Int = 5, warmup: Int = 1,
+                           only: Set<String>? = nil,
                            log: (String) -> Void = { _ in }) throws -> (peak: Double, entries: [(String, Entry)]) {
         Parallel.setThreads(threads)
         let peak = FMAPeak.measure(threads: threads)
@@ -57,22 +71,27 @@ public enum TrainBenchmark {
         let x = Tensor.randomUniform([batch, 3, 32, 32], 0, 1, rng: &rng)
         let y = (0..<batch).map { $0 % 10 }
         var out: [(String, Entry)] = []
-        for (name, config) in models {
+        for (name, config) in models where only?.contains(name) ?? true {
             let model = try Model(config, seed: 1)
             let trainer = try Trainer(model: model, settings: TrainingSettings(epochs: 1, learningRate: 0.001))
             for s in 0..<warmup { _ = try trainer.step(Batch(x: x, y: y), epoch: 0, step: s) }
-            var times: [Double] = []
+            var times: [Double] = [], cpuTimes: [Double] = [], faults: [Int] = []
             for s in 0..<steps {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds(), f0 = Memory.minorPageFaults
                 _ = try trainer.step(Batch(x: x, y: y), epoch: 0, step: s)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                cpuTimes.append(processCPUSeconds() - c0)
+                faults.append(Memory.minorPageFaults - f0)
             }
             let median = times.sorted()[times.count / 2]
+            let cpuMedian = cpuTimes.sorted()[cpuTimes.count / 2]
             let gflops = 3 * forwardFLOPs(model, batch: batch) / median / 1e9
             let e = Entry(imagesPerSecond: Double(batch) / median, gflops: gflops, fractionOfPeak: gflops / peak,
-                          medianStepSeconds: median)
-            log(String(format: "%-13@ %8.1f img/s  %7.1f GFLOP/s  %5.1f%% of peak  (median step %.3f s)",
-                       name, e.imagesPerSecond, e.gflops, 100 * e.fractionOfPeak, median))
+                          medianStepSeconds: median, medianStepCPUSeconds: cpuMedian,
+                          pageFaultsPerStep: faults.sorted()[faults.count / 2])
+            log(String(format: "%@ %8.1f img/s  %7.1f GFLOP/s  %5.1f%% of peak  (median step %.3f s, %.3f CPU-s, %d page faults)",
+                       name.padding(toLength: 13, withPad: " ", startingAt: 0), e.imagesPerSecond, e.gflops,
+                       100 * e.fractionOfPeak, median, cpuMedian, e.pageFaultsPerStep))
             out.append((name, e))
         }
         return (peak, out)
