@@ -61,13 +61,13 @@ public final class SweepStore: Sendable {
                 let oldName = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'name'")
                 if let oldName, oldName != spec.name, !forceNewTrials {
                     throw SweepError(.specChanged, "\(spec.file): name \(spec.name) differs from the sweep stored in \(directory.path) (\(oldName)); "
-                        + "use results/\(spec.name) or force new trials")
+                        + "use results/\(spec.name) or pass --force-new-trials")
                 }
                 let oldFixed = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fixed'")
                 if let oldFixed, oldFixed != spec.fixedCanonical, !forceNewTrials {
                     throw SweepError(.specChanged, "\(spec.file): fixed settings differ from the ones stored in \(directory.path) "
                         + "(stored \(oldFixed), now \(spec.fixedCanonical)); old results would answer another question. "
-                        + "Use a new sweep name, or force new trials to keep both.")
+                        + "Use a new sweep name, or pass --force-new-trials to keep both.")
                 }
                 for (k, v) in [("name", spec.name), ("fixed", spec.fixedCanonical), ("max_attempts", String(spec.runner.maxAttempts)),
                                ("trial_timeout", spec.runner.trialTimeout.map { String($0) } ?? ""), ("version", String(spec.version))] {

@@ -15,6 +15,8 @@ extension FSweep {
         @Option(help: "Results root; the sweep lives in RESULTS/<name>/.") var results: String = "results"
         @Flag(help: "Keep serving after every trial is done (for a grid that grows).") var keepAlive = false
         @Flag(help: "Re-queue failed trials before starting.") var retryFailed = false
+        @Flag(help: "Accept a spec whose fixed settings changed since the store was created (adds its trials beside the old ones).")
+        var forceNewTrials = false
         @Flag(help: "Allow a plaintext bind on a non-loopback address (trusted networks only).") var insecure = false
         @Option(help: "Coordinator CURVE secret key file (from `fsweep keys generate`).") var curveSecret: String?
         @Option(help: "File of worker public keys allowed to connect (one per line).") var authorizedKeys: String?
@@ -41,7 +43,7 @@ extension FSweep {
             let security = CoordinatorSecurity(
                 curveSecretKey: try curveSecret.map { try CurveKeyPair.readKey(at: $0) },
                 authorized: try authorizedKeys.map { try AuthorizedKeys.load(path: $0) }, insecure: insecure)
-            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, settings: settings, logger: logger)
+            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials, settings: settings, logger: logger)
             let code = try session.serve(endpoint: bind, security: security, logger: logger)
             if code != 0 { throw ExitCode(code) }
         }

@@ -13,6 +13,8 @@ extension FSweep {
         @Option(help: "Local worker processes.") var workers: Int = 1
         @Option(help: "Results root; the sweep lives in RESULTS/<name>/.") var results: String = "results"
         @Flag(help: "Re-queue failed trials before starting.") var retryFailed = false
+        @Flag(help: "Accept a spec whose fixed settings changed since the store was created (adds its trials beside the old ones).")
+        var forceNewTrials = false
         @Option(help: "Compute threads per worker (default: cores ÷ workers).") var threads: Int?
         @Option(help: "Run trials with this shell command instead of the built-in trainer (see ExternalRunner).")
         var runnerCommand: String?
@@ -30,7 +32,7 @@ extension FSweep {
             try SweepValidation.checkProbes(specPath: spec)
             var settings = CoordinatorSettings()
             if let trialTimeout { settings.trialTimeout = trialTimeout }
-            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, settings: settings, logger: logger)
+            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials, settings: settings, logger: logger)
             let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
             var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning"]
             if let runnerCommand { args += ["--runner-command", runnerCommand] }

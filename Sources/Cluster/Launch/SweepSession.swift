@@ -10,11 +10,13 @@ public struct SweepSession: Sendable {
     public let settings: CoordinatorSettings
     public let specPath: String
 
-    /// Loads the spec, creates or resumes its store; `retryFailed` re-queues failed trials.
-    public init(specPath: String, resultsRoot: String, retryFailed: Bool, settings: CoordinatorSettings, logger: Logger) throws {
+    /// Loads the spec, creates or resumes its store; `retryFailed` re-queues failed trials;
+    /// `forceNewTrials` accepts a spec whose fixed settings changed (old and new trials then coexist).
+    public init(specPath: String, resultsRoot: String, retryFailed: Bool, forceNewTrials: Bool = false,
+                settings: CoordinatorSettings, logger: Logger) throws {
         let spec = try SweepSpec.load(path: specPath)
         let dir = URL(fileURLWithPath: resultsRoot).appendingPathComponent(spec.name)
-        store = try SweepStore.create(directory: dir, spec: spec)
+        store = try SweepStore.create(directory: dir, spec: spec, forceNewTrials: forceNewTrials)
         directory = dir.path
         self.specPath = specPath
         var s = settings
