@@ -175,7 +175,7 @@ enum Figures {
             guard let rf = ctx.metric(r, Aggregate.rfNames), rf > 0, let err = ctx.testError(r) else { continue }
             byArch[arch(ctx, r), default: []].append((rf, err))
         }
-        guard !byArch.isEmpty else { return .skipped("no trial has both R_f (metric rf) and a test error/accuracy") }
+        guard !byArch.isEmpty else { return .skipped("no trial has both R_f (metric \(Aggregate.rfNames[0])) and a test error/accuracy") }
         let archs = byArch.keys.sorted()
         var series = archs.enumerated().map { i, a in
             PlotSeries(label: a, xs: (byArch[a] ?? []).map(\.0), ys: (byArch[a] ?? []).map(\.1), color: color(i, of: archs.count), scatter: true)
