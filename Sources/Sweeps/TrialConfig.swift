@@ -166,7 +166,23 @@ public struct TrialConfig: Codable, Sendable, Hashable {
     /// Decodes a config from its (canonical or not) JSON text.
     public static func decode(json: String) throws -> TrialConfig {
         do { return try JSONDecoder().decode(TrialConfig.self, from: Data(json.utf8)) }
-        catch { throw SweepError(.invalidSpec, "trial config does not decode: \(error)", cause: error) }
+        catch let e as DecodingError { throw SweepError(.invalidSpec, "trial config: \(describe(e))") }
+        catch { throw SweepError(.invalidSpec, "trial config is not valid JSON: \(error)", cause: error) }
+    }
+
+    /// `key.path: what is wrong`, instead of Foundation's nested dump.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ c: DecodingError.Context, _ extra: CodingKey? = nil) -> String {
+            let keys = (c.codingPath + (extra.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "(top level)" : keys.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case let .keyNotFound(key, c): return "\(path(c, key)): required key is missing"
+        case let .typeMismatch(type, c): return "\(path(c)): expected \(type)"
+        case let .valueNotFound(type, c): return "\(path(c)): expected a \(type), found null"
+        case let .dataCorrupted(c): return "\(path(c)): \(c.debugDescription)"
+        @unknown default: return String(describing: error)
+        }
     }
 }
 

@@ -37,6 +37,16 @@ extension FSweep {
 
         func validate() throws {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+            func check(_ flag: String, _ value: String?, _ allowed: [String]) throws {
+                guard let value, !allowed.contains(value) else { return }
+                throw ValidationError("--\(flag) '\(value)' is not one of: \(allowed.joined(separator: ", "))")
+            }
+            try check("arch", arch, ModelSpec.Arch.allCases.map(\.rawValue))
+            try check("activation", activation, ModelSpec.Activation.allCases.map(\.rawValue))
+            try check("dataset", dataset, DatasetSpec.Name.allCases.map(\.rawValue))
+            try check("filter", filter, DatasetSpec.Filter.allCases.map(\.rawValue))
+            try check("band", band, DatasetSpec.Band.allCases.map(\.rawValue))
+            try check("schedule", schedule, TrainSpec.Schedule.allCases.map(\.rawValue))
         }
 
         func run() throws {
