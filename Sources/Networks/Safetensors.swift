@@ -6,17 +6,16 @@ import TensorCore
 public enum Safetensors {
     /// Encodes float32 tensors; names are sorted so the same weights always give the same bytes.
     public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
-        let names = tensors.keys.sorted()
+        let sorted = tensors.sorted { $0.key < $1.key }
         var entries: [String] = []
         var offset = 0
-        for name in names {
-            let t = tensors[name]!  // name comes from the dictionary's own keys
+        for (name, t) in sorted {
             let end = offset + 4 * t.count
             entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         if !metadata.isEmpty {
-            let meta = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+            let meta = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
             entries.insert("\"__metadata__\":{\(meta)}", at: 0)
         }
         var header = "{" + entries.joined(separator: ",") + "}"
@@ -26,8 +25,8 @@ public enum Safetensors {
         withUnsafeBytes(of: &len) { out.append(contentsOf: $0) }
         out.append(contentsOf: header.utf8)
         out.reserveCapacity(out.count + offset)
-        for name in names {
-            tensors[name]!.data.withUnsafeBufferPointer { buf in
+        for (_, t) in sorted {
+            t.data.withUnsafeBufferPointer { buf in
                 #if _endian(big)
                 for v in buf { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
                 #else

@@ -109,9 +109,7 @@ public enum LocalTrial {
             throw TrialFailure(reason: "probes: \(e.message)", retryable: false)
         }
         for (k, v) in probes.scalars { metrics[k] = v }
-        let arrays = probes.arrays.keys.sorted().map { k in
-            NamedArray(name: k, shape: probes.arrays[k]!.shape, data: probes.arrays[k]!.data)  // k is a key of the dictionary
-        }
+        let arrays = probes.arrays.sorted { $0.key < $1.key }.map { NamedArray(name: $0.key, shape: $0.value.shape, data: $0.value.data) }
         let epochs = history.map { Self.row($0).merging(probeRows[$0.epoch] ?? [:]) { a, _ in a } }
         let result = TrialResult(metrics: metrics, arrays: arrays, epochs: epochs,
                                  durationSeconds: Date().timeIntervalSince(start))
