@@ -7,21 +7,14 @@ extension LocalTrial {
     /// `trial.json` (the config, so the run can be repeated) into `directory`.
     public static func save(_ outcome: Outcome, config: TrialConfig, to directory: URL) throws {
         try Checkpoint.save(outcome.model, to: directory)
-        struct Metrics: Encodable {
-            let metrics: [String: Double]
-            let history: [[String: Double]]
-            let durationSeconds: Double
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: AnyKey.self)
-                for (k, v) in metrics where v.isFinite { try c.encode(v, forKey: AnyKey(k)) }
-                try c.encode(history, forKey: AnyKey("history"))
-                try c.encode(durationSeconds, forKey: AnyKey("duration_seconds"))
-            }
-        }
+        // Scalars at the top level (non-finite ones dropped: JSON has no NaN), then the per-epoch history.
+        var metrics: [String: Any] = outcome.result.metrics.filter { $0.value.isFinite }
+        metrics["history"] = outcome.result.epochs
+        metrics["duration_seconds"] = outcome.result.durationSeconds
+        try JSONSerialization.data(withJSONObject: metrics, options: [.prettyPrinted, .sortedKeys])
+            .write(to: directory.appendingPathComponent("metrics.json"), options: .atomic)
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let m = Metrics(metrics: outcome.result.metrics, history: outcome.result.epochs, durationSeconds: outcome.result.durationSeconds)
-        try enc.encode(m).write(to: directory.appendingPathComponent("metrics.json"), options: .atomic)
         try enc.encode(config).write(to: directory.appendingPathComponent("trial.json"), options: .atomic)
     }
 
@@ -40,12 +33,4 @@ extension LocalTrial {
         let t = Int(s.rounded())
         return String(format: "%d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60)
     }
-}
-
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
