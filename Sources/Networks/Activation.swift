@@ -44,6 +44,28 @@ public final class ReLU: Layer {
         return Tensor(uncheckedShape: dy.shape, data: data)
     }
 
+    /// Every copy through the one cached mask, without slicing the copies apart.
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        let m = output.count
+        guard copies > 0, dy.count == copies * m else {
+            throw TensorError(.shapeMismatch, "ReLU.inputGradients: gradient \(dy.shape) is not \(copies) copies of output \(output.shape)")
+        }
+        let data = output.data.withUnsafeBufferPointer { y in
+            dy.data.withUnsafeBufferPointer { g in
+                [Float](unsafeUninitializedCapacity: copies * m) { dx, count in
+                    if m > 0 {
+                        let yp = y.baseAddress!, gp = g.baseAddress!, dp = dx.baseAddress!
+                        Parallel.forChunks(copies) { ks in
+                            for k in ks { Kernels.reluBackward(yp, gp + k * m, dp + k * m, count: m) }
+                        }
+                    }
+                    count = copies * m
+                }
+            }
+        }
+        return Tensor(uncheckedShape: dy.shape, data: data)
+    }
+
     /// Runs `body` over `0..<n` in a few contiguous pieces, in parallel when the tensor is large
     /// enough (≥ 256 Ki values) to pay for waking the other threads.
     static func split(_ n: Int, _ body: (Range<Int>) -> Void) {
@@ -59,6 +81,7 @@ public final class Identity: Layer {
     public init() {}
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor { x }
     public func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor { dy }
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor { dy }
 }
 
 /// `[N, …] → [N, prod(…)]`, the bridge from feature maps to a dense classifier.
@@ -75,5 +98,9 @@ public final class Flatten: Layer {
 
     public func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor {
         try dy.reshaped(inputShape)
+    }
+
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        try dy.reshaped([copies * (inputShape.first ?? 0)] + inputShape.dropFirst())
     }
 }

@@ -23,7 +23,7 @@ public final class Conv2D: Layer {
     public let bias: Parameter?
 
     /// Input of the last forward pass, kept for backward (im2col is recomputed there to save memory).
-    private var cachedInput: Tensor?
+    private(set) var cachedInput: Tensor?
     /// Reusable im2col / col2im buffers, grown on demand and partitioned per chunk.
     private var scratch: [Float] = []
     /// Which kernels compute this layer; changing it between steps is allowed.

@@ -35,9 +35,44 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     /// Non-trainable state saved with the weights (BatchNorm running statistics).
     var buffers: [Parameter] { get }
+    /// Input gradients of several cotangents of the cached batch in one call, so a layer can share
+    /// work across them (the K per-class gradients of the probes share every ReLU and max-pool mask):
+    /// `dy [copies·N, …out]`, block `k` = rows `k·N..<(k+1)·N` → `[copies·N, …in]`. No parameter gradients.
+    func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var buffers: [Parameter] { [] }
+
+    /// One `backward` per copy: right for every layer, shared work is an optimization.
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        try backwardPerCopy(dy, copies: copies)
+    }
+
+    /// The per-copy loop behind the default `inputGradients`, also the fallback of layers that
+    /// specialize it only for some inputs.
+    public func backwardPerCopy(_ dy: Tensor, copies: Int) throws -> Tensor {
+        guard copies > 1 else { return try backward(dy, parameterGradients: false) }
+        let rows = dy.shape.first ?? 0
+        guard copies > 0, rows % copies == 0 else {
+            throw TensorError(.shapeMismatch, "inputGradients: \(rows) gradient rows are not \(copies) equal copies")
+        }
+        let n = rows / copies
+        var out: Tensor?
+        var inner = 0
+        for k in 0..<copies {
+            let g = try backward(dy.rows((k * n)..<((k + 1) * n)), parameterGradients: false)
+            if out == nil {
+                inner = g.count
+                out = Tensor(zeros: [rows] + Array(g.shape.dropFirst()))
+            }
+            out?.data.withUnsafeMutableBufferPointer { o in
+                g.data.withUnsafeBufferPointer { src in
+                    for i in 0..<inner { o[k * inner + i] = src[i] }
+                }
+            }
+        }
+        return out ?? Tensor(zeros: dy.shape)
+    }
 }

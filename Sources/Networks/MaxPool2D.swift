@@ -56,23 +56,30 @@ public final class MaxPool2D: Layer {
     }
 
     public func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor {
-        guard dy.count == argmax.count else {
-            throw TensorError(.shapeMismatch, "MaxPool2D.backward: gradient \(dy.shape) does not match the last output")
+        try inputGradients(dy, copies: 1)
+    }
+
+    /// Routes every copy through the one cached arg-max table.
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        guard copies > 0, dy.count == copies * argmax.count else {
+            throw TensorError(.shapeMismatch, "MaxPool2D.backward: gradient \(dy.shape) does not match the last output (\(copies) copies)")
         }
-        var dx = Tensor(zeros: inputShape)
+        var shape = inputShape
+        shape[0] *= copies
+        var dx = Tensor(zeros: shape)
         let plane = inputShape[2] * inputShape[3]
         let planes = inputShape[0] * inputShape[1]
-        let outPlane = dy.count / max(1, planes)
-        guard dy.count > 0 else { return dx }
+        guard dy.count > 0, planes > 0 else { return dx }
+        let outPlane = argmax.count / planes
         dy.data.withUnsafeBufferPointer { gb in
         argmax.withUnsafeBufferPointer { ab in
         dx.data.withUnsafeMutableBufferPointer { xb in
             // Non-empty (dy.count > 0); chunks write disjoint input planes.
             let gp = gb.baseAddress!, ap = ab.baseAddress!, xp = xb.baseAddress!
-            Parallel.forChunks(planes) { range in
+            Parallel.forChunks(copies * planes) { range in
                 for p in range {
-                    let dst = xp + p * plane
-                    for o in (p * outPlane)..<((p + 1) * outPlane) { dst[Int(ap[o])] += gp[o] }
+                    let dst = xp + p * plane, table = ap + (p % planes) * outPlane, src = gp + p * outPlane
+                    for o in 0..<outPlane { dst[Int(table[o])] += src[o] }
                 }
             }
         }}}

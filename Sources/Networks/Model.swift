@@ -10,6 +10,7 @@ public final class Model: Layer {
 
     /// Builds and initializes the model; `seed` fixes every initial weight and dropout mask.
     public init(_ config: ModelConfig, seed: UInt64) throws {
+        Memory.keepFreedMemory()  // training steps and probe batches reuse heap pages instead of faulting in new ones
         self.config = config
         var rng = SeededRNG(seed: SeededRNG.derive(seed, "init"))
         var layers: [any Layer] = []
@@ -37,6 +38,10 @@ public final class Model: Layer {
 
     public func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor {
         try network.backward(dy, parameterGradients: parameterGradients)
+    }
+
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        try network.inputGradients(dy, copies: copies)
     }
 
     public var parameters: [Parameter] { network.parameters }

@@ -18,6 +18,12 @@ public final class Sequential: Layer {
         return g
     }
 
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        var g = dy
+        for l in layers.reversed() { g = try l.inputGradients(g, copies: copies) }
+        return g
+    }
+
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [Parameter] { layers.flatMap(\.buffers) }
 }

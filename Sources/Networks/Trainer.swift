@@ -82,7 +82,6 @@ public final class Trainer {
               settings.momentum >= 0, settings.momentum < 1, settings.weightDecay >= 0 else {
             throw TrainingError(.invalidSettings, "invalid training settings: epochs ≥ 0, lr > 0, 0 ≤ momentum < 1, weight decay ≥ 0 required (got \(settings))")
         }
-        Memory.keepFreedMemory()  // per-step tensors reuse heap pages instead of faulting in new ones
         self.model = model
         self.settings = settings
         self.optimizer = SGD(learningRate: Float(settings.learningRate), momentum: Float(settings.momentum),

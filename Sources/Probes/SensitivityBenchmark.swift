@@ -26,7 +26,7 @@ public enum SensitivityBenchmark {
     }
 
     /// Runs every model `repeats` times on `images` random images (seeded) and reports the median time.
-    public static func run(images: Int = 1000, classes: Int = 10, threads: Int = 2, batchSize: Int = ModelEvaluation.batchSize,
+    public static func run(images: Int = 1000, classes: Int = 10, threads: Int = 2, batchSize: Int = ModelEvaluation.gradientBatchSize,
                            repeats: Int = 1, only: String? = nil, log: (String) -> Void = { _ in }) throws -> [Entry] {
         Parallel.setThreads(threads)
         var rng = SeededRNG(seed: 42)

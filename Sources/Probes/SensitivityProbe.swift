@@ -97,7 +97,7 @@ public final class SensitivityProbe: Probe {
     }
 
     /// The sensitivity map and its rms variant, `[C, H, W]` each, averaged over the images of `x`.
-    public static func maps(_ model: Model, _ x: Tensor, batchSize: Int = ModelEvaluation.batchSize) throws -> (map: Tensor, rms: Tensor) {
+    public static func maps(_ model: Model, _ x: Tensor, batchSize: Int = ModelEvaluation.gradientBatchSize) throws -> (map: Tensor, rms: Tensor) {
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
         let wc = w / 2 + 1, halfPlane = h * wc
         let k = model.config.classes

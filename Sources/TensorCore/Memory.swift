@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Process-wide allocator settings for the training loop, and the counter that checks them.
+/// Process-wide allocator settings for training and probing (applied by `Model.init`), and the counter that checks them.
 ///
 /// Every layer returns fresh tensors, many of them tens of megabytes. glibc serves blocks that big
 /// with `mmap` and unmaps them on free, so each step page-faulted and zeroed its whole working set
@@ -12,17 +12,19 @@ import Darwin
 /// reuse the same pages: after the first step a training step makes almost no page faults
 /// (`minorPageFaults` measures it; `fsweep bench train` reports it per step).
 public enum Memory {
-    nonisolated(unsafe) private static var kept = false  // set once, from the thread that builds trainers
-
-    /// Serves large blocks from the heap and never trims it, so freed tensor memory is reused
-    /// without page faults. Idempotent; the cost is that the peak working set stays resident.
-    public static func keepFreedMemory() {
-        guard !kept else { return }
-        kept = true
+    /// Applied on first use; Swift runs a static initializer exactly once, whichever thread asks first.
+    private static let applied: Bool = {
         #if os(Linux)
         _ = glibcMallopt(-4, 0)  // M_MMAP_MAX: no mmap-backed blocks
         _ = glibcMallopt(-1, Int32.max)  // M_TRIM_THRESHOLD: never give the heap top back
         #endif
+        return true
+    }()
+
+    /// Serves large blocks from the heap and never trims it, so freed tensor memory is reused
+    /// without page faults. Idempotent; the cost is that the peak working set stays resident.
+    public static func keepFreedMemory() {
+        _ = applied
     }
 
     /// Minor page faults of this process so far (pages first touched after allocation).

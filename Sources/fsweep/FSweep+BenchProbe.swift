@@ -12,7 +12,7 @@ extension FSweep {
         @Option var images: Int = 1000
         @Option var classes: Int = 10
         @Option var threads: Int = 2
-        @Option var batchSize: Int = 100
+        @Option var batchSize: Int = ModelEvaluation.gradientBatchSize
         @Option(help: "Timed runs per model (the median is reported).") var repeats: Int = 1
         @Option(help: "Only this model: myrtle or convactually4.") var model: String?
         @Flag(help: "Print JSON only.") var json = false

@@ -1,0 +1,270 @@
+import TensorCore
+
+extension Conv2D {
+    /// Output gradients with at most this fraction of non-zeros take the sparse path: it does
+    /// `density` of the dense work at roughly half the dense kernels' FLOP rate.
+    static let sparseDensityLimit = 0.3
+
+    /// Input gradients of `copies` cotangents at once. Behind a max pool most of `dy` is zero (one
+    /// entry per pooling window survives, and the ReLU mask removes more): Myrtle's last convolution
+    /// sees 1/64 of its output gradient non-zero, the others at most 1/4. Such gradients are
+    /// scattered through the kernel directly, sharing each weight row across all copies; dense ones
+    /// go through `backward` per copy.
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        guard let x = cachedInput else {
+            throw TensorError(.invalidArgument, "\(name) (Conv2D): input gradients asked before a forward pass")
+        }
+        let n = x.shape[0]
+        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
+        try dy.expectShape([copies * n, outChannels, oh, ow], "\(name) (Conv2D) output gradients (\(copies) copies)")
+        guard n > 0, copies > 0, Self.nonzeroFraction(dy) <= Self.sparseDensityLimit else {
+            return try backwardPerCopy(dy, copies: copies)
+        }
+        let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
+        var dx = Tensor(zeros: [copies * n] + Array(x.shape.dropFirst()))
+        Self.sparseInputGradient(dy: dy, weight: weight.value, g, batch: n, copies: copies, outChannels: outChannels, dx: &dx)
+        return dx
+    }
+
+    /// Fraction of non-zero entries, estimated from at most ~65k evenly spaced samples: it only
+    /// chooses between two exact kernels, and a full pass would cost a sweep over a large tensor.
+    static func nonzeroFraction(_ t: Tensor) -> Double {
+        guard t.count > 0 else { return 0 }
+        let step = max(1, t.count / 65_536) | 1  // odd, so the samples do not align with power-of-two planes
+        return t.data.withUnsafeBufferPointer { b in
+            var nonzero = 0, samples = 0, i = 0
+            while i < b.count {
+                if b[i] != 0 { nonzero += 1 }
+                samples += 1
+                i += step
+            }
+            return Double(nonzero) / Double(samples)
+        }
+    }
+
+    /// `dx[k,n] = conv_transpose(dy[k,n], W)` visiting only the non-zero output positions.
+    ///
+    /// Per image, the non-zero `(o, i, j)` of all copies are listed per output position `(i, j)`
+    /// (channel, then one value per copy). Input channels are taken in blocks small enough that the
+    /// block's weights `[O][p][q][cb]` stay in L2; per block and position,
+    /// `acc[k, (p·kk + q)·cb + c] = Σ_o dy[k,n,o,i,j] · W[o,c,p,q]` is a small dense product
+    /// (register-blocked micro-kernel over the listed weight rows), and each `(p, q)` slice is added to
+    /// input pixel `(s·i+p−pad, s·j+q−pad)` of a channels-last buffer, transposed to `[C, H, W]` at
+    /// the end of the image. Images are split over threads.
+    static func sparseInputGradient(dy: Tensor, weight: Tensor, _ g: Geometry, batch n: Int, copies: Int,
+                                    outChannels o: Int, dx: inout Tensor) {
+        let c = g.c, kk = g.k * g.k
+        let positions = g.oh * g.ow, plane = g.h * g.w
+        // Input-channel blocks: ≤ 192 KiB of weights each, a multiple of 16 channels when C allows.
+        let fit = max(1, 192 * 1024 / (4 * o * kk))
+        let blockChannels = c < 16 ? c : min(c, max(16, fit / 16 * 16))
+        let blocks = (c + blockChannels - 1) / blockChannels
+        // Blocked, transposed weights: block b (channels b·cb..<b·cb+cbₐ) holds rows [O][kk][cbₐ].
+        var transposed = [Float](repeating: 0, count: o * kk * c)
+        weight.data.withUnsafeBufferPointer { w in
+            for b in 0..<blocks {
+                let c0 = b * blockChannels, cb = min(blockChannels, c - c0), base = o * kk * c0
+                for oc in 0..<o {
+                    for ic in 0..<cb {
+                        for t in 0..<kk { transposed[base + (oc * kk + t) * cb + ic] = w[(oc * c + c0 + ic) * kk + t] }
+                    }
+                }
+            }
+        }
+        let groups = (copies + 4) / 5  // copies padded to a multiple of the 5-row micro-kernel
+        let paddedCopies = groups * 5
+        let maxEntries = o * positions
+        transposed.withUnsafeBufferPointer { wt in
+        dy.data.withUnsafeBufferPointer { dyb in
+        dx.data.withUnsafeMutableBufferPointer { dxb in
+            // Non-empty (n > 0, copies > 0, every dimension positive).
+            let wt = wt.baseAddress!, dyp = dyb.baseAddress!, dxp = dxb.baseAddress!
+            Parallel.forChunks(n) { images in
+                let active = UnsafeMutablePointer<Int32>.allocate(capacity: maxEntries)
+                let start = UnsafeMutablePointer<Int32>.allocate(capacity: positions + 1)
+                let cursor = UnsafeMutablePointer<Int32>.allocate(capacity: positions)
+                let channels = UnsafeMutablePointer<Int32>.allocate(capacity: maxEntries)
+                let values = UnsafeMutablePointer<Float>.allocate(capacity: maxEntries * paddedCopies)
+                let acc = UnsafeMutablePointer<Float>.allocate(capacity: paddedCopies * kk * blockChannels)
+                let targets = UnsafeMutablePointer<Int>.allocate(capacity: kk)
+                let channelsLast = UnsafeMutablePointer<Float>.allocate(capacity: copies * plane * c)
+                defer {
+                    active.deallocate(); start.deallocate(); cursor.deallocate(); channels.deallocate()
+                    values.deallocate(); acc.deallocate(); targets.deallocate(); channelsLast.deallocate()
+                }
+                for img in images {
+                    // 1. Which (o, position) are non-zero in some copy; entries listed per position.
+                    markActive(dyp + img * o * positions, copyStride: n * o * positions, copies: copies,
+                               count: o * positions, into: active)
+                    start.initialize(repeating: 0, count: positions + 1)
+                    for oc in 0..<o {
+                        let row = active + oc * positions
+                        for pos in 0..<positions { start[pos + 1] &+= row[pos] }
+                    }
+                    for pos in 0..<positions { start[pos + 1] &+= start[pos]; cursor[pos] = start[pos] }
+                    for oc in 0..<o {
+                        let row = active + oc * positions
+                        for pos in 0..<positions where row[pos] != 0 {
+                            let e = Int(cursor[pos])
+                            cursor[pos] += 1
+                            channels[e] = Int32(oc)
+                            let v = values + e * paddedCopies
+                            for k in 0..<copies { v[k] = dyp[((k * n + img) * o + oc) * positions + pos] }
+                            for k in copies..<paddedCopies { v[k] = 0 }
+                        }
+                    }
+                    // 2. Per channel block and position: small dense product, scattered to the input pixels.
+                    channelsLast.initialize(repeating: 0, count: copies * plane * c)
+                    for b in 0..<blocks {
+                        let c0 = b * blockChannels, cb = min(blockChannels, c - c0), rowLength = kk * cb
+                        let blockWeights = wt + o * kk * c0
+                        for pos in 0..<positions {
+                            let first = Int(start[pos]), count = Int(start[pos + 1]) - first
+                            guard count > 0 else { continue }
+                            let i = pos / g.ow, j = pos % g.ow
+                            for p in 0..<g.k {
+                                for q in 0..<g.k {
+                                    let iy = i * g.s + p - g.pad, ix = j * g.s + q - g.pad
+                                    let inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w
+                                    targets[p * g.k + q] = inside ? (iy * g.w + ix) * c + c0 : -1
+                                }
+                            }
+                            let rowValues = values + first * paddedCopies, rowList = channels + first
+                            if cb % 16 == 0 {
+                                accumulate(rowValues, stride: paddedCopies, copies: copies, rows: rowList, count: count,
+                                           weights: blockWeights, rowLength: rowLength, tapWidth: cb, targets: targets,
+                                           into: channelsLast, copyStride: plane * c)
+                                continue
+                            }
+                            accumulate(rowValues, stride: paddedCopies, groups: groups, rows: rowList, count: count,
+                                       weights: blockWeights, rowLength: rowLength, into: acc)
+                            for t in 0..<kk where targets[t] >= 0 {
+                                for k in 0..<copies {
+                                    Kernels.add(acc + k * rowLength + t * cb, channelsLast + k * plane * c + targets[t], count: cb)
+                                }
+                            }
+                        }
+                    }
+                    // 3. Channels-last → [C, H, W] for each copy of this image.
+                    for k in 0..<copies {
+                        let src = channelsLast + k * plane * c
+                        let dst = dxp + (k * n + img) * c * plane
+                        for ic in 0..<c {
+                            let row = dst + ic * plane
+                            for pix in 0..<plane { row[pix] = src[pix * c + ic] }
+                        }
+                    }
+                }
+            }
+        }}}
+    }
+
+    /// `active[e] = 1` where some copy `dy[k·copyStride + e]` is non-zero, else 0, for `e < count`.
+    static func markActive(_ dy: UnsafePointer<Float>, copyStride: Int, copies: Int, count: Int,
+                           into active: UnsafeMutablePointer<Int32>) {
+        let zero = SIMD8<Float>(), one = SIMD8<Int32>(repeating: 1)
+        var e = 0
+        while e + 8 <= count {
+            var m = SIMD8<Int32>()
+            for k in 0..<copies {
+                let v = UnsafeRawPointer(dy + k * copyStride + e).loadUnaligned(as: SIMD8<Float>.self)
+                m |= SIMD8<Int32>().replacing(with: one, where: v .!= zero)
+            }
+            UnsafeMutableRawPointer(active + e).storeBytes(of: m, as: SIMD8<Int32>.self)
+            e += 8
+        }
+        while e < count {
+            var a: Int32 = 0
+            for k in 0..<copies where dy[k * copyStride + e] != 0 { a = 1 }
+            active[e] = a
+            e += 1
+        }
+    }
+
+    typealias Strip = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                       SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+
+    /// `Σ_i values[i·stride + r] · weights[rows[i]·L + j ..< +16]` for r < 5, as (row r, columns j..<j+8;
+    /// row r, columns j+8..<j+16) pairs: ten accumulators stay in registers while the listed weight
+    /// rows stream by.
+    @inline(__always)
+    static func fiveRowStrip(_ values: UnsafePointer<Float>, stride: Int, rows: UnsafePointer<Int32>, count: Int,
+                             weights: UnsafePointer<Float>, rowLength: Int, column j: Int) -> Strip {
+        typealias V = SIMD8<Float>
+        var a0 = V(), b0 = V(), a1 = V(), b1 = V(), a2 = V(), b2 = V(), a3 = V(), b3 = V(), a4 = V(), b4 = V()
+        for i in 0..<count {
+            let w = UnsafeRawPointer(weights + Int(rows[i]) * rowLength + j)
+            let w0 = w.loadUnaligned(as: V.self), w1 = w.loadUnaligned(fromByteOffset: 32, as: V.self)
+            let v = values + i * stride
+            let g0 = V(repeating: v[0]), g1 = V(repeating: v[1]), g2 = V(repeating: v[2])
+            let g3 = V(repeating: v[3]), g4 = V(repeating: v[4])
+            a0 = a0.addingProduct(g0, w0); b0 = b0.addingProduct(g0, w1)
+            a1 = a1.addingProduct(g1, w0); b1 = b1.addingProduct(g1, w1)
+            a2 = a2.addingProduct(g2, w0); b2 = b2.addingProduct(g2, w1)
+            a3 = a3.addingProduct(g3, w0); b3 = b3.addingProduct(g3, w1)
+            a4 = a4.addingProduct(g4, w0); b4 = b4.addingProduct(g4, w1)
+        }
+        return (a0, b0, a1, b1, a2, b2, a3, b3, a4, b4)
+    }
+
+    /// Fused product and scatter for taps `tapWidth` (a multiple of 16) channels wide: strip `j` belongs
+    /// to tap `j / tapWidth`, whose pixel offset is `targets[tap]` (−1: outside the image, skipped);
+    /// the accumulators of copy k are added straight into `out[k·copyStride + target + j % tapWidth]`.
+    @inline(__always)
+    static func accumulate(_ values: UnsafePointer<Float>, stride: Int, copies: Int, rows: UnsafePointer<Int32>, count: Int,
+                           weights: UnsafePointer<Float>, rowLength: Int, tapWidth: Int, targets: UnsafePointer<Int>,
+                           into out: UnsafeMutablePointer<Float>, copyStride: Int) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func add(_ a: V, _ b: V, copy k: Int, _ offset: Int) {
+            guard k < copies else { return }
+            let p = UnsafeMutableRawPointer(out + k * copyStride + offset)
+            p.storeBytes(of: p.loadUnaligned(as: V.self) + a, as: V.self)
+            p.storeBytes(of: p.loadUnaligned(fromByteOffset: 32, as: V.self) + b, toByteOffset: 32, as: V.self)
+        }
+        var j = 0
+        while j + 16 <= rowLength {
+            let target = targets[j / tapWidth]
+            if target >= 0 {
+                let offset = target + j % tapWidth
+                var group = 0
+                while 5 * group < copies {
+                    let s = fiveRowStrip(values + 5 * group, stride: stride, rows: rows, count: count, weights: weights,
+                                         rowLength: rowLength, column: j)
+                    let k = 5 * group
+                    add(s.0, s.1, copy: k, offset); add(s.2, s.3, copy: k + 1, offset); add(s.4, s.5, copy: k + 2, offset)
+                    add(s.6, s.7, copy: k + 3, offset); add(s.8, s.9, copy: k + 4, offset)
+                    group += 1
+                }
+            }
+            j += 16
+        }
+    }
+
+    /// `acc[r, 0..<L] = Σ_i values[i·stride + r] · weights[rows[i]·L ..< +L]` for r < 5·groups (any `L`).
+    static func accumulate(_ values: UnsafePointer<Float>, stride: Int, groups: Int, rows: UnsafePointer<Int32>, count: Int,
+                           weights: UnsafePointer<Float>, rowLength: Int, into acc: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        var j = 0
+        while j + 16 <= rowLength {
+            for group in 0..<groups {
+                let s = fiveRowStrip(values + 5 * group, stride: stride, rows: rows, count: count, weights: weights,
+                                     rowLength: rowLength, column: j)
+                let out = UnsafeMutableRawPointer(acc + 5 * group * rowLength + j), row = rowLength * 4
+                out.storeBytes(of: s.0, as: V.self); out.storeBytes(of: s.1, toByteOffset: 32, as: V.self)
+                out.storeBytes(of: s.2, toByteOffset: row, as: V.self); out.storeBytes(of: s.3, toByteOffset: row + 32, as: V.self)
+                out.storeBytes(of: s.4, toByteOffset: 2 * row, as: V.self); out.storeBytes(of: s.5, toByteOffset: 2 * row + 32, as: V.self)
+                out.storeBytes(of: s.6, toByteOffset: 3 * row, as: V.self); out.storeBytes(of: s.7, toByteOffset: 3 * row + 32, as: V.self)
+                out.storeBytes(of: s.8, toByteOffset: 4 * row, as: V.self); out.storeBytes(of: s.9, toByteOffset: 4 * row + 32, as: V.self)
+            }
+            j += 16
+        }
+        while j < rowLength {
+            for r in 0..<(5 * groups) {
+                var sum: Float = 0
+                for i in 0..<count { sum += values[i * stride + r] * weights[Int(rows[i]) * rowLength + j] }
+                acc[r * rowLength + j] = sum
+            }
+            j += 1
+        }
+    }
+}

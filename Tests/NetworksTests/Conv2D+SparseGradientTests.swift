@@ -1,0 +1,113 @@
+import Testing
+import TensorCore
+@testable import Networks
+
+/// The sparse input-gradient path (several cotangents at once, only non-zero output positions).
+@Suite struct Conv2DSparseGradientTests {
+    /// Channel counts cover the scalar tail (C < 16), the fused 16-wide strips (C = 32) and several
+    /// channel blocks (C = 48 with O = 600: the 192 KiB weight budget gives 16-channel blocks).
+    static let cases: [ConvCase] = [
+        ConvCase(n: 2, c: 3, o: 6, h: 7, w: 6, k: 3, stride: 1, padding: 1, bias: true),
+        ConvCase(n: 2, c: 32, o: 8, h: 6, w: 5, k: 3, stride: 1, padding: 1, bias: false),
+        ConvCase(n: 1, c: 48, o: 600, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true),
+        ConvCase(n: 2, c: 16, o: 4, h: 9, w: 7, k: 3, stride: 2, padding: 0, bias: true),
+        ConvCase(n: 1, c: 5, o: 3, h: 8, w: 8, k: 5, stride: 2, padding: 2, bias: false),
+    ]
+
+    /// `copies` cotangents with about `density` of their entries non-zero, sharing one mask like
+    /// the per-class gradients behind a max pool do, plus a few entries only one copy has.
+    static func sparseCotangents(_ shape: [Int], copies: Int, density: Float, rng: inout SeededRNG) -> Tensor {
+        let per = shape.reduce(1, *)
+        let mask = Tensor.randomUniform([per], 0, 1, rng: &rng)
+        var dy = Tensor.randomNormal([copies * shape[0]] + shape.dropFirst(), rng: &rng)
+        for k in 0..<copies {
+            for e in 0..<per where mask.data[e] > density && !(k == copies - 1 && e % 97 == 0) { dy.data[k * per + e] = 0 }
+        }
+        return dy
+    }
+
+    @Test("sparse input gradients equal one im2col backward per copy", arguments: cases, [1, 3, 7, 10])
+    func matchesPerCopyBackward(_ t: ConvCase, copies: Int) throws {
+        let (layer, x) = try Conv2DTests.make(t)
+        layer.backend = .im2col
+        let y = try layer.forward(x, mode: .eval)
+        var rng = SeededRNG(seed: 11)
+        let dy = Self.sparseCotangents(y.shape, copies: copies, density: 0.15, rng: &rng)
+        #expect(Conv2D.nonzeroFraction(dy) <= Conv2D.sparseDensityLimit)
+        let g = Conv2D.Geometry(c: t.c, h: t.h, w: t.w, k: t.k, s: t.stride, pad: t.padding, oh: y.shape[2], ow: y.shape[3])
+        var sparse = Tensor(zeros: [copies * t.n, t.c, t.h, t.w])
+        Conv2D.sparseInputGradient(dy: dy, weight: layer.weight.value, g, batch: t.n, copies: copies, outChannels: t.o, dx: &sparse)
+        let viaLayer = try layer.inputGradients(dy, copies: copies)
+        for k in 0..<copies {
+            let expected = try layer.backward(dy.rows((k * t.n)..<((k + 1) * t.n)), parameterGradients: false)
+            let part = sparse.rows((k * t.n)..<((k + 1) * t.n))
+            let scale = expected.data.map(abs).max() ?? 1
+            for i in 0..<expected.count {
+                #expect(abs(part.data[i] - expected.data[i]) <= 1e-5 * max(1, scale), "copy \(k), entry \(i)")
+            }
+        }
+        #expect(viaLayer.data == sparse.data)
+    }
+
+    @Test("sparse gradients are the adjoint of the naive convolution: ⟨conv(v), dy⟩ = ⟨v, dx⟩")
+    func adjointOfReferenceConvolution() throws {
+        let t = ConvCase(n: 2, c: 24, o: 10, h: 6, w: 7, k: 3, stride: 1, padding: 1, bias: false)
+        let (layer, x) = try Conv2DTests.make(t)
+        _ = try layer.forward(x, mode: .eval)
+        var rng = SeededRNG(seed: 5)
+        let copies = 4
+        let dy = Self.sparseCotangents([t.n, t.o, t.h, t.w], copies: copies, density: 0.1, rng: &rng)
+        let dx = try layer.inputGradients(dy, copies: copies)
+        for k in 0..<copies {
+            let v = Tensor.randomNormal([t.n, t.c, t.h, t.w], rng: &rng)
+            let conv = try Conv2D.referenceForward(v, weight: layer.weight.value, bias: nil, stride: 1, padding: 1)
+            let dyk = dy.rows((k * t.n)..<((k + 1) * t.n)), dxk = dx.rows((k * t.n)..<((k + 1) * t.n))
+            let lhs = zip(conv.data, dyk.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let rhs = zip(v.data, dxk.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            #expect(abs(lhs - rhs) <= 1e-4 * max(1, abs(lhs)), "copy \(k): \(lhs) vs \(rhs)")
+        }
+    }
+
+    @Test("dense cotangents take the per-copy path and still match backward")
+    func denseFallback() throws {
+        let t = ConvCase(n: 2, c: 4, o: 3, h: 5, w: 5, k: 3, stride: 1, padding: 1, bias: true)
+        let (layer, x) = try Conv2DTests.make(t)
+        _ = try layer.forward(x, mode: .eval)
+        var rng = SeededRNG(seed: 3)
+        let dy = Tensor.randomNormal([2 * t.n, t.o, t.h, t.w], rng: &rng)
+        #expect(Conv2D.nonzeroFraction(dy) > Conv2D.sparseDensityLimit)
+        let dx = try layer.inputGradients(dy, copies: 2)
+        for k in 0..<2 {
+            let expected = try layer.backward(dy.rows((k * t.n)..<((k + 1) * t.n)), parameterGradients: false)
+            #expect(dx.rows((k * t.n)..<((k + 1) * t.n)).data == expected.data)
+        }
+    }
+
+    @Test("the density estimate follows the true fraction")
+    func densityEstimate() {
+        var t = Tensor(zeros: [1_000_003])
+        for i in stride(from: 0, to: t.count, by: 4) { t.data[i] = 1 }
+        #expect(abs(Conv2D.nonzeroFraction(t) - 0.25) < 0.01)
+        #expect(Conv2D.nonzeroFraction(Tensor(zeros: [17])) == 0)
+    }
+
+    @Test("a whole model's batched per-class gradients equal one backward per class", arguments: [ModelConfig.Architecture.myrtle, .vgg11])
+    func modelInputGradients(_ arch: ModelConfig.Architecture) throws {
+        let cfg = ModelConfig(arch: arch, width: 8, classes: 7, imageSize: 16)
+        let model = try Model(cfg, seed: 4)
+        var rng = SeededRNG(seed: 9)
+        let n = 3, k = cfg.classes
+        let x = Tensor.randomUniform([n, 3, 16, 16], 0, 1, rng: &rng)
+        _ = try model.forward(x, mode: .eval)
+        var dy = Tensor(zeros: [k * n, k])
+        for l in 0..<k { for i in 0..<n { dy.data[(l * n + i) * k + l] = 1 } }
+        let batched = try model.inputGradients(dy, copies: k)
+        #expect(batched.shape == [k * n, 3, 16, 16])
+        for l in 0..<k {
+            let single = try model.backward(dy.rows((l * n)..<((l + 1) * n)), parameterGradients: false)
+            let part = batched.rows((l * n)..<((l + 1) * n))
+            let scale = single.data.map(abs).max() ?? 1
+            for i in 0..<single.count { #expect(abs(part.data[i] - single.data[i]) <= 1e-5 * max(scale, 1e-3), "class \(l), entry \(i)") }
+        }
+    }
+}
