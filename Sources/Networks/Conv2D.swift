@@ -241,8 +241,19 @@ extension Conv2D {
 
     /// Backward through oneDNN: dx written directly, parameter gradients computed into `scratch`
     /// and then added to `grad` (oneDNN overwrites, the Layer contract adds).
-    private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, parameterGradients: Bool) throws {
+    private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, parameterGradients wanted: Bool) throws {
         let plan = try oneDNNPlan(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
+        // Small output maps: oneDNN's weight-gradient kernels run at a fraction of peak there (16–26
+        // GFLOP/s on VGG's 2×2 and 4×4 layers), one batch-wide GEMM does not.
+        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
+        let viaGEMM = wanted && oh * ow <= Self.gemmWeightGradientMaxPositions
+        let parameterGradients = wanted && !viaGEMM
+        defer {
+            if viaGEMM {
+                let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
+                batchedWeightGradient(x: x, dy: dy, g)
+            }
+        }
         let wCount = weight.value.count, o = outChannels
         if parameterGradients, scratch.count < wCount + o { scratch = [Float](repeating: 0, count: wCount + o) }
         try x.data.withUnsafeBufferPointer { xb in
@@ -289,13 +300,15 @@ extension Conv2D {
         var colCount: Int { rows * cols }
     }
 
-    /// Unfolds one image `[C, H, W]` into `col[(c·k + p)·k + q, i·W' + j] = x[c, s·i+p−pad, s·j+q−pad]` (0 outside).
-    static func im2col(_ x: UnsafePointer<Float>, _ g: Geometry, _ col: UnsafeMutablePointer<Float>) {
+    /// Unfolds one image `[C, H, W]` into `col[(c·k + p)·k + q, i·W' + j] = x[c, s·i+p−pad, s·j+q−pad]` (0 outside);
+    /// rows are `rowStride` apart (default: packed), so several images can fill one wide matrix.
+    static func im2col(_ x: UnsafePointer<Float>, _ g: Geometry, _ col: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let rowStride = rowStride ?? g.cols
         var row = 0
         for c in 0..<g.c {
             for p in 0..<g.k {
                 for q in 0..<g.k {
-                    let dst = col + row * g.cols
+                    let dst = col + row * rowStride
                     for i in 0..<g.oh {
                         let d = dst + i * g.ow
                         let iy = i * g.s + p - g.pad

@@ -1,0 +1,34 @@
+import Testing
+import TensorCore
+@testable import Networks
+
+/// The batch-wide GEMM weight gradient used for small output maps.
+@Suite struct Conv2DWeightGradientTests {
+    @Test("batch-wide GEMM weight and bias gradients equal the per-image im2col ones",
+          arguments: [
+              ConvCase(n: 3, c: 5, o: 4, h: 2, w: 2, k: 3, stride: 1, padding: 1, bias: true),
+              ConvCase(n: 2, c: 3, o: 6, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: false),
+              ConvCase(n: 4, c: 2, o: 3, h: 7, w: 5, k: 3, stride: 2, padding: 1, bias: true),
+          ])
+    func matchesPerImageGradient(_ t: ConvCase) throws {
+        let (layer, x) = try Conv2DTests.make(t)
+        layer.backend = .im2col
+        let y = try layer.forward(x, mode: .train)
+        var rng = SeededRNG(seed: 21)
+        let dy = Tensor.randomNormal(y.shape, rng: &rng)
+        _ = try layer.backward(dy, parameterGradients: true)
+        let expectedW = layer.weight.grad, expectedB = layer.bias?.grad
+        // Start from a non-zero gradient: the contract is to add.
+        let offset = Tensor.randomNormal(expectedW.shape, rng: &rng)
+        layer.weight.grad = offset
+        layer.bias?.grad = Tensor(repeating: 0.5, shape: [t.o])
+        let g = Conv2D.Geometry(c: t.c, h: t.h, w: t.w, k: t.k, s: t.stride, pad: t.padding, oh: y.shape[2], ow: y.shape[3])
+        layer.batchedWeightGradient(x: x, dy: dy, g)
+        for i in 0..<expectedW.count {
+            #expect(abs(layer.weight.grad.data[i] - offset.data[i] - expectedW.data[i]) <= 1e-4 * max(1, abs(expectedW.data[i])))
+        }
+        if let expectedB, let got = layer.bias?.grad {
+            for i in 0..<t.o { #expect(abs(got.data[i] - 0.5 - expectedB.data[i]) <= 1e-4 * max(1, abs(expectedB.data[i]))) }
+        }
+    }
+}
