@@ -24,6 +24,13 @@ public final class Conv2D: Layer {
 
     /// Input of the last forward pass, kept for backward (im2col is recomputed there to save memory).
     private(set) var cachedInput: Tensor?
+    /// Batch-wide im2col matrix of `batchedForward` / `batchedWeightGradient` (small maps), kept
+    /// across steps so its pages are reused.
+    var batchColumns: [Float] = []
+    /// Whether `batchColumns` holds the columns of `cachedInput` (a training forward computed them).
+    var batchColumnsValid = false
+    /// `[O × N·H'·W']` work matrix of the batch-wide GEMMs, kept across steps.
+    var batchProduct: [Float] = []
     /// Reusable im2col / col2im buffers, grown on demand and partitioned per chunk.
     private var scratch: [Float] = []
     /// Which kernels compute this layer; changing it between steps is allowed.
@@ -86,8 +93,13 @@ public final class Conv2D: Layer {
         let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
         var y = Tensor(zeros: [n, outChannels, oh, ow])
         cachedInput = x
+        batchColumnsValid = false
         guard n > 0 else { return y }
         #if canImport(CDNNL)
+        if backend == .onednn && oh * ow <= Self.batchGEMMMaxPositions {
+            batchedForward(x, g, into: &y, keepColumns: mode == .train)
+            return y
+        }
         if backend == .onednn {
             let plan = try oneDNNPlan(batch: n, height: x.shape[2], width: x.shape[3])
             try x.data.withUnsafeBufferPointer { xb in
@@ -244,9 +256,9 @@ extension Conv2D {
     private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, parameterGradients wanted: Bool) throws {
         let plan = try oneDNNPlan(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
         // Small output maps: oneDNN's weight-gradient kernels run at a fraction of peak there (16–26
-        // GFLOP/s on VGG's 2×2 and 4×4 layers), one batch-wide GEMM does not.
+        // GFLOP/s on VGG's 2×2 and 4×4 layers), one batch-wide GEMM does not (Conv2D+BatchGEMM).
         let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
-        let viaGEMM = wanted && oh * ow <= Self.gemmWeightGradientMaxPositions
+        let viaGEMM = wanted && oh * ow <= Self.batchGEMMMaxPositions
         let parameterGradients = wanted && !viaGEMM
         defer {
             if viaGEMM {
