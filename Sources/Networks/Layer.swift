@@ -35,9 +35,14 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     /// Non-trainable state saved with the weights (BatchNorm running statistics).
     var buffers: [Parameter] { get }
+    /// Whether the evaluation-mode forward pass is an affine map `x ↦ A·x + b` (A fixed by the
+    /// parameters), so `∂y/∂x` is the same for every input. Default false; the affine layers are
+    /// listed in `Layer+Affine.swift`.
+    var isAffine: Bool { get }
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var buffers: [Parameter] { [] }
+    public var isAffine: Bool { false }
 }
