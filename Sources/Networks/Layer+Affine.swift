@@ -8,6 +8,7 @@ import TensorCore
 
 extension Normalize { public var isAffine: Bool { true } }
 extension CircularConv2D { public var isAffine: Bool { true } }
+extension CircularConvStack { public var isAffine: Bool { true } }
 extension Conv2D { public var isAffine: Bool { true } }
 extension Linear { public var isAffine: Bool { true } }
 extension Identity { public var isAffine: Bool { true } }

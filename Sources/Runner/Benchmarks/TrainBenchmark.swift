@@ -47,6 +47,8 @@ public enum TrainBenchmark {
                 flops += 2 * Double(batch * c.weight.value.shape[0] * c.weight.value.shape[1] * k * k * h * h)
             case let c as CircularConv2D:
                 flops += 8 * Double(batch * c.outChannels * c.inChannels * c.height * (c.width / 2 + 1))
+            case let s as CircularConvStack:
+                for c in s.convs { flops += 8 * Double(batch * c.outChannels * c.inChannels * c.height * (c.width / 2 + 1)) }
             case let l as Linear:
                 flops += 2 * Double(batch * l.weight.value.count)
             case let p as MaxPool2D:
