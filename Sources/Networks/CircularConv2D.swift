@@ -46,8 +46,6 @@ public final class CircularConv2D: Layer {
     private var spectrumSource: [Float]?
     // Reusable work buffers (grown on demand, never shrunk): fresh multi-megabyte arrays cost more
     // in page faults than the FFTs themselves.
-    /// Image-major spectra on their way to or from frequency-major order.
-    private var staging: [Float] = []
     /// Rolled weight `[O, C, H, W]` (forward) or its gradient (backward).
     private var rolledScratch: [Float] = []
     /// Frequency-major products: `Y` (forward) or `DX` (backward).
@@ -96,20 +94,18 @@ public final class CircularConv2D: Layer {
         guard n > 0 else { return y }
 
         try refreshWeightSpectrum()
-        grow(&staging, 2 * f * n * max(c, o))
         grow(&inputSpectrum, 2 * f * n * c)
         grow(&productScratch, 2 * f * n * max(c, o))
         try x.data.withUnsafeBufferPointer { xb in
         try y.data.withUnsafeMutableBufferPointer { yb in
-        try staging.withUnsafeMutableBufferPointer { st in
         try inputSpectrum.withUnsafeMutableBufferPointer { xs in
         try productScratch.withUnsafeMutableBufferPointer { ps in
             // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses exist.
-            let xsp = xs.baseAddress!, pp = ps.baseAddress!, stp = st.baseAddress!
-            try CircularConv2D.spectrumFrequencyMajor(xb.baseAddress!, images: n * c, h: h, w: w, staging: stp, into: xsp)
+            let xsp = xs.baseAddress!, pp = ps.baseAddress!
+            try CircularConv2D.spectrumFrequencyMajor(xb.baseAddress!, images: n * c, h: h, w: w, into: xsp)
             multiplySpectra(xsp, batch: n, into: pp)
-            try CircularConv2D.realFromFrequencyMajor(pp, images: n * o, h: h, w: w, staging: stp, into: yb.baseAddress!)
-        }}}}}
+            try CircularConv2D.realFromFrequencyMajor(pp, images: n * o, h: h, w: w, into: yb.baseAddress!)
+        }}}}
         return y
     }
 
@@ -124,7 +120,6 @@ public final class CircularConv2D: Layer {
         var dx = Tensor(zeros: [n, c, h, w])
         guard n > 0 else { return dx }
 
-        grow(&staging, 2 * f * n * max(c, o))
         grow(&productScratch, 2 * f * n * max(c, o))
         grow(&outputGradientSpectrum, 2 * f * n * o)
         try dy.data.withUnsafeBufferPointer { dyb in
@@ -134,15 +129,9 @@ public final class CircularConv2D: Layer {
         try inputSpectrum.withUnsafeBufferPointer { xs in
             // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses exist.
             let gsp = gs.baseAddress!, pp = ps.baseAddress!
-            try staging.withUnsafeMutableBufferPointer { st in
-                try CircularConv2D.spectrumFrequencyMajor(dyb.baseAddress!, images: n * o, h: h, w: w,
-                                                          staging: st.baseAddress!, into: gsp)
-            }
+            try CircularConv2D.spectrumFrequencyMajor(dyb.baseAddress!, images: n * o, h: h, w: w, into: gsp)
             try multiplyGradientSpectra(gsp, inputs: xs.baseAddress!, batch: n, into: pp, parameterGradients: parameterGradients)
-            try staging.withUnsafeMutableBufferPointer { st in
-                try CircularConv2D.realFromFrequencyMajor(pp, images: n * c, h: h, w: w, staging: st.baseAddress!,
-                                                          into: dxb.baseAddress!)
-            }
+            try CircularConv2D.realFromFrequencyMajor(pp, images: n * c, h: h, w: w, into: dxb.baseAddress!)
         }}}}}
         return dx
     }
@@ -156,10 +145,8 @@ public final class CircularConv2D: Layer {
         if !grow(&weightSpectrum, 2 * f * o * c) && spectrumSource == weight.value.data { return }
         spectrumSource = nil  // the spectrum is about to be overwritten
         grow(&rolledScratch, o * c * hw)
-        grow(&staging, 2 * f * o * c)
         try weight.value.data.withUnsafeBufferPointer { wb in
         try rolledScratch.withUnsafeMutableBufferPointer { rs in
-        try staging.withUnsafeMutableBufferPointer { st in
         try weightSpectrum.withUnsafeMutableBufferPointer { ws in
             // Non-empty buffers (every dimension positive, grown above), so base addresses exist.
             let wp = wb.baseAddress!, rp = rs.baseAddress!
@@ -172,9 +159,8 @@ public final class CircularConv2D: Layer {
                     (to + (w - sw)).update(from: from, count: sw)  // the wrapped tail
                 }
             }
-            try CircularConv2D.spectrumFrequencyMajor(rp, images: o * c, h: h, w: w, staging: st.baseAddress!,
-                                                      into: ws.baseAddress!)
-        }}}}
+            try CircularConv2D.spectrumFrequencyMajor(rp, images: o * c, h: h, w: w, into: ws.baseAddress!)
+        }}}
         spectrumSource = weight.value.data
     }
 
@@ -212,7 +198,6 @@ public final class CircularConv2D: Layer {
         if parameterGradients {
             grow(&weightGradientSpectrum, 2 * f * o * c)
             grow(&rolledScratch, o * c * hw)
-            grow(&staging, 2 * f * o * c)
         }
         try weightSpectrum.withUnsafeBufferPointer { ws in
         try weightGradientSpectrum.withUnsafeMutableBufferPointer { dws in
@@ -235,9 +220,8 @@ public final class CircularConv2D: Layer {
             }}
             guard let dwp else { return }
             try rolledScratch.withUnsafeMutableBufferPointer { rs in
-            try staging.withUnsafeMutableBufferPointer { st in
-                guard let rp = rs.baseAddress, let stp = st.baseAddress else { return }
-                try CircularConv2D.realFromFrequencyMajor(dwp, images: o * c, h: h, w: w, staging: stp, into: rp)
+                guard let rp = rs.baseAddress else { return }
+                try CircularConv2D.realFromFrequencyMajor(dwp, images: o * c, h: h, w: w, into: rp)
                 let sh = h / 2, sw = w / 2
                 weight.grad.data.withUnsafeMutableBufferPointer { g in
                     // Undo the roll: w̃[p,q] is w[(p+H/2) mod H, (q+W/2) mod W].
@@ -249,7 +233,7 @@ public final class CircularConv2D: Layer {
                         }
                     }
                 }
-            }}
+            }
         }}
         if parameterGradients, let bias {
             bias.grad.data.withUnsafeMutableBufferPointer { gb in
@@ -270,47 +254,57 @@ public final class CircularConv2D: Layer {
 }
 
 extension CircularConv2D {
+    /// Images per block in the conversions between image-major and frequency-major spectra: a block's
+    /// spectra (`16·H·(W/2+1)` complex, 70 KiB at 32×32) stay in cache between the FFT and the
+    /// transposition, so the full-size spectra cross memory once instead of three times.
+    static let conversionBlock = 16
+
     /// Unnormalized half spectra of `images` real `h×w` images, written frequency-major
     /// (`[F, images]` complex) into `out`, so each frequency's channel matrix is contiguous for
-    /// `cgemm`. `staging` holds `2·images·F` floats of image-major spectra.
+    /// `cgemm`. Works block by block (FFT of `conversionBlock` images, then their columns of `out`).
     static func spectrumFrequencyMajor(_ real: UnsafePointer<Float>, images: Int, h: Int, w: Int,
-                                       staging: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) throws {
-        let f = h * (w / 2 + 1)
+                                       into out: UnsafeMutablePointer<Float>) throws {
+        let f = h * (w / 2 + 1), block = conversionBlock
         // Plan once on this thread (the only step that can fail); the cached plan is then reused by
         // the parallel chunks, whose execute calls cannot fail.
-        try FFT.forwardReal(real, staging, batch: 0, h: h, w: w)
-        Parallel.forChunks(images) { range in
-            try? FFT.forwardReal(real + range.lowerBound * h * w, staging + 2 * range.lowerBound * f,
-                                 batch: range.count, h: h, w: w)
+        try FFT.forwardReal(real, out, batch: 0, h: h, w: w)
+        Parallel.forChunks((images + block - 1) / block) { range in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * block * f)
+            defer { buffer.deallocate() }
+            for b in range {
+                let first = b * block, count = min(block, images - first)
+                try? FFT.forwardReal(real + first * h * w, buffer, batch: count, h: h, w: w)
+                for fi in 0..<f {
+                    let dst = out + 2 * (fi * images + first)
+                    for k in 0..<count {
+                        dst[2 * k] = buffer[2 * (k * f + fi)]
+                        dst[2 * k + 1] = buffer[2 * (k * f + fi) + 1]
+                    }
+                }
+            }
         }
-        transposeComplex(staging, rows: images, cols: f, into: out)
     }
 
     /// Inverse of `spectrumFrequencyMajor` including the `1/(h·w)` normalization: `[F, images]`
     /// complex → `images` real `h×w` images written into `real`.
     static func realFromFrequencyMajor(_ spectrum: UnsafePointer<Float>, images: Int, h: Int, w: Int,
-                                       staging: UnsafeMutablePointer<Float>, into real: UnsafeMutablePointer<Float>) throws {
-        let f = h * (w / 2 + 1)
-        transposeComplex(spectrum, rows: f, cols: images, into: staging)
+                                       into real: UnsafeMutablePointer<Float>) throws {
+        let f = h * (w / 2 + 1), block = conversionBlock
         let scale = 1 / Float(h * w)
-        try FFT.inverseReal(staging, real, batch: 0, h: h, w: w)  // plan on this thread, see above
-        Parallel.forChunks(images) { range in
-            try? FFT.inverseReal(staging + 2 * range.lowerBound * f, real + range.lowerBound * h * w,
-                                 batch: range.count, h: h, w: w, scale: scale)
-        }
-    }
-
-    /// `dst[j, i] = src[i, j]` for a `rows × cols` matrix of interleaved complex values.
-    static func transposeComplex(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
-        let tile = 32
-        for i0 in stride(from: 0, to: rows, by: tile) {
-            for j0 in stride(from: 0, to: cols, by: tile) {
-                for i in i0..<min(i0 + tile, rows) {
-                    for j in j0..<min(j0 + tile, cols) {
-                        dst[2 * (j * rows + i)] = src[2 * (i * cols + j)]
-                        dst[2 * (j * rows + i) + 1] = src[2 * (i * cols + j) + 1]
+        try FFT.inverseReal(spectrum, real, batch: 0, h: h, w: w)  // plan on this thread, see above
+        Parallel.forChunks((images + block - 1) / block) { range in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * block * f)
+            defer { buffer.deallocate() }
+            for b in range {
+                let first = b * block, count = min(block, images - first)
+                for fi in 0..<f {
+                    let src = spectrum + 2 * (fi * images + first)
+                    for k in 0..<count {
+                        buffer[2 * (k * f + fi)] = src[2 * k]
+                        buffer[2 * (k * f + fi) + 1] = src[2 * k + 1]
                     }
                 }
+                try? FFT.inverseReal(buffer, real + first * h * w, batch: count, h: h, w: w, scale: scale)
             }
         }
     }

@@ -27,8 +27,6 @@ public final class CircularConvStack: Layer {
     private var spectra: [Float] = []
     /// Two gradient spectra (current and previous layer), `2·F·N·maxChannels` floats each (backward).
     private var gradients: [Float] = []
-    /// Image-major spectra on their way to or from frequency-major order.
-    private var staging: [Float] = []
 
     /// Chains `convs`; they must share the image size and match channel counts.
     public init(_ convs: [CircularConv2D]) throws {
@@ -62,21 +60,18 @@ public final class CircularConvStack: Layer {
 
         for conv in convs { try conv.refreshWeightSpectrum() }
         grow(&spectra, offset(layers + 1, batch: n))
-        grow(&staging, 2 * frequencies * n * maxChannels)
         try x.data.withUnsafeBufferPointer { xb in
         try y.data.withUnsafeMutableBufferPointer { yb in
-        try staging.withUnsafeMutableBufferPointer { st in
         try spectra.withUnsafeMutableBufferPointer { sb in
             // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses exist.
-            let sp = sb.baseAddress!, stp = st.baseAddress!
-            try CircularConv2D.spectrumFrequencyMajor(xb.baseAddress!, images: n * channels(0), h: h, w: w,
-                                                      staging: stp, into: sp)
+            let sp = sb.baseAddress!
+            try CircularConv2D.spectrumFrequencyMajor(xb.baseAddress!, images: n * channels(0), h: h, w: w, into: sp)
             for l in 0..<layers {
                 convs[l].multiplySpectra(sp + offset(l, batch: n), batch: n, into: sp + offset(l + 1, batch: n))
             }
             try CircularConv2D.realFromFrequencyMajor(sp + offset(layers, batch: n), images: n * out, h: h, w: w,
-                                                      staging: stp, into: yb.baseAddress!)
-        }}}}
+                                                      into: yb.baseAddress!)
+        }}}
         return y
     }
 
@@ -93,25 +88,21 @@ public final class CircularConvStack: Layer {
 
         let half = 2 * frequencies * n * maxChannels
         grow(&gradients, 2 * half)
-        grow(&staging, half)
         try dy.data.withUnsafeBufferPointer { dyb in
         try dx.data.withUnsafeMutableBufferPointer { dxb in
-        try staging.withUnsafeMutableBufferPointer { st in
         try gradients.withUnsafeMutableBufferPointer { gb in
         try spectra.withUnsafeBufferPointer { sb in
             // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses exist.
-            let sp = sb.baseAddress!, stp = st.baseAddress!
+            let sp = sb.baseAddress!
             var current = gb.baseAddress!, previous = current + half
-            try CircularConv2D.spectrumFrequencyMajor(dyb.baseAddress!, images: n * channels(layers), h: h, w: w,
-                                                      staging: stp, into: current)
+            try CircularConv2D.spectrumFrequencyMajor(dyb.baseAddress!, images: n * channels(layers), h: h, w: w, into: current)
             for l in stride(from: layers - 1, through: 0, by: -1) {
                 try convs[l].multiplyGradientSpectra(current, inputs: sp + offset(l, batch: n), batch: n, into: previous,
                                                      parameterGradients: parameterGradients)
                 swap(&current, &previous)
             }
-            try CircularConv2D.realFromFrequencyMajor(current, images: n * channels(0), h: h, w: w, staging: stp,
-                                                      into: dxb.baseAddress!)
-        }}}}}
+            try CircularConv2D.realFromFrequencyMajor(current, images: n * channels(0), h: h, w: w, into: dxb.baseAddress!)
+        }}}}
         return dx
     }
 
