@@ -17,7 +17,7 @@ struct StackCase: CustomStringConvertible, Sendable {
         StackCase(n: 2, channels: [2, 3, 2, 3], h: 5, w: 6, bias: [true, true, true]),
         StackCase(n: 3, channels: [3, 2, 4], h: 4, w: 4, bias: [true, false]),
         StackCase(n: 1, channels: [1, 2, 2, 1], h: 3, w: 7, bias: [false, true, true]),
-        StackCase(n: 6, channels: [3, 4, 5], h: 4, w: 5, bias: [true, true]),  // several conversion blocks
+        StackCase(n: 9, channels: [4, 5, 6], h: 4, w: 5, bias: [true, true]),  // > one conversion block (32 images)
     ]
 
     /// The layers of a case with order-1 weights and biases (every tap matters at the test tolerance).
