@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Side-by-side training throughput: `fsweep bench train` then PyTorch (bench/train_torch.py), same run.
 
-Both use batch 128 of 32x32x3 images, the same three models, the same thread count, median step
-time after warm-up. Prints a Markdown table (model, fsweep img/s, PyTorch img/s, ratio, GFLOP/s,
+Both use batch 128 of 32x32x3 images, the same four models (`--models` for a subset), the same thread
+count, median step time after warm-up. Prints a Markdown table (model, fsweep img/s, PyTorch img/s, ratio, GFLOP/s,
 % of FMA peak) and the raw JSON of both sides. Run with the throwaway venv's python:
     /work/venv-torch/bin/python bench/compare_train.py --fsweep .build/release/fsweep --threads 2
 Rounds alternate fsweep and PyTorch so a change of machine load hits both sides.
@@ -28,16 +28,18 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--models", default=",".join(train_torch.BUILDERS),
+                    help="comma-separated subset of " + ",".join(train_torch.BUILDERS))
     args = ap.parse_args()
     import torch
     torch.set_num_threads(args.threads)
-    models = ["myrtle", "vgg11", "convactually"]
-    builders = {"myrtle": train_torch.myrtle, "vgg11": train_torch.vgg11, "convactually": train_torch.convactually}
+    models = args.models.split(",")
+    builders = train_torch.BUILDERS
     ours_runs, theirs_runs, loads = [], [], []
     for _ in range(args.rounds):
         loads.append(load())
         out = subprocess.run([args.fsweep, "bench", "train", "--json", "--threads", str(args.threads),
-                              "--steps", str(args.steps)], check=True, capture_output=True, text=True).stdout
+                              "--steps", str(args.steps), "--models", args.models], check=True, capture_output=True, text=True).stdout
         ours_runs.append(json.loads(out.strip().splitlines()[-1]))
         theirs = {}
         for name in models:

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """PyTorch reference timing for the `sensitivity` probe (benchmark only; never a dependency of fsweep).
 
-Builds the same architectures as fsweep's Networks (Myrtle width 64 and ConvActually-4 width 64, 32x32x3,
-10 classes, input normalization inside the model) and computes what `SensitivityProbe.maps` computes:
+Builds the same architectures as fsweep's Networks (Myrtle width 64, ConvActually-4 width 64 with ReLU, and
+`convactually-linear`: ConvActually-4 width 32 without activations; 32x32x3, 10 classes, input normalization
+inside the model) and computes what `SensitivityProbe.maps` computes:
 per batch ONE forward pass, then K backward passes (one per logit, `autograd.grad` with `retain_graph`,
 parameters frozen so no parameter gradients are formed), an orthonormal 2-D FFT of every gradient, and the
 accumulation of S = mean_x ||(|FFT(grad_l)|)_l||_2 and its rms variant.
 
 ConvActually's full-image circular convolution is computed in the Fourier domain (rfft2, a per-frequency
 channel mixing, irfft2), as fsweep does; a direct 32x32-kernel nn.Conv2d would be ~100x slower.
+The linear model gets no shortcut here (autograd per logit and per batch, like the others): this is the
+baseline as a PyTorch user would write it; fsweep notices that its gradients do not depend on the image.
 
 Usage (venv outside the repo):
     python3 -m venv /work/venv-torch && /work/venv-torch/bin/pip install torch==2.13.0+cpu numpy
@@ -64,11 +67,11 @@ class CircularConvFFT(nn.Module):
         return torch.fft.irfft2(yf, s=(h, w)) + self.bias.view(1, -1, 1, 1)
 
 
-def convactually(depth=4, width=64, classes=10, size=32):
+def convactually(depth=4, width=64, classes=10, size=32, relu=True):
     layers = [Normalize()]
     ch = 3
     for _ in range(depth - 1):
-        layers += [CircularConvFFT(ch, width, size), nn.ReLU()]
+        layers += [CircularConvFFT(ch, width, size)] + ([nn.ReLU()] if relu else [])
         ch = width
     layers += [nn.Flatten(), nn.Linear(ch * size * size, classes)]
     return nn.Sequential(*layers)
@@ -98,12 +101,13 @@ def main():
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--model", choices=["myrtle", "convactually4"], default=None)
+    ap.add_argument("--model", choices=["myrtle", "convactually4", "convactually-linear"], default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     x = torch.rand(args.images, 3, 32, 32)
-    models = {"myrtle": myrtle(classes=args.classes), "convactually4": convactually(classes=args.classes)}
+    models = {"myrtle": myrtle(classes=args.classes), "convactually4": convactually(classes=args.classes),
+              "convactually-linear": convactually(width=32, classes=args.classes, relu=False)}
     out = {}
     for name, model in models.items():
         if args.model and name != args.model:

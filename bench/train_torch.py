@@ -2,7 +2,8 @@
 """PyTorch CPU training throughput on the models of `fsweep bench train`, for comparison only.
 
 Same models as Sources/Networks/Model.swift (Myrtle width 64 no BN, VGG11 with BN, ConvActually
-depth 4 width 64 ReLU), batch 128 of random 32x32x3 images, SGD(lr 0.001, momentum 0.9),
+depth 4 width 64 ReLU, and `convactually-linear`: ConvActually depth 4 width 32 without activations,
+input normalization inside the model — the issue's "4-layer 32-channel circular linear CNN"), batch 128 of random 32x32x3 images, SGD(lr 0.001, momentum 0.9),
 cross-entropy; median step time (forward+backward+SGD) after warm-up. Prints JSON like
 `fsweep bench train --json`.
 
@@ -79,12 +80,40 @@ class CircularConv(nn.Module):
         return torch.fft.irfft2(yf, s=(h, w)) + self.bias.view(1, -1, 1, 1)
 
 
+MEAN = [0.49, 0.48, 0.45]
+STD = [0.25, 0.24, 0.26]
+
+
+class Normalize(nn.Module):
+    """(x - mean_c) / std_c, fsweep's Normalize layer (the same constants as TrainBenchmark.models)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1))
+
+    def forward(self, x):
+        return (x - self.mean) / self.std
+
+
 def convactually(depth=4, width=64, classes=10, size=32):
     layers, ch = [], 3
     for _ in range(depth - 1):
         layers += [CircularConv(ch, width, size, size), nn.ReLU()]
         ch = width
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch * size * size, classes))
+
+
+def convactually_linear(depth=4, width=32, classes=10, size=32):
+    """The linear CNN: normalization, d-1 circular convolutions with no activation, dense."""
+    layers, ch = [Normalize()], 3
+    for _ in range(depth - 1):
+        layers.append(CircularConv(ch, width, size, size))
+        ch = width
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(ch * size * size, classes))
+
+
+BUILDERS = {"myrtle": myrtle, "vgg11": vgg11, "convactually": convactually, "convactually-linear": convactually_linear}
 
 
 def forward_flops(name, batch):
@@ -97,8 +126,8 @@ def forward_flops(name, batch):
                  (512, 512, 2), (512, 512, 2)]
         dense = [512 * 512, 512 * 512, 512 * 10]
     else:
-        f = 32 * 17
-        return batch * (8 * (3 * 64 + 64 * 64 + 64 * 64) * f + 2 * 64 * 1024 * 10)
+        f, w = 32 * 17, 32 if name == "convactually-linear" else 64
+        return batch * (8 * (3 * w + w * w + w * w) * f + 2 * w * 1024 * 10)
     return batch * (sum(2 * cin * cout * 9 * s * s for cin, cout, s in convs) + sum(2 * d for d in dense))
 
 
@@ -135,14 +164,13 @@ def main():
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--models", default="myrtle,vgg11,convactually")
+    ap.add_argument("--models", default=",".join(BUILDERS))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    builders = {"myrtle": myrtle, "vgg11": vgg11, "convactually": convactually}
     out = {"torch_version": torch.__version__, "threads": args.threads}
     for name in args.models.split(","):
         torch.manual_seed(0)
-        out[name] = bench(name, builders[name](), args.batch_size, args.steps, args.warmup)
+        out[name] = bench(name, BUILDERS[name](), args.batch_size, args.steps, args.warmup)
     print(json.dumps(out, sort_keys=True))
 
 

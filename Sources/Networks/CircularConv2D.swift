@@ -15,8 +15,10 @@ import TensorCore
 /// With the rolled kernel `w̃[o,c,p,q] = w[o,c,(p+⌊H/2⌋) mod H,(q+⌊W/2⌋) mod W]` the layer is a plain
 /// circular cross-correlation, which the unnormalized DFT diagonalizes per frequency k:
 /// `Y[n,o](k) = Σ_c conj(W̃[o,c](k)) · X[n,c](k)`, i.e. one complex `[N×C]·[C×O]` product per
-/// frequency (`BLAS.cgemm`) on the half spectrum `H×(W/2+1)`; `y = IDFT(Y)/(H·W)`. Backward uses the
-/// adjoints: `DX(k) = Σ_o DY(k)·W̃(k)` and `DW̃(k) = Σ_n conj(DY(k))·X(k)`.
+/// frequency (`BLAS.cgemm`) on the half spectrum `H×(W/2+1)`, plus `H·W·b` in the DC bin (the bias);
+/// `y = IDFT(Y)/(H·W)`. Backward uses the adjoints: `DX(k) = Σ_o DY(k)·W̃(k)`,
+/// `DW̃(k) = Σ_n conj(DY(k))·X(k)` and `db = Re Σ_n DY(0)`. `CircularConvStack` chains these
+/// Fourier-domain steps across layers.
 ///
 /// Shapes: x `[N, C, H, W]` → y `[N, O, H, W]`; weight `[O, C, H, W]`, bias `[O]`.
 public final class CircularConv2D: Layer {
@@ -44,8 +46,6 @@ public final class CircularConv2D: Layer {
     private var spectrumSource: [Float]?
     // Reusable work buffers (grown on demand, never shrunk): fresh multi-megabyte arrays cost more
     // in page faults than the FFTs themselves.
-    /// Image-major spectra on their way to or from frequency-major order.
-    private var staging: [Float] = []
     /// Rolled weight `[O, C, H, W]` (forward) or its gradient (backward).
     private var rolledScratch: [Float] = []
     /// Frequency-major products: `Y` (forward) or `DX` (backward).
@@ -88,63 +88,24 @@ public final class CircularConv2D: Layer {
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         try x.expectShape([-1, inChannels, height, width], "\(name) (CircularConv2D) input")
         let n = x.shape[0], c = inChannels, o = outChannels, h = height, w = width
-        let f = frequencies, hw = h * w
+        let f = frequencies
         var y = Tensor(zeros: [n, o, h, w])
         cachedBatch = n
         guard n > 0 else { return y }
 
-        let weightUnchanged = !grow(&weightSpectrum, 2 * f * o * c) && spectrumSource == weight.value.data
-        if !weightUnchanged { spectrumSource = nil }  // the spectrum is about to be overwritten
-        grow(&staging, 2 * f * max(o * c, n * max(c, o)))
-        grow(&rolledScratch, o * c * hw)
+        try refreshWeightSpectrum()
         grow(&inputSpectrum, 2 * f * n * c)
         grow(&productScratch, 2 * f * n * max(c, o))
-
         try x.data.withUnsafeBufferPointer { xb in
-        try weight.value.data.withUnsafeBufferPointer { wb in
         try y.data.withUnsafeMutableBufferPointer { yb in
-        try staging.withUnsafeMutableBufferPointer { st in
-        try rolledScratch.withUnsafeMutableBufferPointer { rs in
-        try weightSpectrum.withUnsafeMutableBufferPointer { ws in
         try inputSpectrum.withUnsafeMutableBufferPointer { xs in
         try productScratch.withUnsafeMutableBufferPointer { ps in
             // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses exist.
-            let xp = xb.baseAddress!, wp = wb.baseAddress!, yp = yb.baseAddress!, stp = st.baseAddress!
-            let rp = rs.baseAddress!, wsp = ws.baseAddress!, xsp = xs.baseAddress!, pp = ps.baseAddress!
-
-            // Rolled weight w̃[o,c,p,q] = w[o,c,(p+H/2) mod H,(q+W/2) mod W], then its spectrum [F, O·C].
-            let sh = h / 2, sw = w / 2
-            for m in 0..<(weightUnchanged ? 0 : o * c) {
-                for p in 0..<h {
-                    let from = wp + m * hw + ((p + sh) % h) * w, to = rp + m * hw + p * w
-                    to.update(from: from + sw, count: w - sw)      // to[q] = from[q + sw], q < w − sw
-                    (to + (w - sw)).update(from: from, count: sw)  // the wrapped tail
-                }
-            }
-            if !weightUnchanged {
-                try CircularConv2D.spectrumFrequencyMajor(rp, images: o * c, h: h, w: w, staging: stp, into: wsp)
-            }
-            try CircularConv2D.spectrumFrequencyMajor(xp, images: n * c, h: h, w: w, staging: stp, into: xsp)
-
-            // Y_f[N×O] = X_f[N×C] · W̃_fᴴ[C×O] for every frequency f.
-            withSerialBLAS(Parallel.threads > 1) { Parallel.forChunks(f) { range in
-                for fi in range {
-                    BLAS.cgemm(conjTransB: true, m: n, n: o, k: c,
-                               a: xsp + 2 * fi * n * c, lda: c, b: wsp + 2 * fi * o * c, ldb: c,
-                               c: pp + 2 * fi * n * o, ldc: o)
-                }
-            }}
-            try CircularConv2D.realFromFrequencyMajor(pp, images: n * o, h: h, w: w, staging: stp, into: yp)
-            if let b = bias?.value.data {
-                for img in 0..<n {
-                    for oc in 0..<o {
-                        let row = yp + (img * o + oc) * hw, v = b[oc]
-                        for i in 0..<hw { row[i] += v }
-                    }
-                }
-            }
-        }}}}}}}}
-        spectrumSource = weight.value.data
+            let xsp = xs.baseAddress!, pp = ps.baseAddress!
+            try CircularConv2D.spectrumFrequencyMajor(xb.baseAddress!, images: n * c, h: h, w: w, into: xsp)
+            multiplySpectra(xsp, batch: n, into: pp)
+            try CircularConv2D.realFromFrequencyMajor(pp, images: n * o, h: h, w: w, into: yb.baseAddress!)
+        }}}}
         return y
     }
 
@@ -154,76 +115,133 @@ public final class CircularConv2D: Layer {
             throw TensorError(.invalidArgument, "\(name) (CircularConv2D): backward called before forward")
         }
         let n = cachedBatch, c = inChannels, o = outChannels, h = height, w = width
-        let f = frequencies, hw = h * w
+        let f = frequencies
         try dy.expectShape([n, o, h, w], "\(name) (CircularConv2D) output gradient")
         var dx = Tensor(zeros: [n, c, h, w])
         guard n > 0 else { return dx }
 
-        grow(&staging, 2 * f * max(o * c, n * max(c, o)))
         grow(&productScratch, 2 * f * n * max(c, o))
         grow(&outputGradientSpectrum, 2 * f * n * o)
+        try dy.data.withUnsafeBufferPointer { dyb in
+        try dx.data.withUnsafeMutableBufferPointer { dxb in
+        try outputGradientSpectrum.withUnsafeMutableBufferPointer { gs in
+        try productScratch.withUnsafeMutableBufferPointer { ps in
+        try inputSpectrum.withUnsafeBufferPointer { xs in
+            // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses exist.
+            let gsp = gs.baseAddress!, pp = ps.baseAddress!
+            try CircularConv2D.spectrumFrequencyMajor(dyb.baseAddress!, images: n * o, h: h, w: w, into: gsp)
+            try multiplyGradientSpectra(gsp, inputs: xs.baseAddress!, batch: n, into: pp, parameterGradients: parameterGradients)
+            try CircularConv2D.realFromFrequencyMajor(pp, images: n * c, h: h, w: w, into: dxb.baseAddress!)
+        }}}}}
+        return dx
+    }
+
+    // MARK: The layer in the Fourier domain (shared with `CircularConvStack`)
+
+    /// Recomputes the rolled-weight spectrum `W̃` `[F, O, C]` unless the weight is unchanged since the
+    /// last call (then O(1)). Call before `multiplySpectra`; `multiplyGradientSpectra` uses the same spectrum.
+    func refreshWeightSpectrum() throws {
+        let o = outChannels, c = inChannels, h = height, w = width, hw = h * w, f = frequencies
+        if !grow(&weightSpectrum, 2 * f * o * c) && spectrumSource == weight.value.data { return }
+        spectrumSource = nil  // the spectrum is about to be overwritten
+        grow(&rolledScratch, o * c * hw)
+        try weight.value.data.withUnsafeBufferPointer { wb in
+        try rolledScratch.withUnsafeMutableBufferPointer { rs in
+        try weightSpectrum.withUnsafeMutableBufferPointer { ws in
+            // Non-empty buffers (every dimension positive, grown above), so base addresses exist.
+            let wp = wb.baseAddress!, rp = rs.baseAddress!
+            // Rolled weight w̃[o,c,p,q] = w[o,c,(p+H/2) mod H,(q+W/2) mod W], then its spectrum [F, O·C].
+            let sh = h / 2, sw = w / 2
+            for m in 0..<(o * c) {
+                for p in 0..<h {
+                    let from = wp + m * hw + ((p + sh) % h) * w, to = rp + m * hw + p * w
+                    to.update(from: from + sw, count: w - sw)      // to[q] = from[q + sw], q < w − sw
+                    (to + (w - sw)).update(from: from, count: sw)  // the wrapped tail
+                }
+            }
+            try CircularConv2D.spectrumFrequencyMajor(rp, images: o * c, h: h, w: w, into: ws.baseAddress!)
+        }}}
+        spectrumSource = weight.value.data
+    }
+
+    /// Forward in the Fourier domain: `Y_f[N×O] = X_f[N×C] · W̃_fᴴ[C×O]` for every frequency, plus the bias
+    /// in the DC bin (`H·W·b`, the unnormalized DFT of a constant `b`). Spectra frequency-major, complex:
+    /// `xs` `[F, N, C]`, `ys` `[F, N, O]`.
+    func multiplySpectra(_ xs: UnsafePointer<Float>, batch n: Int, into ys: UnsafeMutablePointer<Float>) {
+        let c = inChannels, o = outChannels, f = frequencies
+        weightSpectrum.withUnsafeBufferPointer { ws in
+            guard let wsp = ws.baseAddress else { return }
+            withSerialBLAS(Parallel.threads > 1) { Parallel.forChunks(f) { range in
+                for fi in range {
+                    BLAS.cgemm(conjTransB: true, m: n, n: o, k: c,
+                               a: xs + 2 * fi * n * c, lda: c, b: wsp + 2 * fi * o * c, ldb: c,
+                               c: ys + 2 * fi * n * o, ldc: o)
+                }
+            }}
+        }
+        if let b = bias?.value.data {
+            let area = Float(height * width)
+            for img in 0..<n {
+                for oc in 0..<o { ys[2 * (img * o + oc)] += area * b[oc] }
+            }
+        }
+    }
+
+    /// Backward in the Fourier domain, given the output-gradient spectrum `dys` `[F, N, O]` (unnormalized
+    /// DFT of dL/dy) and the input spectrum `xs` `[F, N, C]` of the forward pass:
+    /// `DX_f = DY_f · W̃_f` into `dxs` `[F, N, C]` (the unnormalized DFT of dL/dx) when given, and with
+    /// `parameterGradients` adds dL/dW (`DW̃_f = DY_fᴴ · X_f`, back to space, unrolled) and
+    /// dL/db (`Re Σ_n DY(0)`, the DC bin is the spatial sum) to the parameters' grads.
+    func multiplyGradientSpectra(_ dys: UnsafePointer<Float>, inputs xs: UnsafePointer<Float>, batch n: Int,
+                                 into dxs: UnsafeMutablePointer<Float>?, parameterGradients: Bool) throws {
+        let c = inChannels, o = outChannels, h = height, w = width, hw = h * w, f = frequencies
         if parameterGradients {
             grow(&weightGradientSpectrum, 2 * f * o * c)
             grow(&rolledScratch, o * c * hw)
         }
-
-        try dy.data.withUnsafeBufferPointer { dyb in
-        try dx.data.withUnsafeMutableBufferPointer { dxb in
-        try inputSpectrum.withUnsafeBufferPointer { xs in
         try weightSpectrum.withUnsafeBufferPointer { ws in
-        try staging.withUnsafeMutableBufferPointer { st in
-        try productScratch.withUnsafeMutableBufferPointer { ps in
-        try outputGradientSpectrum.withUnsafeMutableBufferPointer { gs in
         try weightGradientSpectrum.withUnsafeMutableBufferPointer { dws in
-        try rolledScratch.withUnsafeMutableBufferPointer { rs in
-            // Non-empty buffers (n > 0, every dimension positive, grown above), so base addresses
-            // exist. The weight-gradient buffers are only grown, and only used, with parameterGradients.
-            let dyp = dyb.baseAddress!, dxp = dxb.baseAddress!, xsp = xs.baseAddress!, wsp = ws.baseAddress!
-            let stp = st.baseAddress!, pp = ps.baseAddress!, gsp = gs.baseAddress!
+            guard let wsp = ws.baseAddress else { return }
+            // The weight-gradient buffer is only grown, and only used, with parameterGradients.
             let dwp = parameterGradients ? dws.baseAddress : nil
-
-            try CircularConv2D.spectrumFrequencyMajor(dyp, images: n * o, h: h, w: w, staging: stp, into: gsp)
             withSerialBLAS(Parallel.threads > 1) { Parallel.forChunks(f) { range in
                 for fi in range {
-                    // DX_f[N×C] = DY_f[N×O] · W̃_f[O×C]
-                    BLAS.cgemm(m: n, n: c, k: o, a: gsp + 2 * fi * n * o, lda: o, b: wsp + 2 * fi * o * c, ldb: c,
-                               c: pp + 2 * fi * n * c, ldc: c)
+                    if let dxs {
+                        // DX_f[N×C] = DY_f[N×O] · W̃_f[O×C]
+                        BLAS.cgemm(m: n, n: c, k: o, a: dys + 2 * fi * n * o, lda: o, b: wsp + 2 * fi * o * c, ldb: c,
+                                   c: dxs + 2 * fi * n * c, ldc: c)
+                    }
                     if let dwp {
                         // DW̃_f[O×C] = DY_fᴴ[O×N] · X_f[N×C]
-                        BLAS.cgemm(conjTransA: true, m: o, n: c, k: n, a: gsp + 2 * fi * n * o, lda: o,
-                                   b: xsp + 2 * fi * n * c, ldb: c, c: dwp + 2 * fi * o * c, ldc: c)
+                        BLAS.cgemm(conjTransA: true, m: o, n: c, k: n, a: dys + 2 * fi * n * o, lda: o,
+                                   b: xs + 2 * fi * n * c, ldb: c, c: dwp + 2 * fi * o * c, ldc: c)
                     }
                 }
             }}
-            try CircularConv2D.realFromFrequencyMajor(pp, images: n * c, h: h, w: w, staging: stp, into: dxp)
-
-            guard let dwp, let rp = rs.baseAddress else { return }
-            try CircularConv2D.realFromFrequencyMajor(dwp, images: o * c, h: h, w: w, staging: stp, into: rp)
-            let sh = h / 2, sw = w / 2
-            weight.grad.data.withUnsafeMutableBufferPointer { g in
-                // Undo the roll: w̃[p,q] is w[(p+H/2) mod H, (q+W/2) mod W].
-                for m in 0..<(o * c) {
-                    for p in 0..<h {
-                        let to = m * hw + ((p + sh) % h) * w, from = rp + m * hw + p * w
-                        for q in 0..<(w - sw) { g[to + sw + q] += from[q] }
-                        for q in (w - sw)..<w { g[to + q - (w - sw)] += from[q] }
-                    }
-                }
-            }
-            if let bias {
-                bias.grad.data.withUnsafeMutableBufferPointer { gb in
-                    for img in 0..<n {
-                        for oc in 0..<o {
-                            let row = dyp + (img * o + oc) * hw
-                            var s: Float = 0
-                            for i in 0..<hw { s += row[i] }
-                            gb[oc] += s
+            guard let dwp else { return }
+            try rolledScratch.withUnsafeMutableBufferPointer { rs in
+                guard let rp = rs.baseAddress else { return }
+                try CircularConv2D.realFromFrequencyMajor(dwp, images: o * c, h: h, w: w, into: rp)
+                let sh = h / 2, sw = w / 2
+                weight.grad.data.withUnsafeMutableBufferPointer { g in
+                    // Undo the roll: w̃[p,q] is w[(p+H/2) mod H, (q+W/2) mod W].
+                    for m in 0..<(o * c) {
+                        for p in 0..<h {
+                            let to = m * hw + ((p + sh) % h) * w, from = rp + m * hw + p * w
+                            for q in 0..<(w - sw) { g[to + sw + q] += from[q] }
+                            for q in (w - sw)..<w { g[to + q - (w - sw)] += from[q] }
                         }
                     }
                 }
             }
-        }}}}}}}}}
-        return dx
+        }}
+        if parameterGradients, let bias {
+            bias.grad.data.withUnsafeMutableBufferPointer { gb in
+                for img in 0..<n {
+                    for oc in 0..<o { gb[oc] += dys[2 * (img * o + oc)] }
+                }
+            }
+        }
     }
 
     /// Grows a work buffer to at least `count` values; returns whether it was reallocated (contents lost).
@@ -236,47 +254,58 @@ public final class CircularConv2D: Layer {
 }
 
 extension CircularConv2D {
+    /// Images per block in the conversions between image-major and frequency-major spectra: a block's
+    /// spectra (`32·H·(W/2+1)` complex, 139 KiB at 32×32) stay in L2 between the FFT and the
+    /// reordering, so the full-size spectra cross memory once instead of three times, and each
+    /// frequency's row is touched 256 contiguous bytes at a time (with 16 images the conversions took ~1.5× as long).
+    static let conversionBlock = 32
+
     /// Unnormalized half spectra of `images` real `h×w` images, written frequency-major
     /// (`[F, images]` complex) into `out`, so each frequency's channel matrix is contiguous for
-    /// `cgemm`. `staging` holds `2·images·F` floats of image-major spectra.
+    /// `cgemm`. Works block by block (FFT of `conversionBlock` images, then their columns of `out`).
     static func spectrumFrequencyMajor(_ real: UnsafePointer<Float>, images: Int, h: Int, w: Int,
-                                       staging: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) throws {
-        let f = h * (w / 2 + 1)
+                                       into out: UnsafeMutablePointer<Float>) throws {
+        let f = h * (w / 2 + 1), block = conversionBlock
         // Plan once on this thread (the only step that can fail); the cached plan is then reused by
         // the parallel chunks, whose execute calls cannot fail.
-        try FFT.forwardReal(real, staging, batch: 0, h: h, w: w)
-        Parallel.forChunks(images) { range in
-            try? FFT.forwardReal(real + range.lowerBound * h * w, staging + 2 * range.lowerBound * f,
-                                 batch: range.count, h: h, w: w)
+        try FFT.forwardReal(real, out, batch: 0, h: h, w: w)
+        Parallel.forChunks((images + block - 1) / block) { range in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * block * f)
+            defer { buffer.deallocate() }
+            for b in range {
+                let first = b * block, count = min(block, images - first)
+                try? FFT.forwardReal(real + first * h * w, buffer, batch: count, h: h, w: w)
+                for fi in 0..<f {
+                    let dst = out + 2 * (fi * images + first)
+                    for k in 0..<count {
+                        dst[2 * k] = buffer[2 * (k * f + fi)]
+                        dst[2 * k + 1] = buffer[2 * (k * f + fi) + 1]
+                    }
+                }
+            }
         }
-        transposeComplex(staging, rows: images, cols: f, into: out)
     }
 
     /// Inverse of `spectrumFrequencyMajor` including the `1/(h·w)` normalization: `[F, images]`
     /// complex → `images` real `h×w` images written into `real`.
     static func realFromFrequencyMajor(_ spectrum: UnsafePointer<Float>, images: Int, h: Int, w: Int,
-                                       staging: UnsafeMutablePointer<Float>, into real: UnsafeMutablePointer<Float>) throws {
-        let f = h * (w / 2 + 1)
-        transposeComplex(spectrum, rows: f, cols: images, into: staging)
+                                       into real: UnsafeMutablePointer<Float>) throws {
+        let f = h * (w / 2 + 1), block = conversionBlock
         let scale = 1 / Float(h * w)
-        try FFT.inverseReal(staging, real, batch: 0, h: h, w: w)  // plan on this thread, see above
-        Parallel.forChunks(images) { range in
-            try? FFT.inverseReal(staging + 2 * range.lowerBound * f, real + range.lowerBound * h * w,
-                                 batch: range.count, h: h, w: w, scale: scale)
-        }
-    }
-
-    /// `dst[j, i] = src[i, j]` for a `rows × cols` matrix of interleaved complex values.
-    static func transposeComplex(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
-        let tile = 32
-        for i0 in stride(from: 0, to: rows, by: tile) {
-            for j0 in stride(from: 0, to: cols, by: tile) {
-                for i in i0..<min(i0 + tile, rows) {
-                    for j in j0..<min(j0 + tile, cols) {
-                        dst[2 * (j * rows + i)] = src[2 * (i * cols + j)]
-                        dst[2 * (j * rows + i) + 1] = src[2 * (i * cols + j) + 1]
+        try FFT.inverseReal(spectrum, real, batch: 0, h: h, w: w)  // plan on this thread, see above
+        Parallel.forChunks((images + block - 1) / block) { range in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * block * f)
+            defer { buffer.deallocate() }
+            for b in range {
+                let first = b * block, count = min(block, images - first)
+                for fi in 0..<f {
+                    let src = spectrum + 2 * (fi * images + first)
+                    for k in 0..<count {
+                        buffer[2 * (k * f + fi)] = src[2 * k]
+                        buffer[2 * (k * f + fi) + 1] = src[2 * k + 1]
                     }
                 }
+                try? FFT.inverseReal(buffer, real + first * h * w, batch: count, h: h, w: w, scale: scale)
             }
         }
     }

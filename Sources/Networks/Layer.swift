@@ -39,6 +39,10 @@ public protocol Layer: AnyObject {
     /// work across them (the K per-class gradients of the probes share every ReLU and max-pool mask):
     /// `dy [copies·N, …out]`, block `k` = rows `k·N..<(k+1)·N` → `[copies·N, …in]`. No parameter gradients.
     func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor
+    /// Whether the evaluation-mode forward pass is an affine map `x ↦ A·x + b` (A fixed by the
+    /// parameters), so `∂y/∂x` is the same for every input. Default false; the affine layers are
+    /// listed in `Layer+Affine.swift`.
+    var isAffine: Bool { get }
 }
 
 extension Layer {
@@ -75,4 +79,6 @@ extension Layer {
         }
         return out ?? Tensor(zeros: dy.shape)
     }
+
+    public var isAffine: Bool { false }
 }

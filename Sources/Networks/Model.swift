@@ -52,15 +52,22 @@ public final class Model: Layer {
     }
 
     /// ConvActually(d): d−1 full-image circular convolutions (+activation), flatten, dense → K.
+    /// Without activations two or more convolutions are chained in the Fourier domain
+    /// (`CircularConvStack`: same parameters, same function, fewer FFTs).
     static func convActually(_ c: ModelConfig, _ rng: inout SeededRNG) throws -> [any Layer] {
         guard c.depth >= 1 else { throw TensorError(.invalidArgument, "convactually depth must be ≥ 1, got \(c.depth)") }
         var layers: [any Layer] = []
+        var convs: [CircularConv2D] = []
         var ch = c.channels
         for i in 0..<(c.depth - 1) {
-            layers.append(try CircularConv2D(inChannels: ch, outChannels: c.width, height: c.imageSize, width: c.imageSize,
-                                         bias: true, name: "convs.\(i)", rng: &rng))
-            layers.append(activation(c.activation))
+            convs.append(try CircularConv2D(inChannels: ch, outChannels: c.width, height: c.imageSize, width: c.imageSize,
+                                            bias: true, name: "convs.\(i)", rng: &rng))
             ch = c.width
+        }
+        if c.activation == .linear && convs.count >= 2 {
+            layers.append(try CircularConvStack(convs))
+        } else {
+            for conv in convs { layers += [conv, activation(c.activation)] }
         }
         layers.append(Flatten())
         layers.append(try Linear(inFeatures: ch * c.imageSize * c.imageSize, outFeatures: c.classes, bias: true,

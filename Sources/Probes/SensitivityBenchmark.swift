@@ -15,13 +15,16 @@ public enum SensitivityBenchmark {
         public var imagesPerSecond: Double { Double(images) / seconds }
     }
 
-    /// The benchmark models: Myrtle (width 64) and ConvActually-4 (width 64), 32×32×3, `classes` outputs.
+    /// The benchmark models, 32×32×3, `classes` outputs: Myrtle (width 64), ConvActually-4 (width 64, ReLU) and
+    /// the linear CNN, ConvActually-4 width 32 with `activation: linear` (its gradients are computed once).
     public static func configs(classes: Int, imageSize: Int = 32) -> [(String, ModelConfig)] {
         let norm = ModelConfig.Normalization(mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26])
         return [
             ("myrtle", ModelConfig(arch: .myrtle, width: 64, classes: classes, imageSize: imageSize, normalization: norm)),
             ("convactually4", ModelConfig(arch: .convactually, depth: 4, width: 64, classes: classes, imageSize: imageSize,
                                           normalization: norm)),
+            ("convactually-linear", ModelConfig(arch: .convactually, depth: 4, width: 32, activation: .linear, classes: classes,
+                                                imageSize: imageSize, normalization: norm)),
         ]
     }
 

@@ -9,6 +9,8 @@ import TensorCore
 /// variant `sqrt(mean_l |·|²)`. Per batch: one forward pass, then K backward passes with one-hot `dy`
 /// (no parameter gradients); each gradient goes through FFTW's real-to-complex transform (orthonormal)
 /// and the half spectrum is expanded by Hermitian symmetry (`|X[i,j]| = |X[−i,−j]|` for real input).
+/// An affine model (`Model.isAffine`: a linear ConvActually) has the same gradients for every image, so
+/// they are computed once.
 ///
 /// Images: `data.images` when given (exactly those), else a seeded class-balanced subset of `images`
 /// test images (default: the whole test split). Parameters: `smooth` (Bool, default true: the figure
@@ -97,44 +99,54 @@ public final class SensitivityProbe: Probe {
     }
 
     /// The sensitivity map and its rms variant, `[C, H, W]` each, averaged over the images of `x`.
+    ///
+    /// For an affine model (`Model.isAffine`, e.g. ConvActually with `activation: linear`) `∂f_l/∂x` is the
+    /// same for every image, so the K gradients are computed once (one forward on the first image, K
+    /// backward passes) and stand for all `n` images: the mean of a constant is that constant.
     public static func maps(_ model: Model, _ x: Tensor, batchSize: Int = ModelEvaluation.gradientBatchSize) throws -> (map: Tensor, rms: Tensor) {
+        try maps(model, x, batchSize: batchSize, path: .automatic)
+    }
+
+    /// How `maps` obtains the per-class gradients (tests force one or the other).
+    enum GradientPath {
+        /// `.once` for affine models, else `.perImage`.
+        case automatic
+        /// One forward per batch and K backward passes: right for every model.
+        case perImage
+        /// The gradients of the first image stand for every image: right only for affine models.
+        case once
+    }
+
+    static func maps(_ model: Model, _ x: Tensor, batchSize: Int, path: GradientPath) throws -> (map: Tensor, rms: Tensor) {
         let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
         let wc = w / 2 + 1, halfPlane = h * wc
         let k = model.config.classes
         var sumNorm = [Double](repeating: 0, count: c * halfPlane)
         var sumRMS = [Double](repeating: 0, count: c * halfPlane)
-        let scale = FFT.orthoScale(h, w)
-        var start = 0
-        while start < n {
-            let b = min(batchSize, n - start)
-            let xb = x.rows(start..<(start + b))
-            // Σ_l |Ĝ_l|² per (image, channel, half-spectrum bin).
-            var power = [Float](repeating: 0, count: b * c * halfPlane)
-            var spec = [Float](repeating: 0, count: 2 * b * c * halfPlane)
-            try ModelEvaluation.forEachClassGradient(model, xb) { _, g in
-                try g.data.withUnsafeBufferPointer { src in
-                    try spec.withUnsafeMutableBufferPointer { dst in
-                        try FFT.forwardReal(src.baseAddress!, dst.baseAddress!, batch: b * c, h: h, w: w, scale: scale)
-                    }
-                }
-                spec.withUnsafeBufferPointer { s in
-                    power.withUnsafeMutableBufferPointer { p in
-                        for q in 0..<p.count {
-                            let re = s[2 * q], im = s[2 * q + 1]
-                            p[q] += re * re + im * im
-                        }
-                    }
-                }
-            }
-            let invK = 1 / Float(k)
+        let invK = 1 / Float(k)
+        // Adds `weight` copies of each image's ‖·‖₂ and rms over the classes.
+        func accumulate(_ power: [Float], images b: Int, weight: Double) {
             for i in 0..<b {
                 for q in 0..<(c * halfPlane) {
                     let p = power[i * c * halfPlane + q]
-                    sumNorm[q] += Double(p.squareRoot())
-                    sumRMS[q] += Double((p * invK).squareRoot())
+                    sumNorm[q] += Double(p.squareRoot()) * weight
+                    sumRMS[q] += Double((p * invK).squareRoot()) * weight
                 }
             }
-            start += b
+        }
+        let once = n > 0 && (path == .once || (path == .automatic && model.isAffine))
+        if once {
+            // Double(Float) · n with n < 2⁲⁹ is exact, and so is the division by n below: the maps equal
+            // the constant per-image values, as the per-image path would give them up to rounding of the
+            // individual gradients.
+            accumulate(try classPower(model, x.rows(0..<1)), images: 1, weight: Double(n))
+        } else {
+            var start = 0
+            while start < n {
+                let b = min(batchSize, n - start)
+                accumulate(try classPower(model, x.rows(start..<(start + b))), images: b, weight: 1)
+                start += b
+            }
         }
         func expand(_ half: [Double]) -> Tensor {
             var out = Tensor(zeros: [c, h, w])
@@ -150,5 +162,31 @@ public final class SensitivityProbe: Probe {
             return out
         }
         return (expand(sumNorm), expand(sumRMS))
+    }
+
+    /// `Σ_l |FFT2_ortho(∂f_l/∂x)|²` per (image, channel, half-spectrum bin) of a batch `[B, C, H, W]`:
+    /// one forward pass, K backward passes; `[B·C·H·(W/2+1)]`.
+    static func classPower(_ model: Model, _ xb: Tensor) throws -> [Float] {
+        let b = xb.shape[0], c = xb.shape[1], h = xb.shape[2], w = xb.shape[3]
+        let halfPlane = h * (w / 2 + 1)
+        let scale = FFT.orthoScale(h, w)
+        var power = [Float](repeating: 0, count: b * c * halfPlane)
+        var spec = [Float](repeating: 0, count: 2 * b * c * halfPlane)
+        try ModelEvaluation.forEachClassGradient(model, xb) { _, g in
+            try g.data.withUnsafeBufferPointer { src in
+                try spec.withUnsafeMutableBufferPointer { dst in
+                    try FFT.forwardReal(src.baseAddress!, dst.baseAddress!, batch: b * c, h: h, w: w, scale: scale)
+                }
+            }
+            spec.withUnsafeBufferPointer { s in
+                power.withUnsafeMutableBufferPointer { p in
+                    for q in 0..<p.count {
+                        let re = s[2 * q], im = s[2 * q + 1]
+                        p[q] += re * re + im * im
+                    }
+                }
+            }
+        }
+        return power
     }
 }

@@ -14,13 +14,20 @@ extension FSweep {
     /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.
     struct BenchTrain: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "train",
-            abstract: "Training images/s (forward+backward+SGD, batch 128, 32×32×3) for myrtle, vgg11, convactually.")
+            abstract: "Training images/s (forward+backward+SGD, batch 128, 32×32×3) for myrtle, vgg11, convactually, convactually-linear.")
 
         @Option var threads: Int = 2
         @Option var batchSize: Int = 128
         @Option(help: "Timed steps per model (the median is reported).") var steps: Int = 5
-        @Option(help: "Comma-separated subset of myrtle,vgg11,convactually.") var models: String?
+        @Option(help: "Comma-separated subset of myrtle,vgg11,convactually,convactually-linear.") var models: String?
         @Flag(help: "Print {\"myrtle\": {\"images_per_second\": …, \"gflops\": …}, …} only.") var json = false
+
+        func validate() throws {
+            let known = Set(TrainBenchmark.models.map(\.0))
+            for name in models?.split(separator: ",").map(String.init) ?? [] where !known.contains(name) {
+                throw ValidationError("unknown model '\(name)' in --models; choose from \(TrainBenchmark.models.map(\.0).joined(separator: ","))")
+            }
+        }
 
         func run() throws {
             let only = models.map { Set($0.split(separator: ",").map(String.init)) }

@@ -7,14 +7,14 @@ extension FSweep {
     struct BenchProbe: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "probe",
-            abstract: "Time to compute sensitivity (K backward passes + FFT) for random 32×32 images on myrtle and convactually-4 (width 64).")
+            abstract: "Time to compute sensitivity (K backward passes + FFT) for random 32×32 images on myrtle, convactually-4 (width 64) and a linear convactually-4 (width 32).")
 
         @Option var images: Int = 1000
         @Option var classes: Int = 10
         @Option var threads: Int = 2
         @Option var batchSize: Int = ModelEvaluation.gradientBatchSize
         @Option(help: "Timed runs per model (the median is reported).") var repeats: Int = 1
-        @Option(help: "Only this model: myrtle or convactually4.") var model: String?
+        @Option(help: "Only this model: myrtle, convactually4 or convactually-linear.") var model: String?
         @Flag(help: "Print JSON only.") var json = false
 
         func run() throws {

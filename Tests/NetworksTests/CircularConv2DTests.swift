@@ -17,12 +17,15 @@ struct CircularCase: CustomStringConvertible, Sendable {
         CircularCase(n: 2, c: 2, o: 2, h: 7, w: 6, bias: false),
         CircularCase(n: 2, c: 1, o: 3, h: 1, w: 5, bias: true),
         CircularCase(n: 1, c: 3, o: 4, h: 8, w: 8, bias: true),
+        // More images (N·C, N·O) than one conversion block of 32, with a partial last block.
+        CircularCase(n: 9, c: 4, o: 5, h: 4, w: 6, bias: true),
     ]
 
     static let gradientCases: [CircularCase] = [
         CircularCase(n: 2, c: 2, o: 3, h: 5, w: 7, bias: true),
         CircularCase(n: 2, c: 3, o: 2, h: 4, w: 6, bias: true),
         CircularCase(n: 3, c: 2, o: 2, h: 3, w: 3, bias: false),
+        CircularCase(n: 6, c: 6, o: 7, h: 3, w: 4, bias: true),  // N·C, N·O, O·C > one conversion block (32)
     ]
 
     static func make(_ t: CircularCase, seed: UInt64 = 11) throws -> (CircularConv2D, Tensor) {

@@ -100,6 +100,55 @@ import TensorCore
         #expect(worst < 2e-3, "relative error \(worst)")
     }
 
+    static let affineModels: [ModelConfig] = [
+        ModelConfig(arch: .convactually, depth: 3, width: 3, activation: .linear, classes: 3, channels: 2, imageSize: 6,
+                    normalization: .init(mean: [0.5, 0.5], std: [0.3, 0.2])),
+        ModelConfig(arch: .convactually, depth: 4, width: 2, activation: .linear, classes: 4, channels: 3, imageSize: 7),
+        ModelConfig(arch: .convactually, depth: 1, width: 2, classes: 3, channels: 2, imageSize: 5),
+    ]
+
+    /// A linear model takes the once-only path by itself, and its maps agree with the per-image path
+    /// (one forward per batch, K backward passes per batch) up to Float32 rounding of the gradients.
+    @Test(arguments: affineModels) func affineModelGradientsOnceMatchPerImagePath(_ cfg: ModelConfig) throws {
+        let model = try Model(cfg, seed: 6)
+        #expect(model.isAffine)
+        let x = randomImages(7, c: cfg.channels, size: cfg.imageSize, seed: 12)
+        let auto = try SensitivityProbe.maps(model, x, batchSize: 3)
+        let once = try SensitivityProbe.maps(model, x, batchSize: 3, path: .once)
+        let perImage = try SensitivityProbe.maps(model, x, batchSize: 3, path: .perImage)
+        #expect(auto.map == once.map && auto.rms == once.rms, "an affine model must take the once-only path")
+        var worst: Float = 0
+        for (a, b) in [(once.map, perImage.map), (once.rms, perImage.rms)] {
+            #expect(a.shape == [cfg.channels, cfg.imageSize, cfg.imageSize])
+            let scale = b.data.map(abs).max() ?? 0
+            #expect(scale > 0)
+            for (u, v) in zip(a.data, b.data) { worst = max(worst, abs(u - v) / (abs(v) + 1e-3 * scale)) }
+        }
+        #expect(worst < 1e-5, "relative difference \(worst)")
+    }
+
+    /// ReLU networks (and max-pooling ones, even with linear activations) are not affine: their gradients
+    /// change from image to image, so the once-only path would give a different, wrong map.
+    @Test func nonAffineModelsKeepThePerImagePath() throws {
+        let relu = try Model(Self.gradientModels[1], seed: 5)
+        let linearMyrtle = try Model(ModelConfig(arch: .myrtle, width: 2, activation: .linear, classes: 3, channels: 2, imageSize: 8),
+                                     seed: 5)
+        #expect(!relu.isAffine)
+        #expect(!linearMyrtle.isAffine)
+        #expect(!(try Model(ModelConfig(arch: .vgg11, width: 2, activation: .linear, classes: 3), seed: 1)).isAffine)
+        for model in [relu, linearMyrtle] {
+            let cfg = model.config
+            let x = randomImages(6, c: cfg.channels, size: cfg.imageSize, seed: 3)
+            let auto = try SensitivityProbe.maps(model, x, batchSize: 4)
+            let perImage = try SensitivityProbe.maps(model, x, batchSize: 4, path: .perImage)
+            let once = try SensitivityProbe.maps(model, x, batchSize: 4, path: .once)
+            #expect(auto.map == perImage.map && auto.rms == perImage.rms)
+            let scale = perImage.map.data.map(abs).max() ?? 0
+            let gap = zip(once.map.data, perImage.map.data).map { abs($0 - $1) }.max() ?? 0
+            #expect(gap > 1e-2 * scale, "the first image's gradients should not stand for the others (gap \(gap), scale \(scale))")
+        }
+    }
+
     @Test func probeOutputsDocumentedNamesAndShapes() throws {
         let size = 8
         let model = try Model(ModelConfig(arch: .convactually, depth: 2, width: 4, classes: 3, channels: 3, imageSize: size,

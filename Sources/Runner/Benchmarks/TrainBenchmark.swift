@@ -24,11 +24,15 @@ public enum TrainBenchmark {
         }
     }
 
-    /// The three configurations the issue names: Myrtle (64, no BN), VGG11 (BN), ConvActually-4 (64, ReLU).
+    /// The configurations the issue names: Myrtle (64, no BN), VGG11 (BN), ConvActually-4 (64, ReLU), and its
+    /// "4-layer 32-channel circular linear CNN": ConvActually-4, width 32, `activation: linear`, with input
+    /// normalization inside the model as the probes use it.
     public static let models: [(String, ModelConfig)] = [
         ("myrtle", ModelConfig(arch: .myrtle, width: 64)),
         ("vgg11", ModelConfig(arch: .vgg11, width: 64, batchNorm: true)),
         ("convactually", ModelConfig(arch: .convactually, depth: 4, width: 64)),
+        ("convactually-linear", ModelConfig(arch: .convactually, depth: 4, width: 32, activation: .linear,
+                                            normalization: .init(mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26]))),
     ]
 
     /// Multiply-adds ×2 of one forward pass over `batch` images (convolutions and dense layers;
@@ -43,6 +47,8 @@ public enum TrainBenchmark {
                 flops += 2 * Double(batch * c.weight.value.shape[0] * c.weight.value.shape[1] * k * k * h * h)
             case let c as CircularConv2D:
                 flops += 8 * Double(batch * c.outChannels * c.inChannels * c.height * (c.width / 2 + 1))
+            case let s as CircularConvStack:
+                for c in s.convs { flops += 8 * Double(batch * c.outChannels * c.inChannels * c.height * (c.width / 2 + 1)) }
             case let l as Linear:
                 flops += 2 * Double(batch * l.weight.value.count)
             case let p as MaxPool2D:
@@ -90,7 +96,7 @@ public enum TrainBenchmark {
                           medianStepSeconds: median, medianStepCPUSeconds: cpuMedian,
                           pageFaultsPerStep: faults.sorted()[faults.count / 2])
             log(String(format: "%@ %8.1f img/s  %7.1f GFLOP/s  %5.1f%% of peak  (median step %.3f s, %.3f CPU-s, %d page faults)",
-                       name.padding(toLength: 13, withPad: " ", startingAt: 0), e.imagesPerSecond, e.gflops,
+                       name.padding(toLength: 19, withPad: " ", startingAt: 0), e.imagesPerSecond, e.gflops,
                        100 * e.fractionOfPeak, median, cpuMedian, e.pageFaultsPerStep))
             out.append((name, e))
         }
