@@ -8,6 +8,10 @@
 #include <string.h>
 
 void omp_set_num_threads(int n);
+int omp_get_thread_num(void);
+// libgomp's entry point for `#pragma omp parallel` (GCC ABI); called directly so this file needs no
+// OpenMP compiler support.
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
@@ -207,4 +211,19 @@ const char *fs_conv_impl(const fs_conv *cv, int which) {
     const_dnnl_primitive_desc_t pd = which == 0 ? cv->fwd_pd : which == 1 ? cv->bwd_d_pd : cv->bwd_w_pd;
     if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, (void *)&s) != dnnl_success) return "?";
     return s;
+}
+
+typedef struct {
+    void (*body)(void *ctx, int t);
+    void *ctx;
+} fs_team_call;
+
+static void fs_team_member(void *data) {
+    fs_team_call *call = data;
+    call->body(call->ctx, omp_get_thread_num());
+}
+
+void fs_team_run(int threads, void (*body)(void *ctx, int t), void *ctx) {
+    fs_team_call call = {body, ctx};
+    GOMP_parallel(fs_team_member, &call, (unsigned)threads, 0);
 }

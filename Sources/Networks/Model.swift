@@ -10,7 +10,7 @@ public final class Model: Layer {
 
     /// Builds and initializes the model; `seed` fixes every initial weight and dropout mask.
     public init(_ config: ModelConfig, seed: UInt64) throws {
-        Memory.keepFreedMemory()  // training steps and probe batches reuse heap pages instead of faulting in new ones
+        ProcessSetup.once()
         self.config = config
         var rng = SeededRNG(seed: SeededRNG.derive(seed, "init"))
         var layers: [any Layer] = []

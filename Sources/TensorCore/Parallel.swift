@@ -16,16 +16,43 @@ public enum Parallel {
         BLAS.setThreads(_threads)
     }
 
-    /// Calls `body(range)` for contiguous chunks of `0..<n`, concurrently when more than one thread is allowed.
-    public static func forChunks(_ n: Int, _ body: (Range<Int>) -> Void) {
-        let t = min(_threads, n)
+    /// A C function that runs `body(context, t)` for `t` in `0..<threads` concurrently and returns
+    /// when all returned.
+    public typealias TeamRunner = @convention(c) (
+        Int32, (@convention(c) (UnsafeMutableRawPointer?, Int32) -> Void)?, UnsafeMutableRawPointer?
+    ) -> Void
+
+    nonisolated(unsafe) private static var team: TeamRunner?  // set once at start-up, like `_threads`
+
+    /// Runs our loops on another library's thread team instead of Dispatch's pool. Networks installs
+    /// libgomp's when oneDNN is present: two pools on few cores steal each other's cores while one
+    /// of them spin-waits (measured: ~20% of the sensitivity probe).
+    public static func useTeam(_ runner: TeamRunner) { team = runner }
+
+    /// Calls `body(range)` for contiguous chunks of `0..<n`, concurrently when more than one thread is allowed
+    /// (`threads`, default the process-wide budget).
+    public static func forChunks(_ n: Int, threads: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let t = min(threads ?? _threads, n)
         if t <= 1 { if n > 0 { body(0..<n) }; return }
         withoutActuallyEscaping(body) { body in
-            let box = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: t) { c in
+            let chunk: (Int) -> Void = { c in
                 let lo = n * c / t, hi = n * (c + 1) / t
-                if lo < hi { box.value(lo..<hi) }
+                if lo < hi { body(lo..<hi) }
             }
+            if let team {
+                withoutActuallyEscaping(chunk) { chunk in
+                    var call = chunk
+                    withUnsafeMutablePointer(to: &call) { pointer in
+                        team(Int32(t), { context, member in
+                            // Safe: `context` is the `(Int) -> Void` above, alive until `team` returns.
+                            context?.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(member))
+                        }, UnsafeMutableRawPointer(pointer))
+                    }
+                }
+                return
+            }
+            let box = UncheckedBox(chunk)
+            DispatchQueue.concurrentPerform(iterations: t) { c in box.value(c) }
         }
     }
 }

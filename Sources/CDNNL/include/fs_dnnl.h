@@ -29,6 +29,10 @@ int fs_conv_backward(fs_conv *conv, const float *x, const float *dy, const float
 /// Names of the implementations oneDNN chose (forward, backward data, backward weights).
 const char *fs_conv_impl(const fs_conv *conv, int which);
 
+/// Runs body(ctx, t) for t = 0..<threads on libgomp's thread team (the one oneDNN uses), so our
+/// own parallel loops and oneDNN's never compete for the cores. Returns when all calls returned.
+void fs_team_run(int threads, void (*body)(void *ctx, int t), void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
