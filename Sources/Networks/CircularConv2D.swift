@@ -111,12 +111,22 @@ public final class CircularConv2D: Layer {
 
     /// `dL/dy [N, O, H, W] → dL/dx [N, C, H, W]`; adds dL/dW and dL/db when `parameterGradients`.
     public func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor {
+        try backpropagate(dy, copies: 1, parameterGradients: parameterGradients)
+    }
+
+    /// All copies in one pass: one FFT batch and one product per frequency with `copies·N` rows.
+    public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        try backpropagate(dy, copies: copies, parameterGradients: false)
+    }
+
+    /// `backward` for `copies` cotangents `[copies·N, O, H, W]` (parameter gradients are asked with one copy only).
+    private func backpropagate(_ dy: Tensor, copies: Int, parameterGradients: Bool) throws -> Tensor {
         guard cachedBatch >= 0 else {
             throw TensorError(.invalidArgument, "\(name) (CircularConv2D): backward called before forward")
         }
-        let n = cachedBatch, c = inChannels, o = outChannels, h = height, w = width
+        let n = copies * cachedBatch, c = inChannels, o = outChannels, h = height, w = width
         let f = frequencies
-        try dy.expectShape([n, o, h, w], "\(name) (CircularConv2D) output gradient")
+        try dy.expectShape([n, o, h, w], "\(name) (CircularConv2D) output gradient (\(copies) copies)")
         var dx = Tensor(zeros: [n, c, h, w])
         guard n > 0 else { return dx }
 

@@ -91,7 +91,7 @@ import TensorCore
         #expect(Conv2D.nonzeroFraction(Tensor(zeros: [17])) == 0)
     }
 
-    @Test("a whole model's batched per-class gradients equal one backward per class", arguments: [ModelConfig.Architecture.myrtle, .vgg11])
+    @Test("a whole model's batched per-class gradients equal one backward per class", arguments: [ModelConfig.Architecture.myrtle, .vgg11, .convactually])
     func modelInputGradients(_ arch: ModelConfig.Architecture) throws {
         let cfg = ModelConfig(arch: arch, width: 8, classes: 7, imageSize: 16)
         let model = try Model(cfg, seed: 4)
