@@ -8,7 +8,7 @@ extension FSweep {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks: training throughput, probe time, cluster overhead.",
-            subcommands: [BenchTrain.self, BenchProbe.self, BenchCluster.self, BenchStore.self])
+            subcommands: [BenchTrain.self, BenchConv.self, BenchProbe.self, BenchCluster.self, BenchStore.self])
     }
 
     /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.
@@ -44,6 +44,23 @@ extension FSweep {
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
                 Console.line(String(decoding: data, as: UTF8.self))
             }
+        }
+    }
+}
+
+extension FSweep {
+    /// `fsweep bench conv`: per-pass GFLOP/s of the engine's 3×3 convolutions against the FMA peak.
+    struct BenchConv: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "conv",
+            abstract: "GFLOP/s of forward, input-gradient and weight-gradient passes of Myrtle's and VGG11's 3×3 convolutions (batch 128).")
+
+        @Option var threads: Int = 2
+        @Option var batchSize: Int = 128
+        @Option(help: "Timed repeats per pass (the median is reported).") var repeats: Int = 5
+
+        func run() throws {
+            let r = try ConvBenchmark.run(threads: threads, batch: batchSize, repeats: repeats, log: { Console.line($0) })
+            Console.line(String(format: "FMA peak on %d thread%@: %.1f GFLOP/s", threads, threads == 1 ? "" : "s", r.peak))
         }
     }
 }
