@@ -21,7 +21,7 @@ extension Conv2D {
         weight.value.data.withUnsafeBufferPointer { wb in
             // Non-empty (n > 0, every dimension positive).
             let pp = pb.baseAddress!, yp = yb.baseAddress!
-            BLAS.gemm(m: o, n: np, k: g.rows, a: wb.baseAddress!, lda: g.rows, b: cb.baseAddress!, ldb: np, c: pp, ldc: np)
+            BLAS.teamGemm(m: o, n: np, k: g.rows, a: wb.baseAddress!, lda: g.rows, b: cb.baseAddress!, ldb: np, c: pp, ldc: np)
             Parallel.forChunks(n) { images in
                 for img in images {
                     for oc in 0..<o {
@@ -68,7 +68,7 @@ extension Conv2D {
                 }
             }
             weight.grad.data.withUnsafeMutableBufferPointer { gw in
-                BLAS.gemm(transB: true, m: o, n: ckk, k: np, a: rp, lda: np, b: cp, ldb: np, beta: 1, c: gw.baseAddress!, ldc: ckk)
+                BLAS.teamGemm(transB: true, m: o, n: ckk, k: np, a: rp, lda: np, b: cp, ldb: np, beta: 1, c: gw.baseAddress!, ldc: ckk)
             }
             bias?.grad.data.withUnsafeMutableBufferPointer { gb in
                 for oc in 0..<o { gb[oc] += Float(Kernels.sum(rp + oc * np, count: np)) }

@@ -64,7 +64,7 @@ public final class Linear: Layer {
                 for i in 0..<n { for j in 0..<o { yp[i * o + j] = b[j] } }
             }
             // y[N×out] = x[N×in] · Wᵀ[in×out] (+ bias already in y)
-            BLAS.gemm(transB: true, m: n, n: o, k: k, a: xb.baseAddress!, lda: k, b: wb.baseAddress!, ldb: k,
+            BLAS.teamGemm(transB: true, m: n, n: o, k: k, a: xb.baseAddress!, lda: k, b: wb.baseAddress!, ldb: k,
                       beta: bias == nil ? 0 : 1, c: yp, ldc: o)
         }}}
         return y
@@ -85,12 +85,12 @@ public final class Linear: Layer {
         dx.data.withUnsafeMutableBufferPointer { dxb in
             // Non-empty buffers (n > 0, positive feature counts), so base addresses exist.
             // dx[N×in] = dy[N×out] · W[out×in]
-            BLAS.gemm(m: n, n: k, k: o, a: dyb.baseAddress!, lda: o, b: wb.baseAddress!, ldb: k,
+            BLAS.teamGemm(m: n, n: k, k: o, a: dyb.baseAddress!, lda: o, b: wb.baseAddress!, ldb: k,
                       c: dxb.baseAddress!, ldc: k)
             if parameterGradients {
                 weight.grad.data.withUnsafeMutableBufferPointer { gw in
                     // dW[out×in] += dyᵀ[out×N] · x[N×in]
-                    BLAS.gemm(transA: true, m: o, n: k, k: n, a: dyb.baseAddress!, lda: o, b: xb.baseAddress!, ldb: k,
+                    BLAS.teamGemm(transA: true, m: o, n: k, k: n, a: dyb.baseAddress!, lda: o, b: xb.baseAddress!, ldb: k,
                               beta: 1, c: gw.baseAddress!, ldc: k)
                 }
                 if let bias {
