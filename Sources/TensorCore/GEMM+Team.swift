@@ -8,13 +8,13 @@ extension BLAS {
     public static func teamGemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads team: Int? = nil
     ) {
-        let parts = min(Parallel.threads, max(1, n / 64))
+        let parts = min(team ?? Parallel.threads, max(1, n / 64))
         let saved = threads
         if saved != 1 { setThreads(1) }
         defer { if saved != 1 { setThreads(saved) } }
-        Parallel.forChunks(parts) { range in
+        Parallel.forChunks(parts, threads: parts) { range in
             for part in range {
                 let j0 = n * part / parts, j1 = n * (part + 1) / parts
                 gemm(transA: transA, transB: transB, m: m, n: j1 - j0, k: k, a: a, lda: lda,
