@@ -6,8 +6,8 @@ import TensorCore
 /// Gradient frequency sensitivity (Godfrey et al. 2022; SCIENCE.md §1).
 ///
 /// `S[c,i,j] = mean_x ‖(|FFT2_ortho(∂f_l/∂x_c)(x)[i,j]|)_l‖_2` over the evaluation images, plus the `rms`
-/// variant `sqrt(mean_l |·|²)`. Per batch: one forward pass, then K backward passes with one-hot `dy`
-/// (no parameter gradients); each gradient goes through FFTW's real-to-complex transform (orthonormal)
+/// variant `sqrt(mean_l |·|²)`. Per batch: one forward pass, then the K one-hot cotangents go backward
+/// together (`Layer.inputGradients`, no parameter gradients; sparse behind max pools); each gradient goes through FFTW's real-to-complex transform (orthonormal)
 /// and the half spectrum is expanded by Hermitian symmetry (`|X[i,j]| = |X[−i,−j]|` for real input).
 /// An affine model (`Model.isAffine`: a linear ConvActually) has the same gradients for every image, so
 /// they are computed once.
