@@ -3,6 +3,15 @@ import TensorCore
 @testable import Networks
 
 @Suite struct SimpleLayerTests {
+    @Test("ReLU zeroes negatives and keeps NaN (in the vector and the scalar tail), so divergence stays visible")
+    func reluKeepsNaN() throws {
+        let values: [Float] = [.nan, -1, 2, -0.5, 0, 3, -.infinity, .infinity, -2, .nan, 1]  // 8 SIMD lanes + 3 tail
+        let y = try ReLU().forward(Tensor(shape: [1, values.count], data: values), mode: .eval)
+        for (v, out) in zip(values, y.data) {
+            if v.isNaN { #expect(out.isNaN) } else { #expect(out == max(v, 0)) }
+        }
+    }
+
     @Test func reluBackwardMatchesFiniteDifferences() throws {
         let x = kinkFreeInput([2, 3, 4, 4], seed: 1)
         #expect(try checkGradients(layer: ReLU(), input: x, mode: .train, maxEntries: 96).worst < 1e-2)
