@@ -34,6 +34,25 @@ import TensorCore
         #expect(try checkGradients(layer: pool, input: x, mode: .eval, maxEntries: 128).worst < 1e-2)
     }
 
+    @Test("2×2 pooling: odd maps are floored, ties send the gradient to the first window entry")
+    func maxPool2x2TiesAndOddSizes() throws {
+        var x = Tensor(zeros: [1, 1, 5, 7])
+        for i in 0..<5 { for j in 0..<7 { x[0, 0, i, j] = Float((i * 7 + j) % 3) } }  // repeated values: ties
+        let pool = MaxPool2D(kernel: 2)
+        let y = try pool.forward(x, mode: .eval)
+        #expect(y.shape == [1, 1, 2, 3])
+        let dx = try pool.backward(Tensor(repeating: 1, shape: [1, 1, 2, 3]), parameterGradients: false)
+        for i in 0..<2 {
+            for j in 0..<3 {
+                let window = [(0, 0), (0, 1), (1, 0), (1, 1)].map { (2 * i + $0.0, 2 * j + $0.1) }
+                let best = window.map { x[0, 0, $0.0, $0.1] }.max() ?? 0
+                #expect(y[0, 0, i, j] == best)
+                let first = window.first { x[0, 0, $0.0, $0.1] == best }
+                for (p, q) in window { #expect(dx[0, 0, p, q] == ((p, q) == first! ? 1 : 0), "window \(i),\(j)") }
+            }
+        }
+    }
+
     @Test func globalMaxPoolTakesThePlaneMaximum() throws {
         let x = kinkFreeInput([3, 2, 5, 6], seed: 3)
         let y = try MaxPool2D(global: ()).forward(x, mode: .eval)
