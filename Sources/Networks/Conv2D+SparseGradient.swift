@@ -14,13 +14,11 @@ extension Conv2D {
         guard let x = cachedInput else {
             throw TensorError(.invalidArgument, "\(name) (Conv2D): input gradients asked before a forward pass")
         }
-        let n = x.shape[0]
-        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
-        try dy.expectShape([copies * n, outChannels, oh, ow], "\(name) (Conv2D) output gradients (\(copies) copies)")
+        let n = x.shape[0], g = try geometry(x)
+        try dy.expectShape([copies * n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradients (\(copies) copies)")
         guard n > 0, copies > 0, Self.nonzeroFraction(dy) <= Self.sparseDensityLimit else {
             return try backwardPerCopy(dy, copies: copies)
         }
-        let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
         var dx = Tensor(zeros: [copies * n] + Array(x.shape.dropFirst()))
         Self.sparseInputGradient(dy: dy, weight: weight.value, g, batch: n, copies: copies, outChannels: outChannels, dx: &dx)
         return dx

@@ -85,18 +85,23 @@ public final class Conv2D: Layer {
         return ((ph - kernel) / stride + 1, (pw - kernel) / stride + 1)
     }
 
+    /// Sizes of this layer's convolution of an `[N, C, H, W]` input; throws when the kernel does not fit.
+    func geometry(_ x: Tensor) throws -> Geometry {
+        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
+        return Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
+    }
+
     /// `[N, C, H, W] → [N, O, H', W']`.
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         try x.expectShape([-1, inChannels, -1, -1], "\(name) (Conv2D) input")
         let n = x.shape[0]
-        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
-        let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
-        var y = Tensor(zeros: [n, outChannels, oh, ow])
+        let g = try geometry(x)
+        var y = Tensor(zeros: [n, outChannels, g.oh, g.ow])
         cachedInput = x
         batchColumnsValid = false
         guard n > 0 else { return y }
         #if canImport(CDNNL)
-        if backend == .onednn && oh * ow <= Self.batchGEMMMaxPositions {
+        if backend == .onednn && g.cols <= Self.batchGEMMMaxPositions {
             batchedForward(x, g, into: &y, keepColumns: mode == .train)
             return y
         }
@@ -159,14 +164,17 @@ public final class Conv2D: Layer {
             throw TensorError(.invalidArgument, "\(name) (Conv2D): backward called before forward")
         }
         let n = x.shape[0]
-        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
-        try dy.expectShape([n, outChannels, oh, ow], "\(name) (Conv2D) output gradient")
-        let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
+        let g = try geometry(x)
+        try dy.expectShape([n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradient")
         var dx = Tensor(zeros: x.shape)
         guard n > 0 else { return dx }
         #if canImport(CDNNL)
         if backend == .onednn {
-            try oneDNNBackward(x: x, dy: dy, dx: &dx, parameterGradients: parameterGradients)
+            // Small output maps: oneDNN's weight-gradient kernels run at a fraction of peak there (16–26
+            // GFLOP/s on VGG's 2×2 and 4×4 layers), one batch-wide GEMM does not (Conv2D+BatchGEMM).
+            let viaGEMM = parameterGradients && g.cols <= Self.batchGEMMMaxPositions
+            try oneDNNBackward(x: x, dy: dy, dx: &dx, parameterGradients: parameterGradients && !viaGEMM)
+            if viaGEMM { batchedWeightGradient(x: x, dy: dy, g) }
             return dx
         }
         #endif
@@ -253,19 +261,8 @@ extension Conv2D {
 
     /// Backward through oneDNN: dx written directly, parameter gradients computed into `scratch`
     /// and then added to `grad` (oneDNN overwrites, the Layer contract adds).
-    private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, parameterGradients wanted: Bool) throws {
+    private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, parameterGradients: Bool) throws {
         let plan = try oneDNNPlan(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
-        // Small output maps: oneDNN's weight-gradient kernels run at a fraction of peak there (16–26
-        // GFLOP/s on VGG's 2×2 and 4×4 layers), one batch-wide GEMM does not (Conv2D+BatchGEMM).
-        let (oh, ow) = try outputSize(height: x.shape[2], width: x.shape[3])
-        let viaGEMM = wanted && oh * ow <= Self.batchGEMMMaxPositions
-        let parameterGradients = wanted && !viaGEMM
-        defer {
-            if viaGEMM {
-                let g = Geometry(c: inChannels, h: x.shape[2], w: x.shape[3], k: kernel, s: stride, pad: padding, oh: oh, ow: ow)
-                batchedWeightGradient(x: x, dy: dy, g)
-            }
-        }
         let wCount = weight.value.count, o = outChannels
         if parameterGradients, scratch.count < wCount + o { scratch = [Float](repeating: 0, count: wCount + o) }
         try x.data.withUnsafeBufferPointer { xb in
@@ -290,18 +287,6 @@ extension Conv2D {
     }
 }
 #endif
-
-/// Runs `body` with OpenBLAS limited to one thread while our own loop is parallel: nested BLAS
-/// threads inside `Parallel.forChunks` oversubscribe the cores (OpenBLAS threads spin-wait), which
-/// measured 2–3× slower than either level alone. The previous count is restored afterwards. This
-/// changes process-wide OpenBLAS state, which is fine because a process trains one model at a time.
-func withSerialBLAS<T>(_ parallel: Bool, _ body: () throws -> T) rethrows -> T {
-    let saved = BLAS.threads
-    guard parallel, saved > 1 else { return try body() }
-    BLAS.setThreads(1)
-    defer { BLAS.setThreads(saved) }
-    return try body()
-}
 
 extension Conv2D {
     /// Sizes of one image's convolution: the im2col matrix is `rows × cols` = `C·k·k × H'·W'`.

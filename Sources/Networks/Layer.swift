@@ -59,25 +59,13 @@ extension Layer {
     public func backwardPerCopy(_ dy: Tensor, copies: Int) throws -> Tensor {
         guard copies > 1 else { return try backward(dy, parameterGradients: false) }
         let rows = dy.shape.first ?? 0
-        guard copies > 0, rows % copies == 0 else {
+        guard rows % copies == 0 else {
             throw TensorError(.shapeMismatch, "inputGradients: \(rows) gradient rows are not \(copies) equal copies")
         }
         let n = rows / copies
-        var out: Tensor?
-        var inner = 0
-        for k in 0..<copies {
-            let g = try backward(dy.rows((k * n)..<((k + 1) * n)), parameterGradients: false)
-            if out == nil {
-                inner = g.count
-                out = Tensor(zeros: [rows] + Array(g.shape.dropFirst()))
-            }
-            out?.data.withUnsafeMutableBufferPointer { o in
-                g.data.withUnsafeBufferPointer { src in
-                    for i in 0..<inner { o[k * inner + i] = src[i] }
-                }
-            }
-        }
-        return out ?? Tensor(zeros: dy.shape)
+        return try Tensor.stack((0..<copies).map { k in
+            try backward(dy.rows((k * n)..<((k + 1) * n)), parameterGradients: false)
+        })
     }
 
     public var isAffine: Bool { false }

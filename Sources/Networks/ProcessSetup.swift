@@ -3,8 +3,9 @@ import CDNNL
 #endif
 import TensorCore
 
-/// Process-wide settings every model needs, applied when the first model is built.
-enum ProcessSetup {
+/// Process-wide settings every model needs, applied when the first model is built (or by code that
+/// uses layers without a model, such as the layer benchmarks).
+public enum ProcessSetup {
     /// Swift runs a static initializer exactly once, whichever thread asks first.
     private static let applied: Bool = {
         // Training steps and probe batches reuse heap pages instead of faulting in new ones.
@@ -16,5 +17,5 @@ enum ProcessSetup {
         return true
     }()
 
-    static func once() { _ = applied }
+    public static func once() { _ = applied }
 }

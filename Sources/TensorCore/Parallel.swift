@@ -40,14 +40,12 @@ public enum Parallel {
                 if lo < hi { body(lo..<hi) }
             }
             if let team {
-                withoutActuallyEscaping(chunk) { chunk in
-                    var call = chunk
-                    withUnsafeMutablePointer(to: &call) { pointer in
-                        team(Int32(t), { context, member in
-                            // Safe: `context` is the `(Int) -> Void` above, alive until `team` returns.
-                            context?.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(member))
-                        }, UnsafeMutableRawPointer(pointer))
-                    }
+                var call = chunk
+                withUnsafeMutablePointer(to: &call) { pointer in
+                    team(Int32(t), { context, member in
+                        // Safe: `context` is the `(Int) -> Void` above, alive until `team` returns.
+                        context?.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(member))
+                    }, UnsafeMutableRawPointer(pointer))
                 }
                 return
             }

@@ -8,7 +8,7 @@ import TensorCore
 @Suite struct ProcessSetupTests {
     @Test("parallel loops (on oneDNN's OpenMP team when present) visit every index once, in contiguous chunks")
     func chunksCoverEveryIndexOnce() throws {
-        _ = try Model(ModelConfig(arch: .myrtle, width: 2, classes: 2, imageSize: 8), seed: 1)  // installs the team
+        ProcessSetup.once()  // installs the team
         for threads in [1, 2, 3] {
             for n in [0, 1, 2, 7, 100] {
                 let visits = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))

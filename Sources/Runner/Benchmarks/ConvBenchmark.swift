@@ -26,7 +26,7 @@ public enum ConvBenchmark {
                            log: (String) -> Void = { _ in }) throws -> (peak: Double, entries: [Entry]) {
         Parallel.setThreads(threads)
         let peak = FMAPeak.measure(threads: threads)
-        _ = try Model(ModelConfig(arch: .myrtle, width: 2, classes: 2, imageSize: 8), seed: 1)  // process setup
+        ProcessSetup.once()  // heap reuse, our loops on oneDNN's thread team, as in training
         var rng = SeededRNG(seed: 3)
         var out: [Entry] = []
         for (c, size, o) in shapes {

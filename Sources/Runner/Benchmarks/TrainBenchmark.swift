@@ -40,15 +40,19 @@ public enum TrainBenchmark {
     public static func forwardFLOPs(_ model: Model, batch: Int) -> Double {
         var flops = 0.0
         var h = model.config.imageSize
+        // Per-frequency complex products of a full-image circular convolution.
+        func circular(_ c: CircularConv2D) -> Double {
+            8 * Double(batch * c.outChannels * c.inChannels * c.height * (c.width / 2 + 1))
+        }
         for layer in model.network.layers {
             switch layer {
             case let c as Conv2D:
                 let k = c.weight.value.shape[2]
                 flops += 2 * Double(batch * c.weight.value.shape[0] * c.weight.value.shape[1] * k * k * h * h)
             case let c as CircularConv2D:
-                flops += 8 * Double(batch * c.outChannels * c.inChannels * c.height * (c.width / 2 + 1))
+                flops += circular(c)
             case let s as CircularConvStack:
-                for c in s.convs { flops += 8 * Double(batch * c.outChannels * c.inChannels * c.height * (c.width / 2 + 1)) }
+                flops += s.convs.map(circular).reduce(0, +)
             case let l as Linear:
                 flops += 2 * Double(batch * l.weight.value.count)
             case let p as MaxPool2D:
