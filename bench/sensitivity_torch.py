@@ -8,8 +8,8 @@ per batch ONE forward pass, then K backward passes (one per logit, `autograd.gra
 parameters frozen so no parameter gradients are formed), an orthonormal 2-D FFT of every gradient, and the
 accumulation of S = mean_x ||(|FFT(grad_l)|)_l||_2 and its rms variant.
 
-ConvActually's full-image circular convolution is computed in the Fourier domain (rfft2, a per-frequency
-channel mixing, irfft2), as fsweep does; a direct 32x32-kernel nn.Conv2d would be ~100x slower.
+The models come from bench/torch_models.py (shared with train_torch.py): ConvActually's full-image circular
+convolution runs in the Fourier domain (rfft2, a per-frequency complex matmul, irfft2), as fsweep does.
 The linear model gets no shortcut here (autograd per logit and per batch, like the others): this is the
 baseline as a PyTorch user would write it; fsweep notices that its gradients do not depend on the image.
 
@@ -22,59 +22,8 @@ import json
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-MEAN = [0.49, 0.48, 0.45]
-STD = [0.25, 0.24, 0.26]
-
-
-class Normalize(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1))
-
-    def forward(self, x):
-        return (x - self.mean) / self.std
-
-
-def myrtle(width=64, classes=10):
-    w = width
-    def block(cin, cout, pool):
-        layers = [nn.Conv2d(cin, cout, 3, padding=1, bias=True), nn.ReLU()]
-        if pool:
-            layers.append(nn.MaxPool2d(2))
-        return layers
-    return nn.Sequential(Normalize(), *block(3, w, False), *block(w, 2 * w, True), *block(2 * w, 4 * w, True),
-                         *block(4 * w, 8 * w, True), nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(8 * w, classes))
-
-
-class CircularConvFFT(nn.Module):
-    """Full-image (HxW kernel) circular convolution, y[o] = sum_c w[o,c] (*) x[c] + b[o], via rfft2."""
-
-    def __init__(self, cin, cout, size):
-        super().__init__()
-        bound = 1 / (cin * size * size) ** 0.5
-        self.weight = nn.Parameter(torch.empty(cout, cin, size, size).uniform_(-bound, bound))
-        self.bias = nn.Parameter(torch.empty(cout).uniform_(-bound, bound))
-
-    def forward(self, x):
-        h, w = x.shape[-2:]
-        xf = torch.fft.rfft2(x)                         # [N, C, H, W/2+1]
-        wf = torch.fft.rfft2(self.weight)               # [O, C, H, W/2+1]
-        yf = torch.einsum("nchw,ochw->nohw", xf, wf)    # per-frequency channel mixing
-        return torch.fft.irfft2(yf, s=(h, w)) + self.bias.view(1, -1, 1, 1)
-
-
-def convactually(depth=4, width=64, classes=10, size=32, relu=True):
-    layers = [Normalize()]
-    ch = 3
-    for _ in range(depth - 1):
-        layers += [CircularConvFFT(ch, width, size)] + ([nn.ReLU()] if relu else [])
-        ch = width
-    layers += [nn.Flatten(), nn.Linear(ch * size * size, classes)]
-    return nn.Sequential(*layers)
+from torch_models import convactually, convactually_linear, myrtle
 
 
 def sensitivity(model, x, batch):
@@ -106,8 +55,9 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     x = torch.rand(args.images, 3, 32, 32)
-    models = {"myrtle": myrtle(classes=args.classes), "convactually4": convactually(classes=args.classes),
-              "convactually-linear": convactually(width=32, classes=args.classes, relu=False)}
+    models = {"myrtle": myrtle(classes=args.classes, normalize=True),
+              "convactually4": convactually(classes=args.classes, normalize=True),
+              "convactually-linear": convactually_linear(classes=args.classes)}
     out = {}
     for name, model in models.items():
         if args.model and name != args.model:
