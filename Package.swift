@@ -40,7 +40,9 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CFFTW"], swiftSettings: fastMath),
+        // Run-time CPU dispatch for the FMA-peak loop and glibc's allocator settings.
+        .target(name: "CMachine", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CFFTW", "CMachine"], swiftSettings: fastMath),
         .target(name: "Networks", dependencies: networksDependencies, swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fastMath),
@@ -53,7 +55,7 @@ let package = Package(
         .target(name: "Cluster", dependencies: [
             "CZeroMQ", "Sweeps", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Runner", dependencies: ["Networks", "Datasets", "Probes", "Sweeps"], swiftSettings: fastMath),
+        .target(name: "Runner", dependencies: ["Networks", "Datasets", "Probes", "Sweeps", "CMachine"], swiftSettings: fastMath),
         .executableTarget(name: "fsweep", dependencies: [
             "TensorCore", "Networks", "Datasets", "Probes", "Sweeps", "Cluster", "Runner",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

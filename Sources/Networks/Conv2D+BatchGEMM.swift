@@ -1,37 +1,11 @@
 import TensorCore
 
 extension Conv2D {
-    /// Output maps with at most this many positions per image run forward and weight gradient as
-    /// batch-wide GEMMs instead of oneDNN's kernels, which reach only 16–50 GFLOP/s on VGG's 2×2 and
-    /// 4×4 layers (measured on VGG11: ~9% faster steps from the weight gradient alone; no gain from
-    /// also moving the 8×8 layers).
+    /// Output maps with at most this many positions per image compute the weight gradient as one
+    /// batch-wide GEMM instead of oneDNN's kernel, which runs at 56–131 GFLOP/s on VGG's 2×2 and 4×4
+    /// layers on 2 threads (the GEMM route: 100–150). Their forward and input gradient stay on oneDNN
+    /// (170–220 GFLOP/s there, against ~100 for a batch-wide GEMM forward).
     static let batchGEMMMaxPositions = 16
-
-    /// `y = W · col + b` as ONE GEMM over the batch (`[O × C·k·k] · [C·k·k × N·H'·W']`), every image's
-    /// im2col side by side; in training the columns stay valid for `batchedWeightGradient`.
-    func batchedForward(_ x: Tensor, _ g: Geometry, into y: inout Tensor, keepColumns: Bool) {
-        let n = x.shape[0], o = outChannels, p = g.cols, np = n * p
-        fillBatchColumns(x, g)
-        batchColumnsValid = keepColumns
-        if batchProduct.count < o * np { batchProduct = [Float](repeating: 0, count: o * np) }
-        let biasValues = bias?.value.data
-        batchColumns.withUnsafeBufferPointer { cb in
-        batchProduct.withUnsafeMutableBufferPointer { pb in
-        y.data.withUnsafeMutableBufferPointer { yb in
-        weight.value.data.withUnsafeBufferPointer { wb in
-            // Non-empty (n > 0, every dimension positive).
-            let pp = pb.baseAddress!, yp = yb.baseAddress!
-            BLAS.teamGemm(m: o, n: np, k: g.rows, a: wb.baseAddress!, lda: g.rows, b: cb.baseAddress!, ldb: np, c: pp, ldc: np)
-            Parallel.forChunks(n) { images in
-                for img in images {
-                    for oc in 0..<o {
-                        let src = pp + oc * np + img * p, dst = yp + (img * o + oc) * p, b = biasValues?[oc] ?? 0
-                        for j in 0..<p { dst[j] = src[j] + b }
-                    }
-                }
-            }
-        }}}}
-    }
 
     /// Every image's im2col into `batchColumns` `[C·k·k × N·H'·W']`, images side by side.
     private func fillBatchColumns(_ x: Tensor, _ g: Geometry) {
@@ -41,8 +15,25 @@ extension Conv2D {
         batchColumns.withUnsafeMutableBufferPointer { cb in
             // Non-empty (n > 0, every dimension positive).
             let xp = xb.baseAddress!, cp = cb.baseAddress!
-            Parallel.forChunks(n) { images in
-                for img in images { Conv2D.im2col(xp + img * inStride, g, cp + img * p, rowStride: np) }
+            guard g.s == 1 else {
+                Parallel.forChunks(n) { images in
+                    for img in images { Conv2D.im2col(xp + img * inStride, g, cp + img * p, rowStride: np) }
+                }
+                return
+            }
+            // Channel-major: each thread fills whole rows (all images side by side) of its channels.
+            // Image-major filling wrote one short segment into each of C·k·k rows np floats apart, a new
+            // page per store; the TLB misses made it ~1 GB/s.
+            let plane = g.h * g.w, kk = g.k * g.k
+            Parallel.forChunks(g.c) { channels in
+                Conv2D.withChannelTile(g) { tile in
+                    for c in channels {
+                        for img in 0..<n {
+                            Conv2D.unfoldChannel(xp + img * inStride + c * plane, g, tile: tile,
+                                                 cp + c * kk * np + img * p, rowStride: np)
+                        }
+                    }
+                }
             }
         }}
     }
@@ -55,7 +46,7 @@ extension Conv2D {
     func batchedWeightGradient(x: Tensor, dy: Tensor, _ g: Geometry) {
         let n = x.shape[0], o = outChannels, p = g.cols, ckk = g.rows, np = n * p
         guard n > 0 else { return }
-        if !batchColumnsValid { fillBatchColumns(x, g) }
+        fillBatchColumns(x, g)
         if batchProduct.count < o * np { batchProduct = [Float](repeating: 0, count: o * np) }
         dy.data.withUnsafeBufferPointer { dyb in
         batchColumns.withUnsafeBufferPointer { cb in

@@ -24,11 +24,9 @@ public final class Conv2D: Layer {
 
     /// Input of the last forward pass, kept for backward (im2col is recomputed there to save memory).
     private(set) var cachedInput: Tensor?
-    /// Batch-wide im2col matrix of `batchedForward` / `batchedWeightGradient` (small maps), kept
-    /// across steps so its pages are reused.
+    /// Batch-wide im2col matrix of `batchedWeightGradient` (small maps), kept across steps so its
+    /// pages are reused.
     var batchColumns: [Float] = []
-    /// Whether `batchColumns` holds the columns of `cachedInput` (a training forward computed them).
-    var batchColumnsValid = false
     /// `[O × N·H'·W']` work matrix of the batch-wide GEMMs, kept across steps.
     var batchProduct: [Float] = []
     /// Reusable im2col / col2im buffers, grown on demand and partitioned per chunk.
@@ -96,15 +94,10 @@ public final class Conv2D: Layer {
         try x.expectShape([-1, inChannels, -1, -1], "\(name) (Conv2D) input")
         let n = x.shape[0]
         let g = try geometry(x)
-        var y = Tensor(zeros: [n, outChannels, g.oh, g.ow])
+        var y = Tensor(uninitialized: [n, outChannels, g.oh, g.ow])  // every path writes all of y
         cachedInput = x
-        batchColumnsValid = false
         guard n > 0 else { return y }
         #if canImport(CDNNL)
-        if backend == .onednn && g.cols <= Self.batchGEMMMaxPositions {
-            batchedForward(x, g, into: &y, keepColumns: mode == .train)
-            return y
-        }
         if backend == .onednn {
             let plan = try oneDNNPlan(batch: n, height: x.shape[2], width: x.shape[3])
             try x.data.withUnsafeBufferPointer { xb in
@@ -160,24 +153,39 @@ public final class Conv2D: Layer {
 
     /// `dL/dy [N, O, H', W'] → dL/dx [N, C, H, W]`; adds dL/dW and dL/db when `parameterGradients`.
     public func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor {
+        try backward(dy, parameterGradients: parameterGradients, inputGradient: true) ?? Tensor(zeros: [])
+    }
+
+    /// Adds dL/dW and dL/db only: the first layer's input gradient is never read in training.
+    public func parameterGradients(_ dy: Tensor) throws {
+        _ = try backward(dy, parameterGradients: true, inputGradient: false)
+    }
+
+    /// The backward pass with either half optional; returns dL/dx when `inputGradient`.
+    private func backward(_ dy: Tensor, parameterGradients: Bool, inputGradient: Bool) throws -> Tensor? {
         guard let x = cachedInput else {
             throw TensorError(.invalidArgument, "\(name) (Conv2D): backward called before forward")
         }
         let n = x.shape[0]
         let g = try geometry(x)
         try dy.expectShape([n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradient")
-        var dx = Tensor(zeros: x.shape)
-        guard n > 0 else { return dx }
+        guard n > 0 else { return inputGradient ? Tensor(zeros: x.shape) : nil }
         #if canImport(CDNNL)
         if backend == .onednn {
-            // Small output maps: oneDNN's weight-gradient kernels run at a fraction of peak there (16–26
-            // GFLOP/s on VGG's 2×2 and 4×4 layers), one batch-wide GEMM does not (Conv2D+BatchGEMM).
+            // Small output maps: oneDNN's weight-gradient kernels run at a fraction of peak there (56–131
+            // GFLOP/s on VGG's 2×2 and 4×4 layers on 2 threads), one batch-wide GEMM does not (Conv2D+BatchGEMM).
             let viaGEMM = parameterGradients && g.cols <= Self.batchGEMMMaxPositions
-            try oneDNNBackward(x: x, dy: dy, dx: &dx, parameterGradients: parameterGradients && !viaGEMM)
+            // oneDNN writes every element of dx; without an input gradient dx stays empty.
+            var dx = inputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: [0])
+            if inputGradient || (parameterGradients && !viaGEMM) {
+                try oneDNNBackward(x: x, dy: dy, dx: &dx, inputGradient: inputGradient,
+                                   parameterGradients: parameterGradients && !viaGEMM)
+            }
             if viaGEMM { batchedWeightGradient(x: x, dy: dy, g) }
-            return dx
+            return inputGradient ? dx : nil
         }
         #endif
+        var dx = Tensor(zeros: inputGradient ? x.shape : [0])
 
         let chunks = min(Parallel.threads, n)
         let o = outChannels, ckk = g.rows, p = g.cols
@@ -195,7 +203,7 @@ public final class Conv2D: Layer {
         scratch.withUnsafeMutableBufferPointer { sb in
             // Non-empty buffers (n > 0, every dimension positive), so base addresses exist.
             let xp = xb.baseAddress!, dyp = dyb.baseAddress!, wp = wb.baseAddress!
-            let dxp = dxb.baseAddress!, sp = sb.baseAddress!
+            let dxp = dxb.baseAddress, sp = sb.baseAddress!  // dx is empty without input gradient
             withSerialBLAS(chunks > 1) { Parallel.forChunks(chunks) { range in
                 for chunk in range {
                     let base = sp + chunk * perChunk
@@ -218,9 +226,10 @@ public final class Conv2D: Layer {
                                 }
                             }
                         }
+                        guard inputGradient else { continue }
                         // dcol[CKK×P] = Wᵀ[CKK×O] · dy_img[O×P], then scatter-add into dx.
                         BLAS.gemm(transA: true, m: ckk, n: p, k: o, a: wp, lda: ckk, b: dyi, ldb: p, c: dcol, ldc: p)
-                        Conv2D.col2im(dcol, g, dxp + img * inStride)
+                        Conv2D.col2im(dcol, g, dxp! + img * inStride)
                     }
                 }
             }}
@@ -242,7 +251,7 @@ public final class Conv2D: Layer {
                 }
             }
         }}}}}
-        return dx
+        return inputGradient ? dx : nil
     }
 }
 
@@ -259,9 +268,9 @@ extension Conv2D {
         return p
     }
 
-    /// Backward through oneDNN: dx written directly, parameter gradients computed into `scratch`
-    /// and then added to `grad` (oneDNN overwrites, the Layer contract adds).
-    private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, parameterGradients: Bool) throws {
+    /// Backward through oneDNN: dx written directly (when `inputGradient`), parameter gradients
+    /// computed into `scratch` and then added to `grad` (oneDNN overwrites, the Layer contract adds).
+    private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, inputGradient: Bool, parameterGradients: Bool) throws {
         let plan = try oneDNNPlan(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
         let wCount = weight.value.count, o = outChannels
         if parameterGradients, scratch.count < wCount + o { scratch = [Float](repeating: 0, count: wCount + o) }
@@ -272,7 +281,7 @@ extension Conv2D {
         try scratch.withUnsafeMutableBufferPointer { sb in
             // Non-empty buffers (batch > 0, every dimension positive; scratch grown above when used).
             let dW = parameterGradients ? sb.baseAddress : nil
-            try plan.backward(x: xb.baseAddress!, dy: dyb.baseAddress!, w: wb.baseAddress!, dx: dxb.baseAddress!,
+            try plan.backward(x: xb.baseAddress!, dy: dyb.baseAddress!, w: wb.baseAddress!, dx: inputGradient ? dxb.baseAddress : nil,
                               dw: dW, db: dW.map { $0 + wCount }, name: name)
         }}}}}
         guard parameterGradients else { return }
@@ -301,6 +310,7 @@ extension Conv2D {
     /// rows are `rowStride` apart (default: packed), so several images can fill one wide matrix.
     static func im2col(_ x: UnsafePointer<Float>, _ g: Geometry, _ col: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
         let rowStride = rowStride ?? g.cols
+        if g.s == 1 { return im2colStride1(x, g, col, rowStride: rowStride) }
         var row = 0
         for c in 0..<g.c {
             for p in 0..<g.k {
@@ -324,6 +334,46 @@ extension Conv2D {
                         }
                     }
                     row += 1
+                }
+            }
+        }
+    }
+
+    /// `im2col` for stride 1, one channel at a time through `unfoldChannel`.
+    private static func im2colStride1(_ x: UnsafePointer<Float>, _ g: Geometry, _ col: UnsafeMutablePointer<Float>, rowStride: Int) {
+        withChannelTile(g) { tile in
+            for c in 0..<g.c {
+                unfoldChannel(x + c * g.h * g.w, g, tile: tile, col + c * g.k * g.k * rowStride, rowStride: rowStride)
+            }
+        }
+    }
+
+    /// Runs `body` with a zeroed scratch tile of one padded channel, `(H + 2·pad) × (W + 2·pad)`.
+    static func withChannelTile(_ g: Geometry, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        let count = (g.h + 2 * g.pad) * (g.w + 2 * g.pad)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { tile in
+            let t = tile.baseAddress!  // count ≥ k² > 0
+            t.initialize(repeating: 0, count: count)
+            body(t)
+        }
+    }
+
+    /// One channel's k·k im2col rows for stride 1: the channel is copied into the interior of the
+    /// zero-bordered `tile` (its border must be zero), so every kernel offset is plain row copies
+    /// without bounds checks.
+    static func unfoldChannel(_ src: UnsafePointer<Float>, _ g: Geometry, tile t: UnsafeMutablePointer<Float>,
+                              _ dst: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let pw = g.w + 2 * g.pad
+        for i in 0..<g.h {
+            let d = t + (i + g.pad) * pw + g.pad, s = src + i * g.w
+            for j in 0..<g.w { d[j] = s[j] }
+        }
+        for p in 0..<g.k {
+            for q in 0..<g.k {
+                let row = dst + (p * g.k + q) * rowStride
+                for i in 0..<g.oh {
+                    let s = t + (i + p) * pw + q, d = row + i * g.ow
+                    for j in 0..<g.ow { d[j] = s[j] }
                 }
             }
         }

@@ -31,6 +31,10 @@ public protocol Layer: AnyObject {
     func forward(_ x: Tensor, mode: Mode) throws -> Tensor
     /// `dL/dy [N, …out] → dL/dx [N, …in]`.
     func backward(_ dy: Tensor, parameterGradients: Bool) throws -> Tensor
+    /// Adds dL/dθ to each parameter's `grad` without computing dL/dx: the first trainable layer of a
+    /// network gets this in training, since nobody reads the gradient of the images (for VGG's first
+    /// convolution that input gradient cost as much as its weight gradient).
+    func parameterGradients(_ dy: Tensor) throws
     /// Trainable parameters, in a stable order.
     var parameters: [Parameter] { get }
     /// Non-trainable state saved with the weights (BatchNorm running statistics).
@@ -48,6 +52,11 @@ public protocol Layer: AnyObject {
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var buffers: [Parameter] { [] }
+
+    /// `backward` with its input gradient dropped: right for every layer, skipping it is an optimization.
+    public func parameterGradients(_ dy: Tensor) throws {
+        _ = try backward(dy, parameterGradients: true)
+    }
 
     /// One `backward` per copy: right for every layer, shared work is an optimization.
     public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {

@@ -44,6 +44,10 @@ public final class Model: Layer {
         try network.inputGradients(dy, copies: copies)
     }
 
+    public func parameterGradients(_ dy: Tensor) throws {
+        try network.parameterGradients(dy)
+    }
+
     public var parameters: [Parameter] { network.parameters }
     public var buffers: [Parameter] { network.buffers }
 

@@ -18,6 +18,15 @@ public final class Sequential: Layer {
         return g
     }
 
+    /// Backward down to the first layer with parameters, which gets `parameterGradients`; the
+    /// parameter-free layers below it (input normalization) are skipped.
+    public func parameterGradients(_ dy: Tensor) throws {
+        guard let first = layers.firstIndex(where: { !$0.parameters.isEmpty }) else { return }
+        var g = dy
+        for l in layers[(first + 1)...].reversed() { g = try l.backward(g, parameterGradients: true) }
+        try layers[first].parameterGradients(g)
+    }
+
     public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
         var g = dy
         for l in layers.reversed() { g = try l.inputGradients(g, copies: copies) }

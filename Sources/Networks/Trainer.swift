@@ -96,7 +96,7 @@ public final class Trainer {
         guard loss.isFinite else {
             throw TrainingError(.diverged, "training diverged at epoch \(epoch + 1), step \(step + 1): loss is \(loss); lower the learning rate or weight decay")
         }
-        _ = try model.backward(grad, parameterGradients: true)
+        try model.parameterGradients(grad)
         optimizer.step(model.parameters)
         return (loss, correct)
     }

@@ -1,3 +1,4 @@
+import CMachine
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,13 +14,7 @@ import Darwin
 /// (`minorPageFaults` measures it; `fsweep bench train` reports it per step).
 public enum Memory {
     /// Applied on first use; Swift runs a static initializer exactly once, whichever thread asks first.
-    private static let applied: Bool = {
-        #if os(Linux)
-        _ = glibcMallopt(-4, 0)  // M_MMAP_MAX: no mmap-backed blocks
-        _ = glibcMallopt(-1, Int32.max)  // M_TRIM_THRESHOLD: never give the heap top back
-        #endif
-        return true
-    }()
+    private static let applied: Bool = fs_keep_freed_memory() == 1
 
     /// Serves large blocks from the heap and never trims it, so freed tensor memory is reused
     /// without page faults. Idempotent; the cost is that the peak working set stays resident.
@@ -38,10 +33,3 @@ public enum Memory {
         return Int(usage.ru_minflt)
     }
 }
-
-#if os(Linux)
-/// glibc's `mallopt(3)`; `<malloc.h>` is not part of Swift's Glibc module, so it is declared here
-/// (C ABI: two ints in, int out).
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-#endif

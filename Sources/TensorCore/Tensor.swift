@@ -13,6 +13,14 @@ public struct Tensor: Sendable, Equatable {
         self.data = [Float](repeating: 0, count: shape.reduce(1, *))
     }
 
+    /// Tensor whose contents are unspecified, for outputs a kernel overwrites entirely: zero-filling
+    /// them first would be one more pass over memory (tens of MB per layer in a training step).
+    public init(uninitialized shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.data = [Float](unsafeUninitializedCapacity: shape.reduce(1, *)) { _, count in count = shape.reduce(1, *) }
+    }
+
     /// Tensor filled with one value.
     public init(repeating value: Float, shape: [Int]) {
         self.shape = shape

@@ -32,7 +32,7 @@ import TensorCore
         }
     }
 
-    @Test("a training step through the default backend (batch GEMMs on small maps) matches im2col",
+    @Test("a training step through the default backend (batch-GEMM weight gradients on small maps) matches im2col",
           arguments: [ConvCase(n: 4, c: 6, o: 5, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true),
                       ConvCase(n: 3, c: 4, o: 3, h: 2, w: 2, k: 3, stride: 1, padding: 1, bias: false)])
     func trainingStepMatchesIm2col(_ t: ConvCase) throws {

@@ -76,6 +76,30 @@ struct ConvCase: CustomStringConvertible, Sendable {
         #expect(result.worst < 1e-2, "\(t): \(result)")
     }
 
+    @Test("parameterGradients adds what backward adds, without an input gradient (every backend; small maps take the batch GEMM)",
+          arguments: [ConvCase(n: 3, c: 2, o: 3, h: 6, w: 5, k: 3, stride: 2, padding: 1, bias: true),
+                      ConvCase(n: 2, c: 4, o: 3, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: false),
+                      ConvCase(n: 3, c: 5, o: 4, h: 2, w: 2, k: 3, stride: 1, padding: 1, bias: true)],
+          Conv2D.Backend.available)
+    func parameterGradientsOnly(_ t: ConvCase, _ backend: Conv2D.Backend) throws {
+        let (layer, x) = try Self.make(t)
+        layer.backend = backend
+        let y = try layer.forward(x, mode: .train)
+        var rng = SeededRNG(seed: 5)
+        let dy = Tensor.randomNormal(y.shape, rng: &rng)
+        _ = try layer.backward(dy, parameterGradients: true)
+        let expected = layer.parameters.map(\.grad)
+        // Start from a non-zero gradient: the contract is to add.
+        let offsets = layer.parameters.map { Tensor.randomNormal($0.grad.shape, rng: &rng) }
+        for (p, o) in zip(layer.parameters, offsets) { p.grad = o }
+        try layer.parameterGradients(dy)
+        for ((p, o), e) in zip(zip(layer.parameters, offsets), expected) {
+            for i in 0..<e.count {
+                #expect(abs(p.grad.data[i] - o.data[i] - e.data[i]) <= 1e-4 * max(1, abs(e.data[i])), "\(t) \(p.name)")
+            }
+        }
+    }
+
     @Test("two backward passes agree; parameterGradients=false leaves grads alone (every backend)",
           arguments: Conv2D.Backend.available)
     func backwardContract(_ backend: Conv2D.Backend) throws {

@@ -26,6 +26,27 @@ import TensorCore
         #expect(worst < 1e-2, "\(config.arch): \(check)")
     }
 
+    /// Training skips the images' gradient (and the parameter-free layers below the first trainable
+    /// one); the parameter gradients must be exactly those of the full backward pass.
+    @Test(arguments: tiny)
+    func parameterGradientsEqualTheFullBackward(config: ModelConfig) throws {
+        let model = try Model(config, seed: 3)
+        var rng = SeededRNG(seed: 4)
+        let x = Tensor.randomUniform([3, 3, config.imageSize, config.imageSize], 0, 1, rng: &rng)
+        let y = try model.forward(x, mode: .train)
+        let dy = Tensor.randomNormal(y.shape, rng: &rng)
+        _ = try model.backward(dy, parameterGradients: true)
+        let expected = model.parameters.map(\.grad)
+        for p in model.parameters { p.grad = Tensor(zeros: p.grad.shape) }
+        try model.parameterGradients(dy)
+        for (p, e) in zip(model.parameters, expected) {
+            #expect(e.data.contains { $0 != 0 }, "\(p.name) has no gradient to compare")
+            for i in 0..<e.count {
+                #expect(abs(p.grad.data[i] - e.data[i]) <= 1e-4 * max(1, abs(e.data[i])), "\(config.arch) \(p.name)")
+            }
+        }
+    }
+
     @Test func parameterNamesFollowPyTorchModulePaths() throws {
         let vgg = try Model(ModelConfig(arch: .vgg11, width: 4, batchNorm: true, imageSize: 32), seed: 0)
         let names = (vgg.parameters + vgg.buffers).map(\.name)

@@ -1,24 +1,36 @@
+import CMachine
 import Dispatch
 import Foundation
 
 /// Measures the machine's fused-multiply-add ceiling, the yardstick for "fraction of peak".
 public enum FMAPeak {
-    /// GFLOP/s of independent SIMD8 FMA chains on `threads` threads (2 FLOPs per lane per FMA).
+    /// GFLOP/s of independent FMA chains on the widest vectors the CPU has (AVX-512 where present:
+    /// our Swift kernels are compiled for AVX2, but oneDNN and OpenBLAS dispatch to AVX-512 at run
+    /// time, so an AVX2 yardstick would halve the true ceiling), on `threads` threads.
     ///
     /// Each thread divides its FLOPs by its own CPU time and the rates are summed: on a shared
     /// machine wall time would measure the other tenants, not the cores.
-    public static func measure(threads: Int, seconds: Double = 0.5) -> Double {
-        let iterations = 2_000_000
+    public static func measure(threads: Int) -> Double {
+        let iterations = 20_000_000
         // One warm-up pass to raise clocks, then a timed pass per thread.
-        _ = chain(iterations / 10)
+        var lanes: Int32 = 0
+        _ = fs_fma_chain(iterations / 10, &lanes)
         let sink = SinkBox()
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            var lanes: Int32 = 0
             let t0 = threadCPUSeconds()
-            let s = chain(iterations)
-            let rate = Double(iterations) * 12 * 8 * 2 / max(threadCPUSeconds() - t0, 1e-9) / 1e9
+            let s = fs_fma_chain(iterations, &lanes)
+            let rate = Double(iterations) * 12 * Double(lanes) * 2 / max(threadCPUSeconds() - t0, 1e-9) / 1e9
             sink.add(s, rate: rate)
         }
         return sink.rates
+    }
+
+    /// Floats per vector of the loop `measure` runs (16 with AVX-512, 8 with AVX2).
+    public static var vectorLanes: Int {
+        var lanes: Int32 = 0
+        _ = fs_fma_chain(1, &lanes)
+        return Int(lanes)
     }
 
     /// CPU time of the calling thread.
@@ -26,22 +38,6 @@ public enum FMAPeak {
         var t = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-
-    /// 12 independent accumulators hide the FMA latency (4 cycles × 2 pipes on current x86).
-    @inline(never)
-    static func chain(_ n: Int) -> Float {
-        let m = SIMD8<Float>(repeating: 0.999_999), a = SIMD8<Float>(repeating: 1e-7)
-        var r0 = SIMD8<Float>(repeating: 1), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0
-        var r6 = r0, r7 = r0, r8 = r0, r9 = r0, r10 = r0, r11 = r0
-        for _ in 0..<n {
-            r0 = r0.addingProduct(r0, m); r1 = r1.addingProduct(r1, m); r2 = r2.addingProduct(r2, m)
-            r3 = r3.addingProduct(r3, m); r4 = r4.addingProduct(r4, m); r5 = r5.addingProduct(r5, m)
-            r6 = r6.addingProduct(r6, m); r7 = r7.addingProduct(r7, m); r8 = r8.addingProduct(r8, m)
-            r9 = r9.addingProduct(r9, m); r10 = r10.addingProduct(r10, m); r11 = r11.addingProduct(r11, m)
-        }
-        let s = (r0 + r1 + r2 + r3 + r4 + r5 + r6 + r7 + r8 + r9 + r10 + r11 + a)
-        return s.sum()
     }
 }
 
