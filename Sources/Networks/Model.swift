@@ -88,8 +88,13 @@ public final class Model: Layer {
         func block(_ name: String, _ cin: Int, _ cout: Int, pool: Bool, _ rng: inout SeededRNG) throws {
             layers.append(try Conv2D(inChannels: cin, outChannels: cout, kernel: 3, stride: 1, padding: 1, bias: !c.batchNorm,
                                  initialization: .pytorchDefault, name: "\(name).conv", rng: &rng))
-            if c.batchNorm { layers.append(BatchNorm2D(channels: cout, name: "\(name).bn")) }
-            layers.append(activation(c.activation))
+            if c.batchNorm {
+                // The ReLU runs inside the BatchNorm pass (no parameters, so names are unchanged).
+                layers.append(BatchNorm2D(channels: cout, name: "\(name).bn", relu: c.activation == .relu))
+                if c.activation != .relu { layers.append(activation(c.activation)) }
+            } else {
+                layers.append(activation(c.activation))
+            }
             if pool { layers.append(MaxPool2D(kernel: 2)) }
         }
         try block("prep", c.channels, w, pool: false, &rng)
@@ -128,8 +133,14 @@ public final class Model: Layer {
             layers.append(try Conv2D(inChannels: ch, outChannels: out, kernel: 3, stride: 1, padding: 1, bias: true,
                                  initialization: .kaimingNormalFanOut, name: "features.\(idx)", rng: &rng))
             idx += 1
-            if c.batchNorm { layers.append(BatchNorm2D(channels: out, name: "features.\(idx)")); idx += 1 }
-            layers.append(activation(c.activation))
+            if c.batchNorm {
+                // The ReLU (features.idx+1) runs inside the BatchNorm pass; it has no parameters.
+                layers.append(BatchNorm2D(channels: out, name: "features.\(idx)", relu: c.activation == .relu))
+                idx += 1
+                if c.activation != .relu { layers.append(activation(c.activation)) }
+            } else {
+                layers.append(activation(c.activation))
+            }
             idx += 1
             ch = out
         }

@@ -73,6 +73,43 @@ import TensorCore
         #expect(try checkGradients(layer: bn, input: x, mode: .eval, maxEntries: 108).worst < 1e-2)
     }
 
+    /// The fused ReLU must be exactly BatchNorm then ReLU: both directions, both modes, running
+    /// statistics, against the two separate layers (each checked against finite differences above).
+    @Test(arguments: [[3, 2, 3, 3], [2, 3, 4, 4], [2, 2, 5, 5]])
+    func batchNormWithReLUEqualsBatchNormThenReLU(shape: [Int]) throws {
+        var rng = SeededRNG(seed: 7)
+        let c = shape[1]
+        let x = Tensor.randomNormal(shape, std: 2, rng: &rng)
+        let fused = BatchNorm2D(channels: c, name: "bn", relu: true)
+        let plain = BatchNorm2D(channels: c, name: "bn"), relu = ReLU()
+        for bn in [fused, plain] {
+            for i in 0..<c { bn.gamma.value.data[i] = 0.5 + Float(i) * (i % 2 == 0 ? 1 : -1); bn.beta.value.data[i] = Float(i) - 0.7 }
+        }
+        for mode in [Mode.train, .eval] {
+            let y = try fused.forward(x, mode: mode)
+            let yRef = try relu.forward(try plain.forward(x, mode: mode), mode: mode)
+            #expect(y.data.contains(0) && y.data.contains { $0 > 0 }, "both sides of the kink are exercised")
+            for i in 0..<y.count { #expect(abs(y.data[i] - yRef.data[i]) <= 1e-5 * max(1, abs(yRef.data[i])), "\(mode) y[\(i)]") }
+            #expect(fused.runningMean.value == plain.runningMean.value && fused.runningVar.value == plain.runningVar.value)
+            let dy = Tensor.randomNormal(shape, rng: &rng)
+            for bn in [fused, plain] { for p in bn.parameters { p.grad = Tensor(zeros: p.grad.shape) } }
+            let dx = try fused.backward(dy, parameterGradients: true)
+            let dxRef = try plain.backward(try relu.backward(dy, parameterGradients: true), parameterGradients: true)
+            for i in 0..<dx.count { #expect(abs(dx.data[i] - dxRef.data[i]) <= 1e-4 * max(1, abs(dxRef.data[i])), "\(mode) dx[\(i)]") }
+            for (p, q) in zip(fused.parameters, plain.parameters) {
+                for i in 0..<c { #expect(abs(p.grad.data[i] - q.grad.data[i]) <= 1e-4 * max(1, abs(q.grad.data[i])), "\(mode) \(p.name)") }
+            }
+        }
+        try checkBackwardContract(layer: fused, input: x)
+    }
+
+    @Test func batchNormWithReLUKeepsNaN() throws {
+        var x = Tensor(repeating: 1, shape: [2, 1, 3, 3])
+        x.data[4] = .nan
+        let y = try BatchNorm2D(channels: 1, name: "bn", relu: true).forward(x, mode: .eval)
+        #expect(y.data[4].isNaN, "a diverging run must still show NaN")
+    }
+
     @Test func batchNormStatisticsFollowPyTorchSemantics() throws {
         var rng = SeededRNG(seed: 5)
         let x = Tensor.randomNormal([5, 2, 2, 2], std: 3, rng: &rng)
