@@ -35,6 +35,7 @@ typedef struct {
 struct fs_conv {
     int has_bias;
     int threads;
+    int winograd;  // passes that run Winograd (bits as in fs_conv_create)
     dnnl_primitive_desc_t fwd_pd, bwd_d_pd, bwd_w_pd;
     dnnl_primitive_t fwd, bwd_d, bwd_w;
     fs_arg f_src, f_w, f_b, f_dst;
@@ -82,10 +83,20 @@ static dnnl_status_t bind_input(fs_arg *a, const float *p) {
     return s == dnnl_success ? run_reorder(a, 0) : s;
 }
 
+/// Forward primitive descriptor for one algorithm; also the hint backward passes of that algorithm need.
+static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, dnnl_alg_kind_t alg, const dnnl_memory_desc_t *src,
+                                const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b, const dnnl_memory_desc_t *dst,
+                                const dnnl_dims_t strides, const dnnl_dims_t pads) {
+    dnnl_convolution_desc_t d;
+    dnnl_status_t s = dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, alg, src, w, b, dst, strides, pads, pads);
+    return s == dnnl_success ? dnnl_primitive_desc_create(pd, &d, NULL, engine, NULL) : s;
+}
+
 fs_conv *fs_conv_create(int n, int c, int h, int w, int o, int k, int stride, int pad, int has_bias,
-                        int threads, char *err, int err_len) {
+                        int threads, int winograd, char *err, int err_len) {
     dnnl_status_t status = dnnl_success;
     const char *where = "engine";
+    dnnl_primitive_desc_t direct_pd = NULL, wino_pd = NULL;  // forward descriptors per algorithm
     pthread_once(&engine_once, engine_init);
     // Primitives fix their thread decomposition (and so the reduction order of the weight gradient)
     // when created: create them under the same budget they will run with.
@@ -109,16 +120,51 @@ fs_conv *fs_conv_create(int n, int c, int h, int w, int o, int k, int stride, in
     CHECK(dnnl_memory_desc_init_by_tag(&b_any, 1, b_dims, dnnl_f32, dnnl_format_tag_any));
     CHECK(dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_dims, dnnl_f32, dnnl_format_tag_any));
 
-    dnnl_convolution_desc_t fd, dd, wd;
-    CHECK(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_any, &w_any,
-                                             has_bias ? &b_any : NULL, &dst_any, strides, pads, pads));
-    CHECK(dnnl_primitive_desc_create(&cv->fwd_pd, &fd, NULL, engine, NULL));
-    CHECK(dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src_any, &w_any, &dst_any,
-                                                   strides, pads, pads));
-    CHECK(dnnl_primitive_desc_create(&cv->bwd_d_pd, &dd, NULL, engine, cv->fwd_pd));
-    CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_any, &w_any,
-                                                      has_bias ? &b_any : NULL, &dst_any, strides, pads, pads));
-    CHECK(dnnl_primitive_desc_create(&cv->bwd_w_pd, &wd, NULL, engine, cv->fwd_pd));
+    // Forward descriptors per algorithm: the forward pass itself and the hints of the backward passes.
+    // Winograd exists only for some CPUs (oneDNN 2.x: AVX-512) and shapes; where it is missing the pass
+    // runs direct.
+    const dnnl_memory_desc_t *b_arg = has_bias ? &b_any : NULL;
+    CHECK(forward_pd(&direct_pd, dnnl_convolution_direct, &src_any, &w_any, b_arg, &dst_any, strides, pads));
+    if (winograd && forward_pd(&wino_pd, dnnl_convolution_winograd, &src_any, &w_any, b_arg, &dst_any, strides, pads) != dnnl_success) {
+        wino_pd = NULL;
+        winograd = 0;
+    }
+    dnnl_convolution_desc_t dd, wd;
+    dnnl_primitive_desc_t hint;
+    int use = winograd & 1;
+    cv->fwd_pd = use ? wino_pd : direct_pd;
+    if (use) wino_pd = NULL; else direct_pd = NULL;  // owned by cv now
+    cv->winograd = use;
+    for (int pass = 1; pass <= 2; pass++) {
+        int want = (winograd >> pass) & 1;
+        dnnl_alg_kind_t alg = want ? dnnl_convolution_winograd : dnnl_convolution_direct;
+        hint = want ? (wino_pd ? wino_pd : cv->fwd_pd) : (direct_pd ? direct_pd : cv->fwd_pd);
+        dnnl_primitive_desc_t *out = pass == 1 ? &cv->bwd_d_pd : &cv->bwd_w_pd;
+        dnnl_status_t st;
+        if (pass == 1) {
+            CHECK(dnnl_convolution_backward_data_desc_init(&dd, alg, &src_any, &w_any, &dst_any, strides, pads, pads));
+            st = dnnl_primitive_desc_create(out, &dd, NULL, engine, hint);
+        } else {
+            CHECK(dnnl_convolution_backward_weights_desc_init(&wd, alg, &src_any, &w_any, b_arg, &dst_any, strides, pads, pads));
+            st = dnnl_primitive_desc_create(out, &wd, NULL, engine, hint);
+        }
+        if (st != dnnl_success && want) {  // no Winograd kernel for this pass: direct
+            if (!direct_pd) CHECK(forward_pd(&direct_pd, dnnl_convolution_direct, &src_any, &w_any, b_arg, &dst_any, strides, pads));
+            if (pass == 1) {
+                CHECK(dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src_any, &w_any, &dst_any, strides, pads, pads));
+                st = dnnl_primitive_desc_create(out, &dd, NULL, engine, direct_pd);
+            } else {
+                CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_any, &w_any, b_arg, &dst_any, strides, pads, pads));
+                st = dnnl_primitive_desc_create(out, &wd, NULL, engine, direct_pd);
+            }
+            want = 0;
+        }
+        CHECK(st);
+        cv->winograd |= want << pass;
+    }
+    if (direct_pd) dnnl_primitive_desc_destroy(direct_pd);
+    if (wino_pd) dnnl_primitive_desc_destroy(wino_pd);
+    direct_pd = wino_pd = NULL;
     CHECK(dnnl_primitive_create(&cv->fwd, cv->fwd_pd));
     CHECK(dnnl_primitive_create(&cv->bwd_d, cv->bwd_d_pd));
     CHECK(dnnl_primitive_create(&cv->bwd_w, cv->bwd_w_pd));
@@ -141,6 +187,8 @@ fs_conv *fs_conv_create(int n, int c, int h, int w, int o, int k, int stride, in
     return cv;
 fail:
     snprintf(err, err_len, "oneDNN status %d in %s", (int)status, where);
+    if (direct_pd) dnnl_primitive_desc_destroy(direct_pd);
+    if (wino_pd) dnnl_primitive_desc_destroy(wino_pd);
     fs_conv_destroy(cv);
     return NULL;
 }
@@ -205,6 +253,8 @@ int fs_conv_backward(fs_conv *cv, const float *x, const float *dy, const float *
     TRY(dnnl_stream_wait(stream));
     return 0;
 }
+
+int fs_conv_winograd(const fs_conv *cv) { return cv->winograd; }
 
 const char *fs_conv_impl(const fs_conv *cv, int which) {
     const char *s = "";

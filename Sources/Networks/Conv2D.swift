@@ -36,6 +36,8 @@ public final class Conv2D: Layer {
     #if canImport(CDNNL)
     /// oneDNN primitives per input geometry (training and evaluation batches differ), built on first use.
     private var oneDNNPlans: [OneDNNConvolution] = []
+    /// Whether the last forward pass was a training pass (its backward uses the same plan).
+    private var trainedForward = false
     #endif
 
     public var parameters: [Parameter] {
@@ -98,8 +100,9 @@ public final class Conv2D: Layer {
         cachedInput = x
         guard n > 0 else { return y }
         #if canImport(CDNNL)
-        if backend == .onednn {
-            let plan = try oneDNNPlan(batch: n, height: x.shape[2], width: x.shape[3])
+        if backend.usesOneDNN {
+            trainedForward = mode == .train
+            let plan = try oneDNNPlan(batch: n, height: x.shape[2], width: x.shape[3], winograd: winogradPasses(g, train: trainedForward))
             try x.data.withUnsafeBufferPointer { xb in
             try weight.value.data.withUnsafeBufferPointer { wb in
             try y.data.withUnsafeMutableBufferPointer { yb in
@@ -171,14 +174,15 @@ public final class Conv2D: Layer {
         try dy.expectShape([n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradient")
         guard n > 0 else { return inputGradient ? Tensor(zeros: x.shape) : nil }
         #if canImport(CDNNL)
-        if backend == .onednn {
-            // Small output maps: oneDNN's weight-gradient kernels run at a fraction of peak there (56–131
+        if backend.usesOneDNN {
+            let plan = try oneDNNPlan(batch: n, height: x.shape[2], width: x.shape[3], winograd: winogradPasses(g, train: trainedForward))
+            // Small output maps: oneDNN's direct weight-gradient kernels run at a fraction of peak there (56–131
             // GFLOP/s on VGG's 2×2 and 4×4 layers on 2 threads), one batch-wide GEMM does not (Conv2D+BatchGEMM).
-            let viaGEMM = parameterGradients && g.cols <= Self.batchGEMMMaxPositions
+            let viaGEMM = parameterGradients && g.cols <= Self.batchGEMMMaxPositions && !plan.weightGradientIsWinograd
             // oneDNN writes every element of dx; without an input gradient dx stays empty.
             var dx = inputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: [0])
             if inputGradient || (parameterGradients && !viaGEMM) {
-                try oneDNNBackward(x: x, dy: dy, dx: &dx, inputGradient: inputGradient,
+                try oneDNNBackward(plan, x: x, dy: dy, dx: &dx, inputGradient: inputGradient,
                                    parameterGradients: parameterGradients && !viaGEMM)
             }
             if viaGEMM { batchedWeightGradient(x: x, dy: dy, g) }
@@ -257,12 +261,25 @@ public final class Conv2D: Layer {
 
 #if canImport(CDNNL)
 extension Conv2D {
-    /// The cached oneDNN plan for this input geometry, created (and the oldest dropped) on a miss.
-    func oneDNNPlan(batch: Int, height: Int, width: Int) throws -> OneDNNConvolution {
+    /// Which passes of this geometry run Winograd (bits: forward, backward data, backward weights), from
+    /// `bench conv`-style measurements on 2 threads: on maps of ≥ 8×8 outputs all three passes run
+    /// ~2× faster than direct; on 4×4 maps only the weight gradient gains (and beats the batch GEMM);
+    /// on 2×2 maps direct wins. Only training passes: evaluation and the probes stay direct.
+    func winogradPasses(_ g: Geometry, train: Bool) -> Int32 {
+        guard backend == .winograd, train, kernel == 3, stride == 1 else { return 0 }
+        if g.cols >= 64 { return 0b111 }
+        if g.cols >= 16 { return 0b100 }
+        return 0
+    }
+
+    /// The cached oneDNN plan for this input geometry and choice of algorithms, created (and the
+    /// oldest dropped) on a miss.
+    func oneDNNPlan(batch: Int, height: Int, width: Int, winograd: Int32) throws -> OneDNNConvolution {
         if let p = oneDNNPlans.first(where: {
             $0.batch == batch && $0.height == height && $0.width == width && $0.threads == Parallel.threads
+                && $0.requestedWinograd == winograd
         }) { return p }
-        let p = try OneDNNConvolution(self, batch: batch, height: height, width: width)
+        let p = try OneDNNConvolution(self, batch: batch, height: height, width: width, winograd: winograd)
         if oneDNNPlans.count >= 3 { oneDNNPlans.removeFirst() }
         oneDNNPlans.append(p)
         return p
@@ -270,8 +287,8 @@ extension Conv2D {
 
     /// Backward through oneDNN: dx written directly (when `inputGradient`), parameter gradients
     /// computed into `scratch` and then added to `grad` (oneDNN overwrites, the Layer contract adds).
-    private func oneDNNBackward(x: Tensor, dy: Tensor, dx: inout Tensor, inputGradient: Bool, parameterGradients: Bool) throws {
-        let plan = try oneDNNPlan(batch: x.shape[0], height: x.shape[2], width: x.shape[3])
+    private func oneDNNBackward(_ plan: OneDNNConvolution, x: Tensor, dy: Tensor, dx: inout Tensor,
+                                inputGradient: Bool, parameterGradients: Bool) throws {
         let wCount = weight.value.count, o = outChannels
         if parameterGradients, scratch.count < wCount + o { scratch = [Float](repeating: 0, count: wCount + o) }
         try x.data.withUnsafeBufferPointer { xb in

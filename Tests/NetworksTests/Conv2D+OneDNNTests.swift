@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TensorCore
 @testable import Networks
@@ -35,6 +36,37 @@ import TensorCore
             // Float32 sums of ≤ 128·100 products in different orders: relative error ≲ 1e-5.
             #expect(maxAbsDiff(a, b) / scale < 1e-4, "\(t) output \(i)")
         }
+    }
+
+    /// Winograd engages on channel counts that are multiples of 16 and maps of ≥ 8×8 (4×4: weight
+    /// gradient only). It is a different algorithm, so the bound is looser than for direct kernels.
+    @Test("Winograd training passes agree with im2col, and evaluation stays direct",
+          arguments: [ConvCase(n: 2, c: 16, o: 32, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true),
+                      ConvCase(n: 3, c: 32, o: 16, h: 12, w: 10, k: 3, stride: 1, padding: 1, bias: false),
+                      ConvCase(n: 4, c: 16, o: 16, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true)])
+    func winogradAgreesWithIm2col(_ t: ConvCase) throws {
+        guard Conv2D.Backend.available.contains(.winograd) else { return }
+        let ours = try Self.run(t, .winograd), oracle = try Self.run(t, .im2col)
+        for (i, (a, b)) in zip(ours, oracle).enumerated() {
+            let scale = max(1, b.data.reduce(0) { max($0, abs($1)) })
+            // Measured ≈1e-6 of the largest value (direct kernels: ≈3e-7).
+            #expect(maxAbsDiff(a, b) / scale < 1e-5, "\(t) output \(i)")
+        }
+        let (layer, x) = try Conv2DTests.make(t, seed: 11)
+        layer.backend = .winograd
+        let g = try layer.geometry(x)
+        let train = try layer.oneDNNPlan(batch: t.n, height: t.h, width: t.w, winograd: layer.winogradPasses(g, train: true))
+        let eval = try layer.oneDNNPlan(batch: t.n, height: t.h, width: t.w, winograd: layer.winogradPasses(g, train: false))
+        #expect(!eval.implementations.contains { $0.contains("wino") }, "\(eval.implementations)")
+        if Self.cpuHasAVX512 {  // oneDNN 2.x has Winograd kernels for AVX-512 only
+            let expected = t.h * t.w >= 64 ? [true, true, true] : [false, false, true]
+            #expect(train.implementations.map { $0.contains("wino") } == expected, "\(train.implementations)")
+        }
+    }
+
+    static var cpuHasAVX512: Bool {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").contains("avx512f") ?? false
     }
 
     @Test("oneDNN follows a change of batch and image size, and evaluation after training")

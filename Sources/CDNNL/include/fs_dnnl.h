@@ -13,9 +13,11 @@ typedef struct fs_conv fs_conv;
 /// Creates the primitives for x [n,c,h,w] * w [o,c,k,k] (stride, symmetric zero padding) -> y,
 /// running on `threads` OpenMP threads. oneDNN fixes its work split (and so the reduction order of
 /// the weight gradient) at creation, so results are reproducible per plan and thread count.
+/// `winograd` selects Winograd F(4×4, 3×3) per pass (bit 0 forward, bit 1 backward data, bit 2
+/// backward weights); a pass whose Winograd kernel this CPU lacks falls back to the direct algorithm.
 /// Returns NULL on failure and writes a message into err.
 fs_conv *fs_conv_create(int n, int c, int h, int w, int o, int k, int stride, int pad, int has_bias,
-                        int threads, char *err, int err_len);
+                        int threads, int winograd, char *err, int err_len);
 void fs_conv_destroy(fs_conv *conv);
 
 /// y = conv(x, w) + b (b ignored without bias). Returns 0 on success, else a dnnl_status_t.
@@ -27,7 +29,9 @@ int fs_conv_backward(fs_conv *conv, const float *x, const float *dy, const float
                      float *dx, float *dw, float *db);
 
 /// Names of the implementations oneDNN chose (forward, backward data, backward weights).
+/// `fs_conv_winograd` tells which passes run Winograd (same bits as `winograd` at creation).
 const char *fs_conv_impl(const fs_conv *conv, int which);
+int fs_conv_winograd(const fs_conv *conv);
 
 /// Runs body(ctx, t) for t = 0..<threads on libgomp's thread team (the one oneDNN uses), so our
 /// own parallel loops and oneDNN's never compete for the cores. Returns when all calls returned.
