@@ -34,23 +34,34 @@ import TensorCore
         #expect(try checkGradients(layer: pool, input: x, mode: .eval, maxEntries: 128).worst < 1e-2)
     }
 
-    @Test("2×2 pooling: odd maps are floored, ties send the gradient to the first window entry")
-    func maxPool2x2TiesAndOddSizes() throws {
-        var x = Tensor(zeros: [1, 1, 5, 7])
-        for i in 0..<5 { for j in 0..<7 { x[0, 0, i, j] = Float((i * 7 + j) % 3) } }  // repeated values: ties
+    /// Both the 8-wide vector rows (`pool2x2Row`) and the scalar remainder: odd maps are floored, ties send
+    /// the gradient to the first window entry, NaN never wins a window and an all-NaN window gives −∞ with
+    /// its first entry as arg-max — the scan `if v > best` from −∞, written out here as the oracle.
+    @Test("2×2 pooling: odd maps floored, ties to the first entry, NaN never wins (vector rows and scalar tail)",
+          arguments: [[1, 1, 5, 7], [2, 3, 7, 37]])
+    func maxPool2x2TiesAndOddSizes(shape: [Int]) throws {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        var x = Tensor(zeros: shape)
+        for b in 0..<n { for ch in 0..<c { for i in 0..<h { for j in 0..<w {
+            x[b, ch, i, j] = Float((i * 7 + j + ch) % 3)  // repeated values: ties
+        } } } }
+        if w > 16 {
+            x[0, 0, 0, 4] = .nan  // one NaN in a window
+            for (p, q) in [(2, 6), (2, 7), (3, 6), (3, 7)] { x[1, 2, p, q] = .nan }  // an all-NaN window
+            x[0, 1, 5, 33] = -.infinity
+        }
         let pool = MaxPool2D(kernel: 2)
         let y = try pool.forward(x, mode: .eval)
-        #expect(y.shape == [1, 1, 2, 3])
-        let dx = try pool.backward(Tensor(repeating: 1, shape: [1, 1, 2, 3]), parameterGradients: false)
-        for i in 0..<2 {
-            for j in 0..<3 {
-                let window = [(0, 0), (0, 1), (1, 0), (1, 1)].map { (2 * i + $0.0, 2 * j + $0.1) }
-                let best = window.map { x[0, 0, $0.0, $0.1] }.max() ?? 0
-                #expect(y[0, 0, i, j] == best)
-                let first = window.first { x[0, 0, $0.0, $0.1] == best }
-                for (p, q) in window { #expect(dx[0, 0, p, q] == ((p, q) == first! ? 1 : 0), "window \(i),\(j)") }
-            }
-        }
+        let (oh, ow) = (h / 2, w / 2)
+        #expect(y.shape == [n, c, oh, ow])
+        let dx = try pool.backward(Tensor(repeating: 1, shape: [n, c, oh, ow]), parameterGradients: false)
+        for b in 0..<n { for ch in 0..<c { for i in 0..<oh { for j in 0..<ow {
+            let window = [(0, 0), (0, 1), (1, 0), (1, 1)].map { (2 * i + $0.0, 2 * j + $0.1) }
+            var best = -Float.infinity, first = window[0]
+            for (p, q) in window where x[b, ch, p, q] > best { best = x[b, ch, p, q]; first = (p, q) }
+            #expect(y[b, ch, i, j] == best, "window \(b),\(ch),\(i),\(j)")
+            for (p, q) in window { #expect(dx[b, ch, p, q] == ((p, q) == first ? 1 : 0), "window \(b),\(ch),\(i),\(j)") }
+        } } } }
     }
 
     @Test func globalMaxPoolTakesThePlaneMaximum() throws {
