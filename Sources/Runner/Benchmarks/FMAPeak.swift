@@ -11,17 +11,20 @@ public enum FMAPeak {
     /// Each thread divides its FLOPs by its own CPU time and the rates are summed: on a shared
     /// machine wall time would measure the other tenants, not the cores.
     public static func measure(threads: Int) -> Double {
-        let iterations = 20_000_000
-        // One warm-up pass to raise clocks, then a timed pass per thread.
+        let iterations = 5_000_000
+        // One warm-up pass to raise clocks, then five timed passes per thread; each thread's fastest
+        // pass counts (a shared VM's other tenants only ever slow a pass down).
         var lanes: Int32 = 0
-        _ = fs_fma_chain(iterations / 10, &lanes)
+        _ = fs_fma_chain(iterations, &lanes)
         let sink = SinkBox()
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            var lanes: Int32 = 0
-            let t0 = threadCPUSeconds()
-            let s = fs_fma_chain(iterations, &lanes)
-            let rate = Double(iterations) * 12 * Double(lanes) * 2 / max(threadCPUSeconds() - t0, 1e-9) / 1e9
-            sink.add(s, rate: rate)
+            var lanes: Int32 = 0, best = 0.0, s: Float = 0
+            for _ in 0..<5 {
+                let t0 = threadCPUSeconds()
+                s += fs_fma_chain(iterations, &lanes)
+                best = max(best, Double(iterations) * 12 * Double(lanes) * 2 / max(threadCPUSeconds() - t0, 1e-9) / 1e9)
+            }
+            sink.add(s, rate: best)
         }
         return sink.rates
     }
