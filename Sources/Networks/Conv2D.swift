@@ -178,13 +178,17 @@ public final class Conv2D: Layer {
             let plan = try oneDNNPlan(batch: n, height: x.shape[2], width: x.shape[3], winograd: winogradPasses(g, train: trainedForward))
             // Small output maps: oneDNN's direct weight-gradient kernels run at a fraction of peak there (56–131
             // GFLOP/s on VGG's 2×2 and 4×4 layers on 2 threads), one batch-wide GEMM does not (Conv2D+BatchGEMM).
-            let viaGEMM = parameterGradients && g.cols <= Self.batchGEMMMaxPositions && !plan.weightGradientIsWinograd
+            // Tiny "same" maps (2×2): one GEMM per connected position pair (Conv2D+PairGradient), fewer FLOPs still.
+            let ownWeightGradient = parameterGradients && !plan.weightGradientIsWinograd
+            let viaPairs = ownWeightGradient && usesPairWeightGradient(g)
+            let viaGEMM = ownWeightGradient && !viaPairs && g.cols <= Self.batchGEMMMaxPositions
             // oneDNN writes every element of dx; without an input gradient dx stays empty.
             var dx = inputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: [0])
-            if inputGradient || (parameterGradients && !viaGEMM) {
-                try oneDNNBackward(plan, x: x, dy: dy, dx: &dx, inputGradient: inputGradient,
-                                   parameterGradients: parameterGradients && !viaGEMM)
+            let viaOneDNN = parameterGradients && !viaGEMM && !viaPairs
+            if inputGradient || viaOneDNN {
+                try oneDNNBackward(plan, x: x, dy: dy, dx: &dx, inputGradient: inputGradient, parameterGradients: viaOneDNN)
             }
+            if viaPairs { pairWeightGradient(x: x, dy: dy, g) }
             if viaGEMM { batchedWeightGradient(x: x, dy: dy, g) }
             return inputGradient ? dx : nil
         }

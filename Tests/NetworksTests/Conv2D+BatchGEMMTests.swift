@@ -2,7 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 
-/// The batch-wide GEMM forward and weight gradient used for small output maps.
+/// The batch-wide GEMM and pair-by-pair weight gradients used for small output maps.
 @Suite struct Conv2DBatchGEMMTests {
     @Test("batch-wide GEMM weight and bias gradients equal the per-image im2col ones",
           arguments: [
@@ -26,6 +26,34 @@ import TensorCore
         layer.batchedWeightGradient(x: x, dy: dy, g)
         for i in 0..<expectedW.count {
             #expect(abs(layer.weight.grad.data[i] - offset.data[i] - expectedW.data[i]) <= 1e-4 * max(1, abs(expectedW.data[i])))
+        }
+        if let expectedB, let got = layer.bias?.grad {
+            for i in 0..<t.o { #expect(abs(got.data[i] - 0.5 - expectedB.data[i]) <= 1e-4 * max(1, abs(expectedB.data[i]))) }
+        }
+    }
+
+    @Test("pair-by-pair weight and bias gradients on tiny maps equal the per-image im2col ones",
+          arguments: [
+              ConvCase(n: 3, c: 5, o: 4, h: 2, w: 2, k: 3, stride: 1, padding: 1, bias: true),
+              ConvCase(n: 2, c: 3, o: 6, h: 1, w: 1, k: 3, stride: 1, padding: 1, bias: false),
+              ConvCase(n: 4, c: 2, o: 3, h: 1, w: 3, k: 3, stride: 1, padding: 1, bias: true),
+          ])
+    func pairGradientMatchesPerImageGradient(_ t: ConvCase) throws {
+        let (layer, x) = try Conv2DTests.make(t)
+        layer.backend = .im2col
+        let y = try layer.forward(x, mode: .train)
+        var rng = SeededRNG(seed: 23)
+        let dy = Tensor.randomNormal(y.shape, rng: &rng)
+        _ = try layer.backward(dy, parameterGradients: true)
+        let expectedW = layer.weight.grad, expectedB = layer.bias?.grad
+        let offset = Tensor.randomNormal(expectedW.shape, rng: &rng)  // the contract is to add
+        layer.weight.grad = offset
+        layer.bias?.grad = Tensor(repeating: 0.5, shape: [t.o])
+        let g = try layer.geometry(x)
+        #expect(layer.usesPairWeightGradient(g))
+        layer.pairWeightGradient(x: x, dy: dy, g)
+        for i in 0..<expectedW.count {
+            #expect(abs(layer.weight.grad.data[i] - offset.data[i] - expectedW.data[i]) <= 1e-4 * max(1, abs(expectedW.data[i])), "\(t) w[\(i)]")
         }
         if let expectedB, let got = layer.bias?.grad {
             for i in 0..<t.o { #expect(abs(got.data[i] - 0.5 - expectedB.data[i]) <= 1e-4 * max(1, abs(expectedB.data[i]))) }
