@@ -20,7 +20,7 @@ let hasDNNL = ProcessInfo.processInfo.environment["FSWEEP_NO_DNNL"] == nil
 let dnnlTargets: [Target] = hasDNNL
     ? [.target(name: "CDNNL", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")])]
     : []
-let networksDependencies: [Target.Dependency] = hasDNNL ? ["TensorCore", "CDNNL"] : ["TensorCore"]
+let networksDependencies: [Target.Dependency] = hasDNNL ? ["TensorCore", "CMachine", "CDNNL"] : ["TensorCore", "CMachine"]
 
 let package = Package(
     name: "fsweep",

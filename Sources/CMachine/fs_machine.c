@@ -41,7 +41,60 @@ __attribute__((target("avx2,fma"))) static float chain256(long n) {
     _mm256_storeu_ps(out, s);
     return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
 }
+
+/// R copies (rows of `values`) × one 16-wide strip, accumulated over the `count` non-zeros.
+#define FS_STRIP(R)                                                                                              \
+    __attribute__((target("avx512f"))) static void strip##R(const float *values, long stride, const int32_t *rows, \
+                                                            long count, const float *weights, long row_length,    \
+                                                            long j, __m512 *acc) {                                \
+        __m512 a[R];                                                                                             \
+        for (int r = 0; r < R; r++) a[r] = _mm512_setzero_ps();                                                  \
+        for (long i = 0; i < count; i++) {                                                                       \
+            const __m512 w = _mm512_loadu_ps(weights + (long)rows[i] * row_length + j);                          \
+            const float *v = values + i * stride;                                                                 \
+            for (int r = 0; r < R; r++) a[r] = _mm512_fmadd_ps(_mm512_set1_ps(v[r]), w, a[r]);                   \
+        }                                                                                                        \
+        for (int r = 0; r < R; r++) acc[r] = a[r];                                                               \
+    }
+FS_STRIP(10)
+FS_STRIP(5)
+
+__attribute__((target("avx512f"))) static void scatter512(const float *values, long stride, long copies,
+                                                          const int32_t *rows, long count, const float *weights,
+                                                          long row_length, long tap_width, const int64_t *targets,
+                                                          float *out, long copy_stride) {
+    __m512 acc[10];
+    for (long j = 0; j + 16 <= row_length; j += 16) {
+        const int64_t target = targets[j / tap_width];
+        if (target < 0) continue;
+        const long offset = target + j % tap_width;
+        for (long k0 = 0; k0 < copies;) {
+            const int rows_here = k0 + 10 <= stride ? 10 : 5;
+            if (rows_here == 10) strip10(values + k0, stride, rows, count, weights, row_length, j, acc);
+            else strip5(values + k0, stride, rows, count, weights, row_length, j, acc);
+            for (int r = 0; r < rows_here && k0 + r < copies; r++) {
+                float *p = out + (k0 + r) * copy_stride + offset;
+                _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[r]));
+            }
+            k0 += rows_here;
+        }
+    }
+}
 #endif
+
+int fs_sparse_scatter(const float *values, long stride, long copies, const int32_t *rows, long count,
+                      const float *weights, long row_length, long tap_width, const int64_t *targets,
+                      float *out, long copy_stride) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (!__builtin_cpu_supports("avx512f") || tap_width % 16 != 0 || row_length % 16 != 0 || stride % 5 != 0) return 0;
+    scatter512(values, stride, copies, rows, count, weights, row_length, tap_width, targets, out, copy_stride);
+    return 1;
+#else
+    (void)values; (void)stride; (void)copies; (void)rows; (void)count; (void)weights; (void)row_length;
+    (void)tap_width; (void)targets; (void)out; (void)copy_stride;
+    return 0;
+#endif
+}
 
 // Portable fallback: 4-wide vectors through the compiler's vector extension (NEON, SSE, ...).
 typedef float fs_v4 __attribute__((vector_size(16)));

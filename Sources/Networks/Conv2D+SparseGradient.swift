@@ -1,3 +1,4 @@
+import CMachine
 import TensorCore
 
 extension Conv2D {
@@ -212,6 +213,11 @@ extension Conv2D {
     static func accumulate(_ values: UnsafePointer<Float>, stride: Int, copies: Int, rows: UnsafePointer<Int32>, count: Int,
                            weights: UnsafePointer<Float>, rowLength: Int, tapWidth: Int, targets: UnsafePointer<Int>,
                            into out: UnsafeMutablePointer<Float>, copyStride: Int) {
+        // AVX-512 where the CPU has it (C, dispatched at run time; this module is compiled for AVX2).
+        let done = targets.withMemoryRebound(to: Int64.self, capacity: rowLength / max(tapWidth, 1)) { t64 in
+            fs_sparse_scatter(values, stride, copies, rows, count, weights, rowLength, tapWidth, t64, out, copyStride)
+        }
+        if done == 1 { return }
         typealias V = SIMD8<Float>
         @inline(__always) func add(_ a: V, _ b: V, copy k: Int, _ offset: Int) {
             guard k < copies else { return }

@@ -284,7 +284,7 @@ extension Conv2D {
                 && $0.requestedWinograd == winograd
         }) { return p }
         let p = try OneDNNConvolution(self, batch: batch, height: height, width: width, winograd: winograd)
-        if oneDNNPlans.count >= 3 { oneDNNPlans.removeFirst() }
+        if oneDNNPlans.count >= 4 { oneDNNPlans.removeFirst() }  // training (Winograd), evaluation (direct), a last short batch, a probe
         oneDNNPlans.append(p)
         return p
     }

@@ -1,8 +1,11 @@
-// Machine-level helpers Swift cannot express directly: the widest-vector FMA loop that measures the
-// CPU's FLOP ceiling (Swift's SIMD types are compiled for one target CPU, not dispatched at run
-// time) and glibc's allocator settings (<malloc.h> is not part of Swift's Glibc module).
+// Machine-level helpers Swift cannot express directly: kernels dispatched at run time to the widest
+// vectors the CPU has (Swift's SIMD types are compiled for one target CPU, AVX2 here, so AVX-512
+// code needs C with per-function targets) and glibc's allocator settings (<malloc.h> is not part of
+// Swift's Glibc module).
 #ifndef FS_MACHINE_H
 #define FS_MACHINE_H
+
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -12,6 +15,18 @@ extern "C" {
 /// CPU executes (AVX-512, else AVX2+FMA, else 4-wide) and returns a value that depends on every
 /// result. `*lanes` receives the vector width in floats, so FLOPs = iterations * 12 * lanes * 2.
 float fs_fma_chain(long iterations, int *lanes);
+
+/// The sparse input-gradient scatter of Conv2D (Conv2D+SparseGradient.swift) on AVX-512: for every
+/// 16-wide column strip j of the `row_length` weight columns whose tap `j / tap_width` lands inside
+/// the image (`targets[tap] >= 0`), and every copy k < copies,
+///   out[k*copy_stride + targets[tap] + j % tap_width + 0..<16] +=
+///       sum_i values[i*stride + k] * weights[rows[i]*row_length + j + 0..<16].
+/// `values` rows hold `stride` (a multiple of 5, >= copies) entries, zero past `copies`. Returns 1 when
+/// done, 0 when the CPU lacks AVX-512 or the widths are not multiples of 16 (the caller then runs
+/// its own loop).
+int fs_sparse_scatter(const float *values, long stride, long copies, const int32_t *rows, long count,
+                      const float *weights, long row_length, long tap_width, const int64_t *targets,
+                      float *out, long copy_stride);
 
 /// Serves large blocks from the heap instead of mmap and never trims the heap top (glibc only;
 /// a no-op elsewhere). Returns 1 when the settings were applied.
