@@ -2,6 +2,7 @@
 // measured in process CPU time so a loaded, shared machine still gives the work rate per core.
 //   cc -O2 -I Sources/CDNNL/include bench/conv_layers.c Sources/CDNNL/fs_dnnl.c -ldnnl -lgomp -lpthread -o /tmp/conv_layers
 //   /tmp/conv_layers 1      # threads
+//   /tmp/conv_layers 1 7    # threads, Winograd for all three passes
 #include "fs_dnnl.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,12 @@ static double cpu(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME
 
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 1, n = 128;
+    int winograd = argc > 2 ? atoi(argv[2]) : 0;  // bits: 1 forward, 2 backward data, 4 backward weights
     int shapes[][3] = {{64, 32, 128}, {128, 16, 256}, {256, 8, 512}, {512, 4, 512}};  // c, h, o
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int c = shapes[s][0], h = shapes[s][1], o = shapes[s][2];
         char err[256];
-        fs_conv *cv = fs_conv_create(n, c, h, h, o, 3, 1, 1, 1, threads, err, sizeof err);
+        fs_conv *cv = fs_conv_create(n, c, h, h, o, 3, 1, 1, 1, threads, winograd, err, sizeof err);
         if (!cv) { printf("%s\n", err); return 1; }
         size_t X = (size_t)n * c * h * h, Y = (size_t)n * o * h * h, W = (size_t)o * c * 9;
         float *x = calloc(X, 4), *y = calloc(Y, 4), *w = calloc(W, 4), *b = calloc(o, 4), *dx = calloc(X, 4);
