@@ -92,6 +92,17 @@ static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, dnnl_alg_kind_t alg, 
     return s == dnnl_success ? dnnl_primitive_desc_create(pd, &d, NULL, engine, NULL) : s;
 }
 
+/// Backward-data (pass 1) or backward-weights (pass 2) descriptor for one algorithm, hinted by that
+/// algorithm's forward descriptor.
+static dnnl_status_t backward_pd(dnnl_primitive_desc_t *pd, int pass, dnnl_alg_kind_t alg, const_dnnl_primitive_desc_t hint,
+                                 const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
+                                 const dnnl_memory_desc_t *dst, const dnnl_dims_t strides, const dnnl_dims_t pads) {
+    dnnl_convolution_desc_t d;
+    dnnl_status_t s = pass == 1 ? dnnl_convolution_backward_data_desc_init(&d, alg, src, w, dst, strides, pads, pads)
+                                : dnnl_convolution_backward_weights_desc_init(&d, alg, src, w, b, dst, strides, pads, pads);
+    return s == dnnl_success ? dnnl_primitive_desc_create(pd, &d, NULL, engine, hint) : s;
+}
+
 fs_conv *fs_conv_create(int n, int c, int h, int w, int o, int k, int stride, int pad, int has_bias,
                         int threads, int winograd, char *err, int err_len) {
     dnnl_status_t status = dnnl_success;
@@ -129,39 +140,20 @@ fs_conv *fs_conv_create(int n, int c, int h, int w, int o, int k, int stride, in
         wino_pd = NULL;
         winograd = 0;
     }
-    dnnl_convolution_desc_t dd, wd;
-    dnnl_primitive_desc_t hint;
-    int use = winograd & 1;
-    cv->fwd_pd = use ? wino_pd : direct_pd;
-    if (use) wino_pd = NULL; else direct_pd = NULL;  // owned by cv now
-    cv->winograd = use;
+    // Each backward pass: Winograd when asked for and oneDNN has the kernel, else direct; each is hinted
+    // by the forward descriptor of its own algorithm.
+    cv->winograd = winograd & 1;
+    dnnl_primitive_desc_t *backward[3] = {NULL, &cv->bwd_d_pd, &cv->bwd_w_pd};
     for (int pass = 1; pass <= 2; pass++) {
-        int want = (winograd >> pass) & 1;
-        dnnl_alg_kind_t alg = want ? dnnl_convolution_winograd : dnnl_convolution_direct;
-        hint = want ? (wino_pd ? wino_pd : cv->fwd_pd) : (direct_pd ? direct_pd : cv->fwd_pd);
-        dnnl_primitive_desc_t *out = pass == 1 ? &cv->bwd_d_pd : &cv->bwd_w_pd;
-        dnnl_status_t st;
-        if (pass == 1) {
-            CHECK(dnnl_convolution_backward_data_desc_init(&dd, alg, &src_any, &w_any, &dst_any, strides, pads, pads));
-            st = dnnl_primitive_desc_create(out, &dd, NULL, engine, hint);
-        } else {
-            CHECK(dnnl_convolution_backward_weights_desc_init(&wd, alg, &src_any, &w_any, b_arg, &dst_any, strides, pads, pads));
-            st = dnnl_primitive_desc_create(out, &wd, NULL, engine, hint);
-        }
-        if (st != dnnl_success && want) {  // no Winograd kernel for this pass: direct
-            if (!direct_pd) CHECK(forward_pd(&direct_pd, dnnl_convolution_direct, &src_any, &w_any, b_arg, &dst_any, strides, pads));
-            if (pass == 1) {
-                CHECK(dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct, &src_any, &w_any, &dst_any, strides, pads, pads));
-                st = dnnl_primitive_desc_create(out, &dd, NULL, engine, direct_pd);
-            } else {
-                CHECK(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_any, &w_any, b_arg, &dst_any, strides, pads, pads));
-                st = dnnl_primitive_desc_create(out, &wd, NULL, engine, direct_pd);
-            }
-            want = 0;
-        }
-        CHECK(st);
-        cv->winograd |= want << pass;
+        if (((winograd >> pass) & 1) && backward_pd(backward[pass], pass, dnnl_convolution_winograd, wino_pd, &src_any,
+                                                    &w_any, b_arg, &dst_any, strides, pads) == dnnl_success)
+            cv->winograd |= 1 << pass;
+        else
+            CHECK(backward_pd(backward[pass], pass, dnnl_convolution_direct, direct_pd, &src_any, &w_any, b_arg,
+                              &dst_any, strides, pads));
     }
+    // The forward pass keeps its descriptor; the other one was only a hint.
+    if (cv->winograd & 1) { cv->fwd_pd = wino_pd; wino_pd = NULL; } else { cv->fwd_pd = direct_pd; direct_pd = NULL; }
     if (direct_pd) dnnl_primitive_desc_destroy(direct_pd);
     if (wino_pd) dnnl_primitive_desc_destroy(wino_pd);
     direct_pd = wino_pd = NULL;

@@ -5,42 +5,31 @@
 #include <malloc.h>
 #endif
 
+/// `n` rounds of 12 independent `r = r·m + a` on LANES-float vectors (the compiler's vector extension;
+/// under an FMA target each line is one fused multiply-add), reduced so no result is dead.
+#define FS_CHAIN(NAME, LANES, ATTRIBUTES)                                                  \
+    ATTRIBUTES static float NAME(long n) {                                                 \
+        typedef float vec __attribute__((vector_size(4 * LANES)));                         \
+        const vec m = (vec){0} + 0.999999f, a = (vec){0} + 1e-7f;                          \
+        vec r[12];                                                                         \
+        for (int j = 0; j < 12; j++) r[j] = (vec){0} + 1;                                  \
+        for (long i = 0; i < n; i++)                                                       \
+            for (int j = 0; j < 12; j++) r[j] = r[j] * m + a;                              \
+        vec s = r[0];                                                                      \
+        for (int j = 1; j < 12; j++) s += r[j];                                            \
+        float total = 0;                                                                   \
+        for (int l = 0; l < LANES; l++) total += s[l];                                     \
+        return total;                                                                      \
+    }
+
+// Portable fallback: 4-wide vectors (NEON, SSE, ...).
+FS_CHAIN(chain128, 4, )
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-__attribute__((target("avx512f"))) static float chain512(long n) {
-    const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-7f);
-    __m512 r0 = _mm512_set1_ps(1), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0;
-    __m512 r6 = r0, r7 = r0, r8 = r0, r9 = r0, r10 = r0, r11 = r0;
-    for (long i = 0; i < n; i++) {
-        r0 = _mm512_fmadd_ps(r0, m, a); r1 = _mm512_fmadd_ps(r1, m, a); r2 = _mm512_fmadd_ps(r2, m, a);
-        r3 = _mm512_fmadd_ps(r3, m, a); r4 = _mm512_fmadd_ps(r4, m, a); r5 = _mm512_fmadd_ps(r5, m, a);
-        r6 = _mm512_fmadd_ps(r6, m, a); r7 = _mm512_fmadd_ps(r7, m, a); r8 = _mm512_fmadd_ps(r8, m, a);
-        r9 = _mm512_fmadd_ps(r9, m, a); r10 = _mm512_fmadd_ps(r10, m, a); r11 = _mm512_fmadd_ps(r11, m, a);
-    }
-    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r0, r1), _mm512_add_ps(r2, r3)),
-                             _mm512_add_ps(_mm512_add_ps(r4, r5), _mm512_add_ps(r6, r7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(r8, r9), _mm512_add_ps(r10, r11)));
-    return _mm512_reduce_add_ps(s);
-}
-
-__attribute__((target("avx2,fma"))) static float chain256(long n) {
-    const __m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-7f);
-    __m256 r0 = _mm256_set1_ps(1), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0;
-    __m256 r6 = r0, r7 = r0, r8 = r0, r9 = r0, r10 = r0, r11 = r0;
-    for (long i = 0; i < n; i++) {
-        r0 = _mm256_fmadd_ps(r0, m, a); r1 = _mm256_fmadd_ps(r1, m, a); r2 = _mm256_fmadd_ps(r2, m, a);
-        r3 = _mm256_fmadd_ps(r3, m, a); r4 = _mm256_fmadd_ps(r4, m, a); r5 = _mm256_fmadd_ps(r5, m, a);
-        r6 = _mm256_fmadd_ps(r6, m, a); r7 = _mm256_fmadd_ps(r7, m, a); r8 = _mm256_fmadd_ps(r8, m, a);
-        r9 = _mm256_fmadd_ps(r9, m, a); r10 = _mm256_fmadd_ps(r10, m, a); r11 = _mm256_fmadd_ps(r11, m, a);
-    }
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r0, r1), _mm256_add_ps(r2, r3)),
-                             _mm256_add_ps(_mm256_add_ps(r4, r5), _mm256_add_ps(r6, r7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(r8, r9), _mm256_add_ps(r10, r11)));
-    float out[8];
-    _mm256_storeu_ps(out, s);
-    return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
-}
+FS_CHAIN(chain512, 16, __attribute__((target("avx512f"))))
+FS_CHAIN(chain256, 8, __attribute__((target("avx2,fma"))))
 
 /// R copies (rows of `values`) × one 16-wide strip, accumulated over the `count` non-zeros.
 #define FS_STRIP(R)                                                                                              \
@@ -94,19 +83,6 @@ int fs_sparse_scatter(const float *values, long stride, long copies, const int32
     (void)tap_width; (void)targets; (void)out; (void)copy_stride;
     return 0;
 #endif
-}
-
-// Portable fallback: 4-wide vectors through the compiler's vector extension (NEON, SSE, ...).
-typedef float fs_v4 __attribute__((vector_size(16)));
-static float chain128(long n) {
-    const fs_v4 m = {0.999999f, 0.999999f, 0.999999f, 0.999999f}, a = {1e-7f, 1e-7f, 1e-7f, 1e-7f};
-    fs_v4 r[12];
-    for (int j = 0; j < 12; j++) r[j] = (fs_v4){1, 1, 1, 1};
-    for (long i = 0; i < n; i++)
-        for (int j = 0; j < 12; j++) r[j] = r[j] * m + a;
-    fs_v4 s = r[0];
-    for (int j = 1; j < 12; j++) s += r[j];
-    return s[0] + s[1] + s[2] + s[3];
 }
 
 float fs_fma_chain(long iterations, int *lanes) {

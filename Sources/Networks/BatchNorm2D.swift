@@ -143,74 +143,73 @@ public final class BatchNorm2D: Layer {
     }
 
     /// One channel's map `x ↦ γ·(x − μ)/σ + β` (then `max(·, 0)` with `relu`) and its gradients,
-    /// with x̂ and the ReLU mask recomputed from x by the same operations in every pass.
+    /// with x̂ and the ReLU mask recomputed from x by the same operations (`xhat`, `masked`) in every pass.
     struct Affine {
+        typealias V = SIMD8<Float>
         let mean, invStd, gamma, beta: Float
         let relu: Bool
+
+        @inline(__always) func xhat(_ x: Float) -> Float { (x - mean) * invStd }
+        @inline(__always) func xhat(_ x: V) -> V { (x - V(repeating: mean)) * V(repeating: invStd) }
+        /// `dy` where the output `γ·x̂ + β` is positive (everywhere without `relu`), as `ReLU.backward`.
+        @inline(__always) func masked(_ dy: Float, xhat v: Float) -> Float { !relu || v * gamma + beta > 0 ? dy : 0 }
+        @inline(__always) func masked(_ dy: V, xhat v: V) -> V {
+            relu ? V().replacing(with: dy, where: v * V(repeating: gamma) + V(repeating: beta) .> V()) : dy
+        }
 
         /// `y = f(x)` over `count` values.
         @inline(__always)
         func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-            let vm = SIMD8<Float>(repeating: mean), vi = SIMD8<Float>(repeating: invStd)
-            let vg = SIMD8<Float>(repeating: gamma), vb = SIMD8<Float>(repeating: beta), zero = SIMD8<Float>()
+            let vg = V(repeating: gamma), vb = V(repeating: beta), zero = V()
             var i = 0
             while i + 8 <= count {
-                let v = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - vm) * vi
-                var o = v * vg + vb
+                var o = xhat(UnsafeRawPointer(x + i).loadUnaligned(as: V.self)) * vg + vb
                 if relu { o = o.replacing(with: zero, where: o .< zero) }  // NaN < 0 is false: NaN kept
-                UnsafeMutableRawPointer(y + i).storeBytes(of: o, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(y + i).storeBytes(of: o, as: V.self)
                 i += 8
             }
             while i < count {
-                let o = (x[i] - mean) * invStd * gamma + beta
+                let o = xhat(x[i]) * gamma + beta
                 y[i] = relu && o < 0 ? 0 : o
                 i += 1
             }
         }
 
-        /// `(Σ d, Σ d·x̂)` with `d = dy` where the output is positive (everywhere without `relu`).
+        /// `(Σ d, Σ d·x̂)` with `d = masked(dy)`.
         @inline(__always)
         func gradientSums(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, count: Int) -> (Double, Double) {
-            let vm = SIMD8<Float>(repeating: mean), vi = SIMD8<Float>(repeating: invStd)
-            let vg = SIMD8<Float>(repeating: gamma), vb = SIMD8<Float>(repeating: beta), zero = SIMD8<Float>()
-            var s = SIMD8<Float>(), sx = SIMD8<Float>(), i = 0
+            var s = V(), sx = V(), i = 0
             while i + 8 <= count {
-                let v = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - vm) * vi
-                var d = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
-                if relu { d = zero.replacing(with: d, where: v * vg + vb .> zero) }
+                let v = xhat(UnsafeRawPointer(x + i).loadUnaligned(as: V.self))
+                let d = masked(UnsafeRawPointer(dy + i).loadUnaligned(as: V.self), xhat: v)
                 s += d; sx = sx.addingProduct(d, v)
                 i += 8
             }
             var ts = Double(s.sum()), tx = Double(sx.sum())
             while i < count {
-                let v = (x[i] - mean) * invStd
-                let d = !relu || v * gamma + beta > 0 ? dy[i] : 0
+                let v = xhat(x[i]), d = masked(dy[i], xhat: v)
                 ts += Double(d); tx += Double(d * v)
                 i += 1
             }
             return (ts, tx)
         }
 
-        /// `dx = γ/σ · (d − meanDy − x̂·meanDyXhat)`, `d` masked as in `gradientSums`.
+        /// `dx = γ/σ · (d − meanDy − x̂·meanDyXhat)`, `d = masked(dy)`.
         @inline(__always)
         func inputGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                            count: Int, meanDy: Float, meanDyXhat: Float) {
             let scale = gamma * invStd
-            let vm = SIMD8<Float>(repeating: mean), vi = SIMD8<Float>(repeating: invStd)
-            let vg = SIMD8<Float>(repeating: gamma), vb = SIMD8<Float>(repeating: beta), zero = SIMD8<Float>()
-            let vs = SIMD8<Float>(repeating: scale), vmd = SIMD8<Float>(repeating: meanDy), vmx = SIMD8<Float>(repeating: meanDyXhat)
+            let vs = V(repeating: scale), vmd = V(repeating: meanDy), vmx = V(repeating: meanDyXhat)
             var i = 0
             while i + 8 <= count {
-                let v = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - vm) * vi
-                var d = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
-                if relu { d = zero.replacing(with: d, where: v * vg + vb .> zero) }
-                UnsafeMutableRawPointer(dx + i).storeBytes(of: vs * (d - vmd - v * vmx), as: SIMD8<Float>.self)
+                let v = xhat(UnsafeRawPointer(x + i).loadUnaligned(as: V.self))
+                let d = masked(UnsafeRawPointer(dy + i).loadUnaligned(as: V.self), xhat: v)
+                UnsafeMutableRawPointer(dx + i).storeBytes(of: vs * (d - vmd - v * vmx), as: V.self)
                 i += 8
             }
             while i < count {
-                let v = (x[i] - mean) * invStd
-                let d = !relu || v * gamma + beta > 0 ? dy[i] : 0
-                dx[i] = scale * (d - meanDy - v * meanDyXhat)
+                let v = xhat(x[i])
+                dx[i] = scale * (masked(dy[i], xhat: v) - meanDy - v * meanDyXhat)
                 i += 1
             }
         }

@@ -60,7 +60,7 @@ extension FSweep {
 
         func run() throws {
             let r = try ConvBenchmark.run(threads: threads, batch: batchSize, repeats: repeats, log: { Console.line($0) })
-            Console.line(String(format: "FMA peak on %d thread%@ (%d-float vectors): %.1f GFLOP/s", threads, threads == 1 ? "" : "s", FMAPeak.vectorLanes, r.peak))
+            Console.line(FMAPeak.describe(r.peak, threads: threads))
         }
     }
 }

@@ -11,25 +11,7 @@ import TensorCore
               ConvCase(n: 4, c: 2, o: 3, h: 7, w: 5, k: 3, stride: 2, padding: 1, bias: true),
           ])
     func matchesPerImageGradient(_ t: ConvCase) throws {
-        let (layer, x) = try Conv2DTests.make(t)
-        layer.backend = .im2col
-        let y = try layer.forward(x, mode: .train)
-        var rng = SeededRNG(seed: 21)
-        let dy = Tensor.randomNormal(y.shape, rng: &rng)
-        _ = try layer.backward(dy, parameterGradients: true)
-        let expectedW = layer.weight.grad, expectedB = layer.bias?.grad
-        // Start from a non-zero gradient: the contract is to add.
-        let offset = Tensor.randomNormal(expectedW.shape, rng: &rng)
-        layer.weight.grad = offset
-        layer.bias?.grad = Tensor(repeating: 0.5, shape: [t.o])
-        let g = Conv2D.Geometry(c: t.c, h: t.h, w: t.w, k: t.k, s: t.stride, pad: t.padding, oh: y.shape[2], ow: y.shape[3])
-        layer.batchedWeightGradient(x: x, dy: dy, g)
-        for i in 0..<expectedW.count {
-            #expect(abs(layer.weight.grad.data[i] - offset.data[i] - expectedW.data[i]) <= 1e-4 * max(1, abs(expectedW.data[i])))
-        }
-        if let expectedB, let got = layer.bias?.grad {
-            for i in 0..<t.o { #expect(abs(got.data[i] - 0.5 - expectedB.data[i]) <= 1e-4 * max(1, abs(expectedB.data[i]))) }
-        }
+        try Self.checkAgainstIm2col(t, seed: 21) { layer, x, dy, g in layer.batchedWeightGradient(x: x, dy: dy, g) }
     }
 
     @Test("pair-by-pair weight and bias gradients on tiny maps equal the per-image im2col ones",
@@ -39,24 +21,32 @@ import TensorCore
               ConvCase(n: 4, c: 2, o: 3, h: 1, w: 3, k: 3, stride: 1, padding: 1, bias: true),
           ])
     func pairGradientMatchesPerImageGradient(_ t: ConvCase) throws {
+        try Self.checkAgainstIm2col(t, seed: 23) { layer, x, dy, g in
+            #expect(layer.usesPairWeightGradient(g))
+            layer.pairWeightGradient(x: x, dy: dy, g)
+        }
+    }
+
+    /// Runs `weightGradient` on top of non-zero gradients (the contract is to add) and compares what it
+    /// added with the per-image im2col backward's weight and bias gradients.
+    static func checkAgainstIm2col(_ t: ConvCase, seed: UInt64,
+                                   _ weightGradient: (Conv2D, Tensor, Tensor, Conv2D.Geometry) -> Void) throws {
         let (layer, x) = try Conv2DTests.make(t)
         layer.backend = .im2col
         let y = try layer.forward(x, mode: .train)
-        var rng = SeededRNG(seed: 23)
+        var rng = SeededRNG(seed: seed)
         let dy = Tensor.randomNormal(y.shape, rng: &rng)
         _ = try layer.backward(dy, parameterGradients: true)
         let expectedW = layer.weight.grad, expectedB = layer.bias?.grad
-        let offset = Tensor.randomNormal(expectedW.shape, rng: &rng)  // the contract is to add
+        let offset = Tensor.randomNormal(expectedW.shape, rng: &rng)
         layer.weight.grad = offset
         layer.bias?.grad = Tensor(repeating: 0.5, shape: [t.o])
-        let g = try layer.geometry(x)
-        #expect(layer.usesPairWeightGradient(g))
-        layer.pairWeightGradient(x: x, dy: dy, g)
+        weightGradient(layer, x, dy, try layer.geometry(x))
         for i in 0..<expectedW.count {
             #expect(abs(layer.weight.grad.data[i] - offset.data[i] - expectedW.data[i]) <= 1e-4 * max(1, abs(expectedW.data[i])), "\(t) w[\(i)]")
         }
         if let expectedB, let got = layer.bias?.grad {
-            for i in 0..<t.o { #expect(abs(got.data[i] - 0.5 - expectedB.data[i]) <= 1e-4 * max(1, abs(expectedB.data[i]))) }
+            for i in 0..<t.o { #expect(abs(got.data[i] - 0.5 - expectedB.data[i]) <= 1e-4 * max(1, abs(expectedB.data[i])), "\(t) b[\(i)]") }
         }
     }
 

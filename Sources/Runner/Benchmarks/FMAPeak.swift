@@ -29,6 +29,11 @@ public enum FMAPeak {
         return sink.rates
     }
 
+    /// The log line every benchmark prints for a measured peak.
+    public static func describe(_ gflops: Double, threads: Int) -> String {
+        String(format: "FMA peak on %d thread%@ (%d-float vectors): %.1f GFLOP/s", threads, threads == 1 ? "" : "s", vectorLanes, gflops)
+    }
+
     /// Floats per vector of the loop `measure` runs (16 with AVX-512, 8 with AVX2).
     public static var vectorLanes: Int {
         var lanes: Int32 = 0

@@ -76,7 +76,7 @@ public enum TrainBenchmark {
                            log: (String) -> Void = { _ in }) throws -> (peak: Double, entries: [(String, Entry)]) {
         Parallel.setThreads(threads)
         let peak = FMAPeak.measure(threads: threads)
-        log(String(format: "FMA peak on %d thread%@ (%d-float vectors): %.1f GFLOP/s", threads, threads == 1 ? "" : "s", FMAPeak.vectorLanes, peak))
+        log(FMAPeak.describe(peak, threads: threads))
         var rng = SeededRNG(seed: 1)
         let x = Tensor.randomUniform([batch, 3, 32, 32], 0, 1, rng: &rng)
         let y = (0..<batch).map { $0 % 10 }
