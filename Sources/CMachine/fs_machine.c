@@ -31,43 +31,83 @@ FS_CHAIN(chain128, 4, )
 FS_CHAIN(chain512, 16, __attribute__((target("avx512f"))))
 FS_CHAIN(chain256, 8, __attribute__((target("avx2,fma"))))
 
-/// R copies (rows of `values`) × one 16-wide strip, accumulated over the `count` non-zeros.
-#define FS_STRIP(R)                                                                                              \
-    __attribute__((target("avx512f"))) static void strip##R(const float *values, long stride, const int32_t *rows, \
-                                                            long count, const float *weights, long row_length,    \
-                                                            long j, __m512 *acc) {                                \
-        __m512 a[R];                                                                                             \
-        for (int r = 0; r < R; r++) a[r] = _mm512_setzero_ps();                                                  \
+/// R copies (rows of `values`) × S 16-wide strips at weight columns j[0..<S], accumulated over the `count`
+/// non-zeros: R·S accumulators in registers, S weight loads and R broadcasts per non-zero. Two strips
+/// (20 accumulators for 10 copies) keep the FMA units busier than the load ports; one strip did 11
+/// loads per 10 FMAs.
+#define FS_STRIPS(R, S)                                                                                          \
+    __attribute__((target("avx512f"))) static void strips##R##x##S(const float *values, long stride,            \
+                                                                   const int32_t *rows, long count,             \
+                                                                   const float *weights, long row_length,       \
+                                                                   const long *j, __m512 *acc) {                \
+        __m512 a[S][R];                                                                                          \
+        for (int s = 0; s < S; s++)                                                                              \
+            for (int r = 0; r < R; r++) a[s][r] = _mm512_setzero_ps();                                           \
         for (long i = 0; i < count; i++) {                                                                       \
-            const __m512 w = _mm512_loadu_ps(weights + (long)rows[i] * row_length + j);                          \
+            const float *row = weights + (long)rows[i] * row_length;                                             \
+            __m512 w[S];                                                                                         \
+            for (int s = 0; s < S; s++) w[s] = _mm512_loadu_ps(row + j[s]);                                      \
             const float *v = values + i * stride;                                                                 \
-            for (int r = 0; r < R; r++) a[r] = _mm512_fmadd_ps(_mm512_set1_ps(v[r]), w, a[r]);                   \
+            for (int r = 0; r < R; r++) {                                                                        \
+                const __m512 g = _mm512_set1_ps(v[r]);                                                           \
+                for (int s = 0; s < S; s++) a[s][r] = _mm512_fmadd_ps(g, w[s], a[s][r]);                         \
+            }                                                                                                    \
         }                                                                                                        \
-        for (int r = 0; r < R; r++) acc[r] = a[r];                                                               \
+        for (int s = 0; s < S; s++)                                                                              \
+            for (int r = 0; r < R; r++) acc[s * R + r] = a[s][r];                                                \
     }
-FS_STRIP(10)
-FS_STRIP(5)
+FS_STRIPS(10, 2)
+FS_STRIPS(10, 1)
+FS_STRIPS(5, 2)
+FS_STRIPS(5, 1)
+
+/// Adds the accumulators of `strips` strips (columns j[s], pixel offsets offset[s]) for copies k0..<k0+rows
+/// (those below `copies`) into `out`.
+__attribute__((target("avx512f"))) static void add_strips(const __m512 *acc, int rows, int strips, long k0, long copies,
+                                                          const long *offset, float *out, long copy_stride) {
+    for (int s = 0; s < strips; s++)
+        for (int r = 0; r < rows && k0 + r < copies; r++) {
+            float *p = out + (k0 + r) * copy_stride + offset[s];
+            _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[s * rows + r]));
+        }
+}
+
+/// One group of 1 or 2 strips for every copy, 10 (or 5) copies per pass.
+__attribute__((target("avx512f"))) static void scatter_strips(const float *values, long stride, long copies,
+                                                              const int32_t *rows, long count, const float *weights,
+                                                              long row_length, const long *j, const long *offset,
+                                                              int strips, float *out, long copy_stride) {
+    __m512 acc[20];
+    for (long k0 = 0; k0 < copies;) {
+        const int ten = k0 + 10 <= stride;
+        const float *v = values + k0;
+        if (ten && strips == 2) strips10x2(v, stride, rows, count, weights, row_length, j, acc);
+        else if (ten) strips10x1(v, stride, rows, count, weights, row_length, j, acc);
+        else if (strips == 2) strips5x2(v, stride, rows, count, weights, row_length, j, acc);
+        else strips5x1(v, stride, rows, count, weights, row_length, j, acc);
+        add_strips(acc, ten ? 10 : 5, strips, k0, copies, offset, out, copy_stride);
+        k0 += ten ? 10 : 5;
+    }
+}
 
 __attribute__((target("avx512f"))) static void scatter512(const float *values, long stride, long copies,
                                                           const int32_t *rows, long count, const float *weights,
                                                           long row_length, long tap_width, const int64_t *targets,
                                                           float *out, long copy_stride) {
-    __m512 acc[10];
-    for (long j = 0; j + 16 <= row_length; j += 16) {
-        const int64_t target = targets[j / tap_width];
+    // The strips whose tap lands inside the image, taken two at a time (any two: each has its own offset).
+    long j[2], offset[2];
+    int pending = 0;
+    for (long column = 0; column + 16 <= row_length; column += 16) {
+        const int64_t target = targets[column / tap_width];
         if (target < 0) continue;
-        const long offset = target + j % tap_width;
-        for (long k0 = 0; k0 < copies;) {
-            const int rows_here = k0 + 10 <= stride ? 10 : 5;
-            if (rows_here == 10) strip10(values + k0, stride, rows, count, weights, row_length, j, acc);
-            else strip5(values + k0, stride, rows, count, weights, row_length, j, acc);
-            for (int r = 0; r < rows_here && k0 + r < copies; r++) {
-                float *p = out + (k0 + r) * copy_stride + offset;
-                _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[r]));
-            }
-            k0 += rows_here;
+        j[pending] = column;
+        offset[pending] = target + column % tap_width;
+        if (++pending == 2) {
+            scatter_strips(values, stride, copies, rows, count, weights, row_length, j, offset, 2, out, copy_stride);
+            pending = 0;
         }
     }
+    if (pending) scatter_strips(values, stride, copies, rows, count, weights, row_length, j, offset, 1, out, copy_stride);
 }
 #endif
 

@@ -2,7 +2,8 @@ import TensorCore
 
 /// `y = max(x, 0)`, any shape.
 public final class ReLU: Layer {
-    private var output = Tensor(zeros: [0])
+    /// Output of the last forward pass: the backward mask (also read by `Conv2D.inputGradients(pooled:…)`).
+    private(set) var output = Tensor(zeros: [0])
 
     public init() {}
 

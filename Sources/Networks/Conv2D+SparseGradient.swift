@@ -18,11 +18,86 @@ extension Conv2D {
         let n = x.shape[0], g = try geometry(x)
         try dy.expectShape([copies * n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradients (\(copies) copies)")
         guard n > 0, copies > 0, Self.nonzeroFraction(dy) <= Self.sparseDensityLimit else {
+            if inChannels < Self.columnGradientMaxChannels { return columnInputGradients(dy, g) }
             return try backwardPerCopy(dy, copies: copies)
         }
-        var dx = Tensor(zeros: [copies * n] + Array(x.shape.dropFirst()))
+        var dx = Tensor(uninitialized: [copies * n] + Array(x.shape.dropFirst()))  // the sparse kernel writes all of it
         Self.sparseInputGradient(dy: dy, weight: weight.value, g, batch: n, copies: copies, outChannels: outChannels, dx: &dx)
         return dx
+    }
+
+    /// Below this many input channels dense input gradients go through `columnInputGradients`: oneDNN's
+    /// backward-data kernel ran Myrtle's 3-channel prep layer at ~12 GFLOP/s (plus a reorder per call),
+    /// 13% of the sensitivity probe.
+    static let columnGradientMaxChannels = 16
+
+    /// `dx` of every row of `dy` (all copies and images alike: the input gradient does not read `x`) as
+    /// `Wᵀ·dy` per image followed by `col2im`, the rows split over threads with BLAS serial in each.
+    func columnInputGradients(_ dy: Tensor, _ g: Geometry) -> Tensor {
+        let rows = dy.shape[0], o = outChannels
+        var dx = Tensor(zeros: [rows, g.c, g.h, g.w])  // col2im adds
+        let chunks = min(Parallel.threads, rows)
+        var dcol = [Float](unsafeUninitializedCapacity: chunks * g.colCount) { _, count in count = chunks * g.colCount }
+        weight.value.data.withUnsafeBufferPointer { wb in
+        dy.data.withUnsafeBufferPointer { dyb in
+        dx.data.withUnsafeMutableBufferPointer { dxb in
+        dcol.withUnsafeMutableBufferPointer { cb in
+            // Non-empty (rows > 0, every dimension positive).
+            let wp = wb.baseAddress!, dyp = dyb.baseAddress!, dxp = dxb.baseAddress!, cp = cb.baseAddress!
+            withSerialBLAS(chunks > 1) { Parallel.forChunks(chunks) { range in
+                for chunk in range {
+                    let col = cp + chunk * g.colCount
+                    for row in (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks) {
+                        // dcol[CKK×P] = Wᵀ[CKK×O] · dy_row[O×P], then scatter-add into dx.
+                        BLAS.gemm(transA: true, m: g.rows, n: g.cols, k: o, a: wp, lda: g.rows, b: dyp + row * o * g.cols,
+                                  ldb: g.cols, c: col, ldc: g.cols)
+                        Conv2D.col2im(col, g, dxp + row * g.c * g.h * g.w)
+                    }
+                }
+            }}
+        }}}}
+        return dx
+    }
+
+    /// Input gradients straight from the gradient of a max pool that follows this convolution (with an
+    /// optional ReLU between): the same numbers as running the pool's and the ReLU's backward first, but
+    /// the non-zeros are listed from the pooled gradient, the pool's arg-max table and the ReLU's output,
+    /// so the mostly-zero full-size gradient (4× the pooled one, times K copies) is never written, masked
+    /// and scanned. Nil when the layers do not fit together (the caller then runs them one by one).
+    public func inputGradients(pooled dy: Tensor, pool: MaxPool2D, relu: ReLU?, copies: Int) throws -> Tensor? {
+        guard let x = cachedInput, copies > 0 else { return nil }
+        let n = x.shape[0], g = try geometry(x)
+        let positions = g.oh * g.ow, table = pool.argmax
+        guard n > 0, pool.inputShape == [n, outChannels, g.oh, g.ow], table.count % (n * outChannels) == 0,
+              dy.count == copies * table.count, relu.map({ $0.output.count == n * outChannels * positions }) ?? true
+        else { return nil }
+        let pooledPositions = table.count / (n * outChannels)
+        guard Double(pooledPositions) <= Self.sparseDensityLimit * Double(positions) else { return nil }
+        var dx = Tensor(uninitialized: [copies * n] + Array(x.shape.dropFirst()))  // the sparse kernel writes all of it
+        table.withUnsafeBufferPointer { ab in
+            if let relu {
+                relu.output.data.withUnsafeBufferPointer { rb in
+                    Self.sparseInputGradient(dy: dy, weight: weight.value, g, batch: n, copies: copies, outChannels: outChannels,
+                                             pooled: PooledSource(argmax: ab.baseAddress!, positions: pooledPositions, relu: rb.baseAddress!),
+                                             dx: &dx)
+                }
+            } else {
+                Self.sparseInputGradient(dy: dy, weight: weight.value, g, batch: n, copies: copies, outChannels: outChannels,
+                                         pooled: PooledSource(argmax: ab.baseAddress!, positions: pooledPositions, relu: nil), dx: &dx)
+            }
+        }
+        return dx
+    }
+
+    /// A max pool's view of this layer's output: per pooled output the position in the `H'×W'` plane it
+    /// took its maximum from, and the ReLU output between (positions where it is 0 get no gradient).
+    struct PooledSource: @unchecked Sendable {
+        /// `[N, O, pooled positions]`, indices into the `H'×W'` plane.
+        let argmax: UnsafePointer<Int32>
+        /// Pooled positions per plane.
+        let positions: Int
+        /// `[N, O, H', W']`, or nil without a ReLU.
+        let relu: UnsafePointer<Float>?
     }
 
     /// Fraction of non-zero entries, estimated from at most ~65k evenly spaced samples: it only
@@ -50,8 +125,9 @@ extension Conv2D {
     /// (register-blocked micro-kernel over the listed weight rows), and each `(p, q)` slice is added to
     /// input pixel `(s·i+p−pad, s·j+q−pad)` of a channels-last buffer, transposed to `[C, H, W]` at
     /// the end of the image. Images are split over threads.
+    /// With `pooled`, `dy` is the gradient of the max pool that follows (see `inputGradients(pooled:…)`).
     static func sparseInputGradient(dy: Tensor, weight: Tensor, _ g: Geometry, batch n: Int, copies: Int,
-                                    outChannels o: Int, dx: inout Tensor) {
+                                    outChannels o: Int, pooled: PooledSource? = nil, dx: inout Tensor) {
         let c = g.c, kk = g.k * g.k
         let positions = g.oh * g.ow, plane = g.h * g.w
         // Input-channel blocks: ≤ 192 KiB of weights each, a multiple of 16 channels when C allows.
@@ -87,18 +163,26 @@ extension Conv2D {
                 let acc = UnsafeMutablePointer<Float>.allocate(capacity: paddedCopies * kk * blockChannels)
                 let targets = UnsafeMutablePointer<Int>.allocate(capacity: kk)
                 let channelsLast = UnsafeMutablePointer<Float>.allocate(capacity: copies * plane * c)
+                let flags = UnsafeMutablePointer<Int32>.allocate(capacity: o * (pooled?.positions ?? 0))
                 defer {
                     active.deallocate(); start.deallocate(); cursor.deallocate(); channels.deallocate()
-                    values.deallocate(); acc.deallocate(); targets.deallocate(); channelsLast.deallocate()
+                    values.deallocate(); acc.deallocate(); targets.deallocate(); channelsLast.deallocate(); flags.deallocate()
                 }
                 for img in images {
-                    // 1. Which (o, position) are non-zero in some copy; entries listed per position.
-                    markActive(dyp + img * o * positions, copyStride: n * o * positions, copies: copies,
-                               count: o * positions, into: active)
+                    // 1. Which (o, position) are non-zero in some copy; entries listed per position. `active`
+                    // holds 1 + the entry's offset in the image's gradient (0: inactive).
+                    if let pooled {
+                        listPooled(pooled, dy: dyp, image: img, batch: n, channels: o, positions: positions,
+                                   copies: copies, flags: flags, into: active)
+                    } else {
+                        markActive(dyp + img * o * positions, copyStride: n * o * positions, copies: copies,
+                                   count: o * positions, into: active)
+                    }
+                    let imageStride = o * (pooled?.positions ?? positions)
                     start.initialize(repeating: 0, count: positions + 1)
                     for oc in 0..<o {
                         let row = active + oc * positions
-                        for pos in 0..<positions { start[pos + 1] &+= row[pos] }
+                        for pos in 0..<positions { start[pos + 1] &+= min(row[pos], 1) }  // active values are ≥ 0
                     }
                     for pos in 0..<positions { start[pos + 1] &+= start[pos]; cursor[pos] = start[pos] }
                     for oc in 0..<o {
@@ -108,7 +192,8 @@ extension Conv2D {
                             cursor[pos] += 1
                             channels[e] = Int32(oc)
                             let v = values + e * paddedCopies
-                            for k in 0..<copies { v[k] = dyp[((k * n + img) * o + oc) * positions + pos] }
+                            let source = dyp + img * imageStride + (pooled == nil ? oc * positions + pos : Int(row[pos]) - 1)
+                            for k in 0..<copies { v[k] = source[k * n * imageStride] }
                             for k in copies..<paddedCopies { v[k] = 0 }
                         }
                     }
@@ -146,12 +231,7 @@ extension Conv2D {
                     }
                     // 3. Channels-last → [C, H, W] for each copy of this image.
                     for k in 0..<copies {
-                        let src = channelsLast + k * plane * c
-                        let dst = dxp + (k * n + img) * c * plane
-                        for ic in 0..<c {
-                            let row = dst + ic * plane
-                            for pix in 0..<plane { row[pix] = src[pix * c + ic] }
-                        }
+                        Kernels.transpose(channelsLast + k * plane * c, rows: plane, columns: c, into: dxp + (k * n + img) * c * plane)
                     }
                 }
             }
@@ -177,6 +257,26 @@ extension Conv2D {
             for k in 0..<copies where dy[k * copyStride + e] != 0 { a = 1 }
             active[e] = a
             e += 1
+        }
+    }
+
+    /// `active[oc·positions + argmax] = 1 + oc·pooled + p` for every pooled output `p` of channel `oc`
+    /// that is non-zero in some copy and whose arg-max passed the ReLU (output > 0, like
+    /// `ReLU.backward`); 0 elsewhere. `flags` is scratch for `o · pooled.positions` values.
+    static func listPooled(_ pooled: PooledSource, dy: UnsafePointer<Float>, image img: Int, batch n: Int, channels o: Int,
+                           positions: Int, copies: Int, flags: UnsafeMutablePointer<Int32>,
+                           into active: UnsafeMutablePointer<Int32>) {
+        let count = o * pooled.positions
+        markActive(dy + img * count, copyStride: n * count, copies: copies, count: count, into: flags)
+        active.initialize(repeating: 0, count: o * positions)
+        let table = pooled.argmax + img * count
+        let relu = pooled.relu.map { $0 + img * o * positions }
+        for oc in 0..<o {
+            for p in 0..<pooled.positions where flags[oc * pooled.positions + p] != 0 {
+                let e = oc * pooled.positions + p, pos = Int(table[e])
+                if let relu, !(relu[oc * positions + pos] > 0) { continue }
+                active[oc * positions + pos] = Int32(e + 1)
+            }
         }
     }
 

@@ -6,8 +6,10 @@ import TensorCore
 /// Backward routes each gradient to the (first) arg-max of its window.
 public final class MaxPool2D: Layer {
     public let kernel: Int?
-    private var argmax: [Int32] = []
-    private var inputShape: [Int] = []
+    /// Per output of the last forward pass, the index of its maximum in the input plane.
+    private(set) var argmax: [Int32] = []
+    /// Input shape of the last forward pass.
+    private(set) var inputShape: [Int] = []
 
     /// A `kernel`×`kernel` pool with stride `kernel`.
     public init(kernel: Int) { self.kernel = kernel }

@@ -27,9 +27,26 @@ public final class Sequential: Layer {
         try layers[first].parameterGradients(g)
     }
 
+    /// Layer by layer, except that a Conv2D → ReLU → MaxPool2D run (ReLU optional) goes in one step
+    /// (`Conv2D.inputGradients(pooled:…)`): behind a pool at most a quarter of the convolution's output
+    /// gradient is non-zero, and the fused step lists those entries without writing the full tensor.
     public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
         var g = dy
-        for l in layers.reversed() { g = try l.inputGradients(g, copies: copies) }
+        var i = layers.count - 1
+        while i >= 0 {
+            if let pool = layers[i] as? MaxPool2D {
+                let relu = i >= 1 ? layers[i - 1] as? ReLU : nil
+                let below = i - (relu == nil ? 1 : 2)
+                if below >= 0, let conv = layers[below] as? Conv2D,
+                   let dx = try conv.inputGradients(pooled: g, pool: pool, relu: relu, copies: copies) {
+                    g = dx
+                    i = below - 1
+                    continue
+                }
+            }
+            g = try layers[i].inputGradients(g, copies: copies)
+            i -= 1
+        }
         return g
     }
 

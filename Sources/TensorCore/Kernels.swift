@@ -85,6 +85,27 @@ public enum Kernels {
         return s
     }
 
+    /// `dst[j·rows + i] = src[i·columns + j]` (row-major `rows × columns` → `columns × rows`), in 16×16
+    /// tiles so the strided reads stay in L1: the plain loop over a 32×32×64 channels-last map missed L1
+    /// on every read and was a tenth of the Myrtle sensitivity probe.
+    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
+        let tile = 16
+        var i0 = 0
+        while i0 < rows {
+            let i1 = min(i0 + tile, rows)
+            var j0 = 0
+            while j0 < columns {
+                let j1 = min(j0 + tile, columns)
+                for j in j0..<j1 {
+                    let d = dst + j * rows, s = src + j
+                    for i in i0..<i1 { d[i] = s[i * columns] }
+                }
+                j0 = j1
+            }
+            i0 = i1
+        }
+    }
+
     /// True when every value is finite (used to catch divergence early).
     public static func allFinite(_ x: UnsafePointer<Float>, count n: Int) -> Bool {
         for i in 0..<n where !x[i].isFinite { return false }

@@ -68,18 +68,28 @@ import TensorCore
         }
     }
 
-    @Test("dense cotangents take the per-copy path and still match backward")
-    func denseFallback() throws {
-        let t = ConvCase(n: 2, c: 4, o: 3, h: 5, w: 5, k: 3, stride: 1, padding: 1, bias: true)
+    @Test("dense cotangents (per-copy backward from 16 input channels, Wᵀ·dy columns below) match the naive adjoint",
+          arguments: [ConvCase(n: 2, c: 4, o: 3, h: 5, w: 5, k: 3, stride: 1, padding: 1, bias: true),
+                      ConvCase(n: 3, c: 3, o: 8, h: 6, w: 7, k: 3, stride: 1, padding: 1, bias: false),
+                      ConvCase(n: 2, c: 3, o: 4, h: 7, w: 6, k: 3, stride: 2, padding: 0, bias: true),
+                      ConvCase(n: 2, c: 16, o: 5, h: 5, w: 5, k: 3, stride: 1, padding: 1, bias: true)])
+    func denseFallback(_ t: ConvCase) throws {
         let (layer, x) = try Conv2DTests.make(t)
-        _ = try layer.forward(x, mode: .eval)
+        let y = try layer.forward(x, mode: .eval)
         var rng = SeededRNG(seed: 3)
-        let dy = Tensor.randomNormal([2 * t.n, t.o, t.h, t.w], rng: &rng)
+        let copies = 3
+        let dy = Tensor.randomNormal([copies * t.n] + y.shape.dropFirst(), rng: &rng)
         #expect(Conv2D.nonzeroFraction(dy) > Conv2D.sparseDensityLimit)
-        let dx = try layer.inputGradients(dy, copies: 2)
-        for k in 0..<2 {
-            let expected = try layer.backward(dy.rows((k * t.n)..<((k + 1) * t.n)), parameterGradients: false)
-            #expect(dx.rows((k * t.n)..<((k + 1) * t.n)).data == expected.data)
+        let dx = try layer.inputGradients(dy, copies: copies)
+        #expect(dx.shape == [copies * t.n, t.c, t.h, t.w])
+        // ⟨conv(v), dy⟩ = ⟨v, dx⟩ per copy, with the naive 7-loop convolution (no bias) as the oracle.
+        for k in 0..<copies {
+            let v = Tensor.randomNormal([t.n, t.c, t.h, t.w], rng: &rng)
+            let conv = try Conv2D.referenceForward(v, weight: layer.weight.value, bias: nil, stride: t.stride, padding: t.padding)
+            let dyk = dy.rows((k * t.n)..<((k + 1) * t.n)), dxk = dx.rows((k * t.n)..<((k + 1) * t.n))
+            let lhs = zip(conv.data, dyk.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let rhs = zip(v.data, dxk.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            #expect(abs(lhs - rhs) <= 1e-4 * max(1, abs(lhs)), "copy \(k): \(lhs) vs \(rhs)")
         }
     }
 
@@ -109,5 +119,61 @@ import TensorCore
             let scale = single.data.map(abs).max() ?? 1
             for i in 0..<single.count { #expect(abs(part.data[i] - single.data[i]) <= 1e-5 * max(scale, 1e-3), "class \(l), entry \(i)") }
         }
+    }
+
+    @Test("gradients straight from a following max pool (ReLU between or not) equal pool, ReLU and conv backward per copy",
+          arguments: [(ConvCase(n: 2, c: 32, o: 6, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true), 2, true),
+                      (ConvCase(n: 3, c: 48, o: 5, h: 6, w: 6, k: 3, stride: 1, padding: 1, bias: false), 2, false),
+                      (ConvCase(n: 2, c: 5, o: 7, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true), 4, true),
+                      (ConvCase(n: 2, c: 16, o: 3, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true), 0, true)],
+          [1, 3, 10])
+    func pooledMatchesLayerByLayer(_ setup: (ConvCase, Int, Bool), copies: Int) throws {
+        let (t, poolKernel, withReLU) = setup
+        let (conv, x) = try Conv2DTests.make(t)
+        conv.backend = .im2col
+        let relu = ReLU(), pool = poolKernel > 0 ? MaxPool2D(kernel: poolKernel) : MaxPool2D(global: ())
+        var h = try conv.forward(x, mode: .eval)
+        if withReLU { h = try relu.forward(h, mode: .eval) }
+        let pooled = try pool.forward(h, mode: .eval)
+        var rng = SeededRNG(seed: 17)
+        // Dense pooled cotangents with a few entries zero in every copy (they must list nothing).
+        var dy = Tensor.randomNormal([copies * t.n] + pooled.shape.dropFirst(), rng: &rng)
+        for e in stride(from: 0, to: pooled.count, by: 5) { for k in 0..<copies { dy.data[k * pooled.count + e] = 0 } }
+        let fused = try #require(try conv.inputGradients(pooled: dy, pool: pool, relu: withReLU ? relu : nil, copies: copies))
+        #expect(fused.shape == [copies * t.n, t.c, t.h, t.w])
+        for k in 0..<copies {
+            var g = try pool.backward(dy.rows((k * t.n)..<((k + 1) * t.n)), parameterGradients: false)
+            if withReLU { g = try relu.backward(g, parameterGradients: false) }
+            let expected = try conv.backward(g, parameterGradients: false)  // dense im2col backward
+            let part = fused.rows((k * t.n)..<((k + 1) * t.n))
+            let scale = expected.data.map(abs).max() ?? 1
+            for i in 0..<expected.count {
+                #expect(abs(part.data[i] - expected.data[i]) <= 1e-5 * max(1, scale), "copy \(k), entry \(i)")
+            }
+        }
+        // The same entries in the same order as the layer-by-layer sparse path: equal to the bit.
+        var g = try pool.inputGradients(dy, copies: copies)
+        if withReLU { g = try relu.inputGradients(g, copies: copies) }
+        #expect(try conv.inputGradients(g, copies: copies).data == fused.data)
+    }
+
+    @Test("the fused pool step declines layers that do not fit together, and Sequential then goes layer by layer")
+    func pooledDeclinesMismatch() throws {
+        let t = ConvCase(n: 2, c: 4, o: 3, h: 6, w: 6, k: 3, stride: 1, padding: 1, bias: true)
+        let (conv, x) = try Conv2DTests.make(t)
+        let pool = MaxPool2D(kernel: 2)
+        var rng = SeededRNG(seed: 2)
+        let other = try pool.forward(Tensor.randomNormal([2, 3, 8, 8], rng: &rng), mode: .eval)  // not conv's output
+        _ = try conv.forward(x, mode: .eval)
+        #expect(try conv.inputGradients(pooled: Tensor(zeros: other.shape), pool: pool, relu: nil, copies: 1) == nil)
+        // A 1×1 pool keeps every position: too dense for the sparse path.
+        let unit = MaxPool2D(kernel: 1)
+        let y = try unit.forward(try conv.forward(x, mode: .eval), mode: .eval)
+        #expect(try conv.inputGradients(pooled: Tensor(zeros: y.shape), pool: unit, relu: nil, copies: 1) == nil)
+        let net = Sequential([conv, unit])
+        let out = try net.forward(x, mode: .eval)
+        let dy = Tensor.randomNormal(out.shape, rng: &rng)
+        let layerByLayer = try conv.inputGradients(try unit.inputGradients(dy, copies: 1), copies: 1)
+        #expect(try net.inputGradients(dy, copies: 1).data == layerByLayer.data)
     }
 }
