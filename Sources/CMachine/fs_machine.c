@@ -111,6 +111,154 @@ __attribute__((target("avx512f"))) static void scatter512(const float *values, l
 }
 #endif
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/// R copies × S 16-wide strips (columns j + 16·s of every tap) of one input pixel, summed over the
+/// entries of its `n_taps` contributing output positions: R·S accumulators stay in registers across all
+/// taps and are stored once, where the scatter added its partial sums into memory once per position.
+#define FS_GATHER(R, S)                                                                                          \
+    __attribute__((target("avx512f"))) static void gather##R##x##S(                                               \
+        const float *values, long stride, const int32_t *rows, const int32_t *start, const float *weights,       \
+        long row_length, long tap_width, const long *taps, const long *positions, int n_taps, long j,            \
+        __m512 *acc) {                                                                                           \
+        __m512 a[S][R];                                                                                          \
+        for (int s = 0; s < S; s++)                                                                              \
+            for (int r = 0; r < R; r++) a[s][r] = _mm512_setzero_ps();                                           \
+        for (int t = 0; t < n_taps; t++) {                                                                       \
+            const float *column = weights + taps[t] * tap_width + j;                                             \
+            const long last = start[positions[t] + 1];                                                           \
+            for (long i = start[positions[t]]; i < last; i++) {                                                  \
+                const float *row = column + (long)rows[i] * row_length;                                          \
+                if (i + 6 < last) {                                                                              \
+                    const float *ahead = column + (long)rows[i + 6] * row_length;                                \
+                    _mm_prefetch((const char *)ahead, _MM_HINT_T0);                                              \
+                    _mm_prefetch((const char *)(ahead + 16 * S - 1), _MM_HINT_T0);                               \
+                }                                                                                                \
+                __m512 w[S];                                                                                     \
+                for (int s = 0; s < S; s++) w[s] = _mm512_loadu_ps(row + 16 * s);                                \
+                const float *v = values + i * stride;                                                             \
+                for (int r = 0; r < R; r++) {                                                                    \
+                    const __m512 g = _mm512_set1_ps(v[r]);                                                       \
+                    for (int s = 0; s < S; s++) a[s][r] = _mm512_fmadd_ps(g, w[s], a[s][r]);                     \
+                }                                                                                                \
+            }                                                                                                    \
+        }                                                                                                        \
+        for (int s = 0; s < S; s++)                                                                              \
+            for (int r = 0; r < R; r++) acc[s * R + r] = a[s][r];                                                \
+    }
+FS_GATHER(10, 2)
+FS_GATHER(5, 2)
+
+__attribute__((target("avx512f"))) static void gather512(const float *values, long stride, long copies,
+                                                         const int32_t *rows, const int32_t *start,
+                                                         const float *weights, long row_length, long tap_width,
+                                                         long k, long pad, long h, long w, long oh, long ow,
+                                                         float *out, long pixel_stride, long copy_stride) {
+    long taps[64], positions[64];  // k*k <= 64, checked by the caller
+    __m512 acc[20];
+    for (long iy = 0; iy < h; iy++)
+        for (long ix = 0; ix < w; ix++) {
+            // Output positions (i, j) whose tap (p, q) lands on this pixel: i = iy - p + pad (stride 1).
+            int n_taps = 0;
+            for (long p = 0; p < k; p++) {
+                const long i = iy - p + pad;
+                if (i < 0 || i >= oh) continue;
+                for (long q = 0; q < k; q++) {
+                    const long j = ix - q + pad;
+                    if (j < 0 || j >= ow || start[i * ow + j] == start[i * ow + j + 1]) continue;
+                    taps[n_taps] = p * k + q;
+                    positions[n_taps++] = i * ow + j;
+                }
+            }
+            float *pixel = out + (iy * w + ix) * pixel_stride;
+            for (long j = 0; j < tap_width; j += 32)
+                for (long k0 = 0; k0 < copies;) {
+                    const int ten = k0 + 10 <= stride, rows_here = ten ? 10 : 5;
+                    if (ten) gather10x2(values + k0, stride, rows, start, weights, row_length, tap_width, taps, positions, n_taps, j, acc);
+                    else gather5x2(values + k0, stride, rows, start, weights, row_length, tap_width, taps, positions, n_taps, j, acc);
+                    for (int r = 0; r < rows_here && k0 + r < copies; r++) {
+                        float *dst = pixel + (k0 + r) * copy_stride + j;
+                        _mm512_storeu_ps(dst, acc[r]);
+                        _mm512_storeu_ps(dst + 16, acc[rows_here + r]);
+                    }
+                    k0 += rows_here;
+                }
+        }
+}
+
+/// One 8×8 block: rows of `s` (`ss` apart) become columns of `d` (`ds` apart), in registers.
+__attribute__((target("avx2"))) static inline void transpose8x8(const float *s, long ss, float *d, long ds) {
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * ss);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(d + i * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+        _mm256_storeu_ps(d + (i + 4) * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+    }
+}
+
+/// 8×8 blocks in 64×64 tiles (a tile's source rows stay in L1 while its columns are written).
+__attribute__((target("avx2"))) static void transpose256(const float *src, long rows, long columns, float *dst) {
+    const long tile = 64;
+    for (long i0 = 0; i0 < rows; i0 += tile)
+        for (long j0 = 0; j0 < columns; j0 += tile) {
+            const long i1 = i0 + tile < rows ? i0 + tile : rows, j1 = j0 + tile < columns ? j0 + tile : columns;
+            long i = i0;
+            for (; i + 8 <= i1; i += 8) {
+                long j = j0;
+                for (; j + 8 <= j1; j += 8) transpose8x8(src + i * columns + j, columns, dst + j * rows + i, rows);
+                for (; j < j1; j++)
+                    for (long k = i; k < i + 8; k++) dst[j * rows + k] = src[k * columns + j];
+            }
+            for (; i < i1; i++)
+                for (long j = j0; j < j1; j++) dst[j * rows + i] = src[i * columns + j];
+        }
+}
+#endif
+
+int fs_transpose(const float *src, long rows, long columns, float *dst) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (!__builtin_cpu_supports("avx2")) return 0;
+    transpose256(src, rows, columns, dst);
+    return 1;
+#else
+    (void)src; (void)rows; (void)columns; (void)dst;
+    return 0;
+#endif
+}
+
+int fs_has_avx512(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+int fs_sparse_gather(const float *values, long stride, long copies, const int32_t *rows, const int32_t *start,
+                     const float *weights, long row_length, long tap_width, long k, long pad, long h, long w,
+                     long oh, long ow, float *out, long pixel_stride, long copy_stride) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (!__builtin_cpu_supports("avx512f") || tap_width % 32 != 0 || stride % 5 != 0 || k * k > 64) return 0;
+    gather512(values, stride, copies, rows, start, weights, row_length, tap_width, k, pad, h, w, oh, ow, out,
+              pixel_stride, copy_stride);
+    return 1;
+#else
+    (void)values; (void)stride; (void)copies; (void)rows; (void)start; (void)weights; (void)row_length;
+    (void)tap_width; (void)k; (void)pad; (void)h; (void)w; (void)oh; (void)ow; (void)out; (void)pixel_stride;
+    (void)copy_stride;
+    return 0;
+#endif
+}
+
 int fs_sparse_scatter(const float *values, long stride, long copies, const int32_t *rows, long count,
                       const float *weights, long row_length, long tap_width, const int64_t *targets,
                       float *out, long copy_stride) {

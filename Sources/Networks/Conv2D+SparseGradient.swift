@@ -131,8 +131,13 @@ extension Conv2D {
         let c = g.c, kk = g.k * g.k
         let positions = g.oh * g.ow, plane = g.h * g.w
         // Input-channel blocks: ≤ 192 KiB of weights each, a multiple of 16 channels when C allows.
-        let fit = max(1, 192 * 1024 / (4 * o * kk))
-        let blockChannels = c < 16 ? c : min(c, max(16, fit / 16 * 16))
+        // Per input pixel instead (AVX-512, stride 1, 32-channel blocks): each pixel's sums stay in registers
+        // over all its taps and are stored once (no zero-fill, no read-modify-write per position); the blocks
+        // may then be larger (L2 is ≥ 1 MiB where AVX-512 is).
+        let gathers = g.s == 1 && c % 32 == 0 && kk <= 64 && fs_has_avx512() == 1
+        let budget = gathers ? 640 * 1024 : 192 * 1024, unit = gathers ? 32 : 16
+        let fit = max(1, budget / (4 * o * kk))
+        let blockChannels = c < 16 ? c : min(c, max(unit, fit / unit * unit))
         let blocks = (c + blockChannels - 1) / blockChannels
         // Blocked, transposed weights: block b (channels b·cb..<b·cb+cbₐ) holds rows [O][kk][cbₐ].
         var transposed = [Float](repeating: 0, count: o * kk * c)
@@ -159,13 +164,14 @@ extension Conv2D {
                 let start = UnsafeMutablePointer<Int32>.allocate(capacity: positions + 1)
                 let cursor = UnsafeMutablePointer<Int32>.allocate(capacity: positions)
                 let channels = UnsafeMutablePointer<Int32>.allocate(capacity: maxEntries)
+                let sources = UnsafeMutablePointer<Int32>.allocate(capacity: maxEntries)
                 let values = UnsafeMutablePointer<Float>.allocate(capacity: maxEntries * paddedCopies)
                 let acc = UnsafeMutablePointer<Float>.allocate(capacity: paddedCopies * kk * blockChannels)
                 let targets = UnsafeMutablePointer<Int>.allocate(capacity: kk)
                 let channelsLast = UnsafeMutablePointer<Float>.allocate(capacity: copies * plane * c)
                 let flags = UnsafeMutablePointer<Int32>.allocate(capacity: o * (pooled?.positions ?? 0))
                 defer {
-                    active.deallocate(); start.deallocate(); cursor.deallocate(); channels.deallocate()
+                    active.deallocate(); start.deallocate(); cursor.deallocate(); channels.deallocate(); sources.deallocate()
                     values.deallocate(); acc.deallocate(); targets.deallocate(); channelsLast.deallocate(); flags.deallocate()
                 }
                 for img in images {
@@ -191,15 +197,32 @@ extension Conv2D {
                             let e = Int(cursor[pos])
                             cursor[pos] += 1
                             channels[e] = Int32(oc)
-                            let v = values + e * paddedCopies
-                            let source = dyp + img * imageStride + (pooled == nil ? oc * positions + pos : Int(row[pos]) - 1)
-                            for k in 0..<copies { v[k] = source[k * n * imageStride] }
-                            for k in copies..<paddedCopies { v[k] = 0 }
+                            sources[e] = pooled == nil ? Int32(oc * positions + pos) : row[pos] - 1
                         }
                     }
-                    // 2. Per channel block and position: small dense product, scattered to the input pixels.
-                    channelsLast.initialize(repeating: 0, count: copies * plane * c)
-                    for b in 0..<blocks {
+                    // Values copy by copy: one sequential stream at a time (ten strided reads per entry were
+                    // a third of this function).
+                    let entries = Int(start[positions])
+                    for k in 0..<paddedCopies {
+                        guard k < copies else {
+                            for e in 0..<entries { values[e * paddedCopies + k] = 0 }
+                            continue
+                        }
+                        let source = dyp + (k * n + img) * imageStride
+                        for e in 0..<entries { values[e * paddedCopies + k] = source[Int(sources[e])] }
+                    }
+                    // 2. Per channel block: gathered per input pixel, or per position a small dense product
+                    // scattered to the input pixels.
+                    if gathers {
+                        for b in 0..<blocks {
+                            let c0 = b * blockChannels, cb = min(blockChannels, c - c0)
+                            let done = fs_sparse_gather(values, paddedCopies, copies, channels, start, wt + o * kk * c0, kk * cb, cb,
+                                                        g.k, g.pad, g.h, g.w, g.oh, g.ow, channelsLast + c0, c, plane * c)
+                            precondition(done == 1, "fs_sparse_gather declined a geometry it was chosen for")
+                        }
+                    }
+                    if !gathers { channelsLast.initialize(repeating: 0, count: copies * plane * c) }
+                    for b in 0..<(gathers ? 0 : blocks) {
                         let c0 = b * blockChannels, cb = min(blockChannels, c - c0), rowLength = kk * cb
                         let blockWeights = wt + o * kk * c0
                         for pos in 0..<positions {

@@ -1,3 +1,5 @@
+import CMachine
+
 /// Elementwise kernels over raw buffers, written as SIMD loops (8 lanes = one AVX2 register).
 public enum Kernels {
     /// `x *= a`.
@@ -85,10 +87,12 @@ public enum Kernels {
         return s
     }
 
-    /// `dst[j·rows + i] = src[i·columns + j]` (row-major `rows × columns` → `columns × rows`), in 16×16
-    /// tiles so the strided reads stay in L1: the plain loop over a 32×32×64 channels-last map missed L1
-    /// on every read and was a tenth of the Myrtle sensitivity probe.
+    /// `dst[j·rows + i] = src[i·columns + j]` (row-major `rows × columns` → `columns × rows`): 8×8 register
+    /// transposes where the CPU has AVX2 (`CMachine`), else 16×16 tiles so the strided reads stay in L1.
+    /// The plain loop over a 32×32×64 channels-last map missed L1 on every read and was a tenth of the
+    /// Myrtle sensitivity probe; the tiled one still 8%.
     public static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
+        if fs_transpose(src, rows, columns, dst) == 1 { return }
         let tile = 16
         var i0 = 0
         while i0 < rows {

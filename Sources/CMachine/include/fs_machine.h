@@ -28,6 +28,25 @@ int fs_sparse_scatter(const float *values, long stride, long copies, const int32
                       const float *weights, long row_length, long tap_width, const int64_t *targets,
                       float *out, long copy_stride);
 
+/// 1 when the CPU executes AVX-512F, so callers can pick a layout for the AVX-512 kernels up front.
+int fs_has_avx512(void);
+
+/// The same sums as fs_sparse_scatter for stride-1 convolutions, organized per input pixel: for every
+/// pixel (iy, ix) of the h×w image, every 16-wide strip j of a tap (`tap_width`, a multiple of 32) and
+/// every copy k,
+///   out[k*copy_stride + (iy*w + ix)*pixel_stride + j + 0..<16] =
+///       sum over taps (p, q) with output position e = (iy-p+pad)*ow + (ix-q+pad) inside the oh×ow map,
+///       sum over i in start[e]..<start[e+1] of values[i*stride + k] * weights[rows[i]*row_length + (p*k+q)*tap_width + j + 0..<16]
+/// (stored, not added: every pixel of the block is written, zeros where nothing lands). Returns 1 when
+/// done, 0 without AVX-512 or when the widths do not fit (the caller then scatters).
+int fs_sparse_gather(const float *values, long stride, long copies, const int32_t *rows, const int32_t *start,
+                     const float *weights, long row_length, long tap_width, long k, long pad, long h, long w,
+                     long oh, long ow, float *out, long pixel_stride, long copy_stride);
+
+/// dst[j*rows + i] = src[i*columns + j] (row-major rows × columns → columns × rows) with 8×8 AVX2
+/// register transposes. Returns 1 when done, 0 without AVX2 (the caller then runs its own loop).
+int fs_transpose(const float *src, long rows, long columns, float *dst);
+
 /// Serves large blocks from the heap instead of mmap and never trims the heap top (glibc only;
 /// a no-op elsewhere). Returns 1 when the settings were applied.
 int fs_keep_freed_memory(void);
