@@ -4,12 +4,15 @@ import TensorCore
 
 /// The sparse input-gradient path (several cotangents at once, only non-zero output positions).
 @Suite struct Conv2DSparseGradientTests {
-    /// Channel counts cover the scalar tail (C < 16), the fused 16-wide strips (C = 32) and several
-    /// channel blocks (C = 48 with O = 600: the 192 KiB weight budget gives 16-channel blocks).
+    /// Channel counts cover the scalar tail (C < 16), the per-pixel gather (stride 1, C a multiple of 32,
+    /// on AVX-512; C = 64 with O = 600 gives two 32-channel blocks), the fused 16-wide scatter strips
+    /// (C = 48, and C = 32 on other CPUs) and several scatter blocks (C = 48 with O = 600: the 192 KiB
+    /// weight budget gives 16-channel blocks).
     static let cases: [ConvCase] = [
         ConvCase(n: 2, c: 3, o: 6, h: 7, w: 6, k: 3, stride: 1, padding: 1, bias: true),
         ConvCase(n: 2, c: 32, o: 8, h: 6, w: 5, k: 3, stride: 1, padding: 1, bias: false),
         ConvCase(n: 1, c: 48, o: 600, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true),
+        ConvCase(n: 1, c: 64, o: 600, h: 4, w: 3, k: 3, stride: 1, padding: 1, bias: false),
         ConvCase(n: 2, c: 16, o: 4, h: 9, w: 7, k: 3, stride: 2, padding: 0, bias: true),
         ConvCase(n: 1, c: 5, o: 3, h: 8, w: 8, k: 5, stride: 2, padding: 2, bias: false),
     ]
