@@ -12,6 +12,7 @@ extension Conv2D {
     /// scattered through the kernel directly, sharing each weight row across all copies; dense ones
     /// go through `backward` per copy.
     public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
+        if ranUnrolled, Self.nonzeroFraction(dy) > Self.sparseDensityLimit { return try inputGradientsUnrolled(dy, copies: copies) }  // dense, tiny maps: one GEMM (Conv2D+Unrolled)
         guard let x = cachedInput else {
             throw TensorError(.invalidArgument, "\(name) (Conv2D): input gradients asked before a forward pass")
         }

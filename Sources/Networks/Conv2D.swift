@@ -27,8 +27,15 @@ public final class Conv2D: Layer {
     /// Batch-wide im2col matrix of `batchedWeightGradient` (small maps), kept across steps so its
     /// pages are reused.
     var batchColumns: [Float] = []
-    /// `[O × N·H'·W']` work matrix of the batch-wide GEMMs, kept across steps.
+    /// `[O × N·H'·W']` work matrix of the batch-wide GEMMs (the unrolled path: its weight gradient
+    /// `[O·H'·W' × C·H·W]`), kept across steps.
     var batchProduct: [Float] = []
+    /// Whether the last forward pass ran through the unrolled matrix (`Conv2D+Unrolled`); its backward
+    /// then must too, since it differentiates that product.
+    var ranUnrolled = false
+    /// The unrolled matrix `Mt [O·H'·W' × C·H·W]` of the last unrolled forward pass, kept for its backward
+    /// and, as a buffer, across steps.
+    var unrolledMatrix: [Float] = []
     /// Reusable im2col / col2im buffers, grown on demand and partitioned per chunk.
     private var scratch: [Float] = []
     /// Which kernels compute this layer; changing it between steps is allowed.
@@ -98,7 +105,14 @@ public final class Conv2D: Layer {
         let g = try geometry(x)
         var y = Tensor(uninitialized: [n, outChannels, g.oh, g.ow])  // every path writes all of y
         cachedInput = x
+        // Tiny "same" maps: one dense product with the unrolled weights beats oneDNN's direct kernels,
+        // which multiply the padding zeros too (Conv2D+Unrolled); no oneDNN plan is made for them.
+        ranUnrolled = backend.usesOneDNN && usesUnrolledWeights(g)
         guard n > 0 else { return y }
+        if ranUnrolled {
+            forwardUnrolled(x, g, into: &y)
+            return y
+        }
         #if canImport(CDNNL)
         if backend.usesOneDNN {
             trainedForward = mode == .train
@@ -173,22 +187,21 @@ public final class Conv2D: Layer {
         let g = try geometry(x)
         try dy.expectShape([n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradient")
         guard n > 0 else { return inputGradient ? Tensor(zeros: x.shape) : nil }
+        if ranUnrolled {
+            return backwardUnrolled(x: x, dy: dy, g, parameterGradients: parameterGradients, inputGradient: inputGradient)
+        }
         #if canImport(CDNNL)
         if backend.usesOneDNN {
             let plan = try oneDNNPlan(batch: n, height: x.shape[2], width: x.shape[3], winograd: winogradPasses(g, train: trainedForward))
             // Small output maps: oneDNN's direct weight-gradient kernels run at a fraction of peak there (56–131
             // GFLOP/s on VGG's 2×2 and 4×4 layers on 2 threads), one batch-wide GEMM does not (Conv2D+BatchGEMM).
-            // Tiny "same" maps (2×2): one GEMM per connected position pair (Conv2D+PairGradient), fewer FLOPs still.
-            let ownWeightGradient = parameterGradients && !plan.weightGradientIsWinograd
-            let viaPairs = ownWeightGradient && usesPairWeightGradient(g)
-            let viaGEMM = ownWeightGradient && !viaPairs && g.cols <= Self.batchGEMMMaxPositions
+            let viaGEMM = parameterGradients && !plan.weightGradientIsWinograd && g.cols <= Self.batchGEMMMaxPositions
             // oneDNN writes every element of dx; without an input gradient dx stays empty.
             var dx = inputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: [0])
-            let viaOneDNN = parameterGradients && !viaGEMM && !viaPairs
+            let viaOneDNN = parameterGradients && !viaGEMM
             if inputGradient || viaOneDNN {
                 try oneDNNBackward(plan, x: x, dy: dy, dx: &dx, inputGradient: inputGradient, parameterGradients: viaOneDNN)
             }
-            if viaPairs { pairWeightGradient(x: x, dy: dy, g) }
             if viaGEMM { batchedWeightGradient(x: x, dy: dy, g) }
             return inputGradient ? dx : nil
         }
@@ -268,7 +281,8 @@ extension Conv2D {
     /// Which passes of this geometry run Winograd (bits: forward, backward data, backward weights), from
     /// `bench conv`-style measurements on 2 threads: on maps of ≥ 8×8 outputs all three passes run
     /// ~2× faster than direct; on 4×4 maps only the weight gradient gains (and beats the batch GEMM);
-    /// on 2×2 maps direct wins. Only training passes: evaluation and the probes stay direct.
+    /// smaller maps stay direct (2×2 "same" maps go through Conv2D+Unrolled). Only training passes: evaluation
+    /// and the probes stay direct.
     func winogradPasses(_ g: Geometry, train: Bool) -> Int32 {
         guard backend == .winograd, train, kernel == 3, stride == 1 else { return 0 }
         if g.cols >= 64 { return 0b111 }

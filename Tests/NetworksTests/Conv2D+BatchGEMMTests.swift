@@ -2,7 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 
-/// The batch-wide GEMM and pair-by-pair weight gradients used for small output maps.
+/// The batch-wide GEMM weight gradient used for small output maps.
 @Suite struct Conv2DBatchGEMMTests {
     @Test("batch-wide GEMM weight and bias gradients equal the per-image im2col ones",
           arguments: [
@@ -12,19 +12,6 @@ import TensorCore
           ])
     func matchesPerImageGradient(_ t: ConvCase) throws {
         try Self.checkAgainstIm2col(t, seed: 21) { layer, x, dy, g in layer.batchedWeightGradient(x: x, dy: dy, g) }
-    }
-
-    @Test("pair-by-pair weight and bias gradients on tiny maps equal the per-image im2col ones",
-          arguments: [
-              ConvCase(n: 3, c: 5, o: 4, h: 2, w: 2, k: 3, stride: 1, padding: 1, bias: true),
-              ConvCase(n: 2, c: 3, o: 6, h: 1, w: 1, k: 3, stride: 1, padding: 1, bias: false),
-              ConvCase(n: 4, c: 2, o: 3, h: 1, w: 3, k: 3, stride: 1, padding: 1, bias: true),
-          ])
-    func pairGradientMatchesPerImageGradient(_ t: ConvCase) throws {
-        try Self.checkAgainstIm2col(t, seed: 23) { layer, x, dy, g in
-            #expect(layer.usesPairWeightGradient(g))
-            layer.pairWeightGradient(x: x, dy: dy, g)
-        }
     }
 
     /// Runs `weightGradient` on top of non-zero gradients (the contract is to add) and compares what it
@@ -50,7 +37,7 @@ import TensorCore
         }
     }
 
-    @Test("a training step through the default backend (batch-GEMM weight gradients on small maps) matches im2col",
+    @Test("a training step through the default backend (batch-GEMM weight gradients on small maps, unrolled 2×2) matches im2col",
           arguments: [ConvCase(n: 4, c: 6, o: 5, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true),
                       ConvCase(n: 3, c: 4, o: 3, h: 2, w: 2, k: 3, stride: 1, padding: 1, bias: false)])
     func trainingStepMatchesIm2col(_ t: ConvCase) throws {
