@@ -10,15 +10,15 @@ extension Conv2D {
     /// entry per pooling window survives, and the ReLU mask removes more): Myrtle's last convolution
     /// sees 1/64 of its output gradient non-zero, the others at most 1/4. Such gradients are
     /// scattered through the kernel directly, sharing each weight row across all copies; dense ones
-    /// go through `backward` per copy.
+    /// go through one GEMM (tiny unrolled maps, few input channels) or `backward` per copy.
     public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
-        if ranUnrolled, Self.nonzeroFraction(dy) > Self.sparseDensityLimit { return try inputGradientsUnrolled(dy, copies: copies) }  // dense, tiny maps: one GEMM (Conv2D+Unrolled)
         guard let x = cachedInput else {
             throw TensorError(.invalidArgument, "\(name) (Conv2D): input gradients asked before a forward pass")
         }
         let n = x.shape[0], g = try geometry(x)
         try dy.expectShape([copies * n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradients (\(copies) copies)")
         guard n > 0, copies > 0, Self.nonzeroFraction(dy) <= Self.sparseDensityLimit else {
+            if ranUnrolled { return try inputGradientsUnrolled(dy, copies: copies) }  // tiny maps: one GEMM (Conv2D+Unrolled)
             if inChannels < Self.columnGradientMaxChannels { return columnInputGradients(dy, g) }
             return try backwardPerCopy(dy, copies: copies)
         }
