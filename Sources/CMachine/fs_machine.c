@@ -205,35 +205,58 @@ __attribute__((target("avx2"))) static inline void transpose8x8(const float *s, 
     }
 }
 
-/// 8×8 blocks in 64×64 tiles (a tile's source rows stay in L1 while its columns are written).
-__attribute__((target("avx2"))) static void transpose256(const float *src, long rows, long columns, float *dst) {
-    const long tile = 64;
-    for (long i0 = 0; i0 < rows; i0 += tile)
-        for (long j0 = 0; j0 < columns; j0 += tile) {
-            const long i1 = i0 + tile < rows ? i0 + tile : rows, j1 = j0 + tile < columns ? j0 + tile : columns;
-            long i = i0;
-            for (; i + 8 <= i1; i += 8) {
-                long j = j0;
-                for (; j + 8 <= j1; j += 8) transpose8x8(src + i * columns + j, columns, dst + j * rows + i, rows);
-                for (; j < j1; j++)
-                    for (long k = i; k < i + 8; k++) dst[j * rows + k] = src[k * columns + j];
-            }
-            for (; i < i1; i++)
-                for (long j = j0; j < j1; j++) dst[j * rows + i] = src[i * columns + j];
-        }
+/// One 4×4 block of 64-bit elements (complex floats): rows of `s` (`ss` apart) become columns of `d`.
+__attribute__((target("avx2"))) static inline void transpose4x4x64(const float *s, long ss, float *d, long ds) {
+    __m256d r[4];
+    for (int i = 0; i < 4; i++) r[i] = _mm256_loadu_pd((const double *)(s + 2 * i * ss));
+    const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    _mm256_storeu_pd((double *)d, _mm256_permute2f128_pd(t0, t2, 0x20));
+    _mm256_storeu_pd((double *)(d + 2 * ds), _mm256_permute2f128_pd(t1, t3, 0x20));
+    _mm256_storeu_pd((double *)(d + 4 * ds), _mm256_permute2f128_pd(t0, t2, 0x31));
+    _mm256_storeu_pd((double *)(d + 6 * ds), _mm256_permute2f128_pd(t1, t3, 0x31));
 }
+
+/// Register-block transposes (B×B elements of `width` floats) in 64×64-element tiles, so a tile's source rows
+/// stay in L1 while its columns are written; ragged edges element by element.
+#define FS_TRANSPOSE(NAME, B, WIDTH, BLOCK)                                                                   \
+    __attribute__((target("avx2"))) static void NAME(const float *src, long rows, long columns, long ss,    \
+                                                     float *dst, long ds) {                                 \
+        const long tile = 64;                                                                                \
+        for (long i0 = 0; i0 < rows; i0 += tile)                                                             \
+            for (long j0 = 0; j0 < columns; j0 += tile) {                                                    \
+                const long i1 = i0 + tile < rows ? i0 + tile : rows;                                         \
+                const long j1 = j0 + tile < columns ? j0 + tile : columns;                                   \
+                long i = i0;                                                                                 \
+                for (; i + B <= i1; i += B) {                                                                \
+                    long j = j0;                                                                             \
+                    for (; j + B <= j1; j += B) BLOCK(src + WIDTH * (i * ss + j), ss, dst + WIDTH * (j * ds + i), ds); \
+                    for (; j < j1; j++)                                                                      \
+                        for (long k = i; k < i + B; k++)                                                     \
+                            for (int e = 0; e < WIDTH; e++) dst[WIDTH * (j * ds + k) + e] = src[WIDTH * (k * ss + j) + e]; \
+                }                                                                                            \
+                for (; i < i1; i++)                                                                          \
+                    for (long j = j0; j < j1; j++)                                                           \
+                        for (int e = 0; e < WIDTH; e++) dst[WIDTH * (j * ds + i) + e] = src[WIDTH * (i * ss + j) + e]; \
+            }                                                                                                \
+    }
+FS_TRANSPOSE(transpose256, 8, 1, transpose8x8)
+FS_TRANSPOSE(transpose256x64, 4, 2, transpose4x4x64)
 #endif
 
-int fs_transpose(const float *src, long rows, long columns, float *dst) {
+int fs_transpose(const float *src, long rows, long columns, long src_stride, float *dst, long dst_stride,
+                 int complex) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (!__builtin_cpu_supports("avx2")) return 0;
-    transpose256(src, rows, columns, dst);
+    if (complex) transpose256x64(src, rows, columns, src_stride, dst, dst_stride);
+    else transpose256(src, rows, columns, src_stride, dst, dst_stride);
     return 1;
 #else
-    (void)src; (void)rows; (void)columns; (void)dst;
+    (void)src; (void)rows; (void)columns; (void)src_stride; (void)dst; (void)dst_stride; (void)complex;
     return 0;
 #endif
 }
+
 
 int fs_has_avx512(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

@@ -285,13 +285,8 @@ extension CircularConv2D {
             for b in range {
                 let first = b * block, count = min(block, images - first)
                 try? FFT.forwardReal(real + first * h * w, buffer, batch: count, h: h, w: w)
-                for fi in 0..<f {
-                    let dst = out + 2 * (fi * images + first)
-                    for k in 0..<count {
-                        dst[2 * k] = buffer[2 * (k * f + fi)]
-                        dst[2 * k + 1] = buffer[2 * (k * f + fi) + 1]
-                    }
-                }
+                Kernels.transpose(buffer, rows: count, columns: f, sourceStride: f, into: out + 2 * first,
+                                  destinationStride: images, complex: true)
             }
         }
     }
@@ -308,13 +303,8 @@ extension CircularConv2D {
             defer { buffer.deallocate() }
             for b in range {
                 let first = b * block, count = min(block, images - first)
-                for fi in 0..<f {
-                    let src = spectrum + 2 * (fi * images + first)
-                    for k in 0..<count {
-                        buffer[2 * (k * f + fi)] = src[2 * k]
-                        buffer[2 * (k * f + fi) + 1] = src[2 * k + 1]
-                    }
-                }
+                Kernels.transpose(spectrum + 2 * first, rows: f, columns: count, sourceStride: images, into: buffer,
+                                  destinationStride: f, complex: true)
                 try? FFT.inverseReal(buffer, real + first * h * w, batch: count, h: h, w: w, scale: scale)
             }
         }

@@ -121,20 +121,21 @@ extension Conv2D {
     ///
     /// Per image, the non-zero `(o, i, j)` of all copies are listed per output position `(i, j)`
     /// (channel, then one value per copy). Input channels are taken in blocks small enough that the
-    /// block's weights `[O][p][q][cb]` stay in L2; per block and position,
-    /// `acc[k, (p·kk + q)·cb + c] = Σ_o dy[k,n,o,i,j] · W[o,c,p,q]` is a small dense product
-    /// (register-blocked micro-kernel over the listed weight rows), and each `(p, q)` slice is added to
-    /// input pixel `(s·i+p−pad, s·j+q−pad)` of a channels-last buffer, transposed to `[C, H, W]` at
-    /// the end of the image. Images are split over threads.
+    /// block's weights `[O][p][q][cb]` stay in L2. On AVX-512 with stride 1 and 32-channel blocks each
+    /// input pixel then sums the entries of the output positions its taps reach (`fs_sparse_gather`);
+    /// otherwise, per block and position, `acc[k, (p·kk + q)·cb + c] = Σ_o dy[k,n,o,i,j] · W[o,c,p,q]`
+    /// is a small dense product (register-blocked micro-kernel over the listed weight rows) and each
+    /// `(p, q)` slice is added to input pixel `(s·i+p−pad, s·j+q−pad)`. Both write a channels-last
+    /// buffer, transposed to `[C, H, W]` at the end of the image. Images are split over threads.
     /// With `pooled`, `dy` is the gradient of the max pool that follows (see `inputGradients(pooled:…)`).
     static func sparseInputGradient(dy: Tensor, weight: Tensor, _ g: Geometry, batch n: Int, copies: Int,
                                     outChannels o: Int, pooled: PooledSource? = nil, dx: inout Tensor) {
         let c = g.c, kk = g.k * g.k
         let positions = g.oh * g.ow, plane = g.h * g.w
-        // Input-channel blocks: ≤ 192 KiB of weights each, a multiple of 16 channels when C allows.
-        // Per input pixel instead (AVX-512, stride 1, 32-channel blocks): each pixel's sums stay in registers
-        // over all its taps and are stored once (no zero-fill, no read-modify-write per position); the blocks
-        // may then be larger (L2 is ≥ 1 MiB where AVX-512 is).
+        // Input-channel blocks: ≤ 192 KiB of weights each, a multiple of 16 channels when C allows. Per input
+        // pixel (AVX-512, stride 1, 32-channel blocks) each pixel's sums stay in registers over all its taps and
+        // are stored once (no zero-fill, no read-modify-write per position: ~20% faster than the scatter), with
+        // blocks up to 640 KiB (L2 is ≥ 1 MiB where AVX-512 is).
         let gathers = g.s == 1 && c % 32 == 0 && kk <= 64 && fs_has_avx512() == 1
         let budget = gathers ? 640 * 1024 : 192 * 1024, unit = gathers ? 32 : 16
         let fit = max(1, budget / (4 * o * kk))
@@ -152,8 +153,7 @@ extension Conv2D {
                 }
             }
         }
-        let groups = (copies + 4) / 5  // copies padded to a multiple of the 5-row micro-kernel
-        let paddedCopies = groups * 5
+        let paddedCopies = (copies + 4) / 5 * 5  // copies padded to a multiple of the 5-row micro-kernel
         let maxEntries = o * positions
         transposed.withUnsafeBufferPointer { wt in
         dy.data.withUnsafeBufferPointer { dyb in
@@ -212,45 +212,18 @@ extension Conv2D {
                         let source = dyp + (k * n + img) * imageStride
                         for e in 0..<entries { values[e * paddedCopies + k] = source[Int(sources[e])] }
                     }
-                    // 2. Per channel block: gathered per input pixel, or per position a small dense product
-                    // scattered to the input pixels.
-                    if gathers {
-                        for b in 0..<blocks {
-                            let c0 = b * blockChannels, cb = min(blockChannels, c - c0)
-                            let done = fs_sparse_gather(values, paddedCopies, copies, channels, start, wt + o * kk * c0, kk * cb, cb,
+                    // 2. Per channel block: gathered per input pixel, or scattered per output position.
+                    if !gathers { channelsLast.initialize(repeating: 0, count: copies * plane * c) }
+                    for b in 0..<blocks {
+                        let c0 = b * blockChannels, cb = min(blockChannels, c - c0), blockWeights = wt + o * kk * c0
+                        if gathers {
+                            let done = fs_sparse_gather(values, paddedCopies, copies, channels, start, blockWeights, kk * cb, cb,
                                                         g.k, g.pad, g.h, g.w, g.oh, g.ow, channelsLast + c0, c, plane * c)
                             precondition(done == 1, "fs_sparse_gather declined a geometry it was chosen for")
-                        }
-                    }
-                    if !gathers { channelsLast.initialize(repeating: 0, count: copies * plane * c) }
-                    for b in 0..<(gathers ? 0 : blocks) {
-                        let c0 = b * blockChannels, cb = min(blockChannels, c - c0), rowLength = kk * cb
-                        let blockWeights = wt + o * kk * c0
-                        for pos in 0..<positions {
-                            let first = Int(start[pos]), count = Int(start[pos + 1]) - first
-                            guard count > 0 else { continue }
-                            let i = pos / g.ow, j = pos % g.ow
-                            for p in 0..<g.k {
-                                for q in 0..<g.k {
-                                    let iy = i * g.s + p - g.pad, ix = j * g.s + q - g.pad
-                                    let inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w
-                                    targets[p * g.k + q] = inside ? (iy * g.w + ix) * c + c0 : -1
-                                }
-                            }
-                            let rowValues = values + first * paddedCopies, rowList = channels + first
-                            if cb % 16 == 0 {
-                                accumulate(rowValues, stride: paddedCopies, copies: copies, rows: rowList, count: count,
-                                           weights: blockWeights, rowLength: rowLength, tapWidth: cb, targets: targets,
-                                           into: channelsLast, copyStride: plane * c)
-                                continue
-                            }
-                            accumulate(rowValues, stride: paddedCopies, groups: groups, rows: rowList, count: count,
-                                       weights: blockWeights, rowLength: rowLength, into: acc)
-                            for t in 0..<kk where targets[t] >= 0 {
-                                for k in 0..<copies {
-                                    Kernels.add(acc + k * rowLength + t * cb, channelsLast + k * plane * c + targets[t], count: cb)
-                                }
-                            }
+                        } else {
+                            scatter(g, channels: c0..<(c0 + cb), weights: blockWeights, start: start, rows: channels, values: values,
+                                    stride: paddedCopies, copies: copies, scratch: acc, targets: targets,
+                                    into: channelsLast, copyStride: plane * c)
                         }
                     }
                     // 3. Channels-last → [C, H, W] for each copy of this image.
@@ -260,6 +233,39 @@ extension Conv2D {
                 }
             }
         }}}
+    }
+
+    /// One channel block `channels` of the scatter: per output position with entries (`start`, `rows`,
+    /// `values` rows `stride` wide), the small dense product of its values and the block's weight rows,
+    /// added onto the input pixels its taps reach in the channels-last `out`.
+    static func scatter(_ g: Geometry, channels: Range<Int>, weights: UnsafePointer<Float>, start: UnsafePointer<Int32>,
+                        rows: UnsafePointer<Int32>, values: UnsafePointer<Float>, stride: Int, copies: Int,
+                        scratch acc: UnsafeMutablePointer<Float>, targets: UnsafeMutablePointer<Int>,
+                        into out: UnsafeMutablePointer<Float>, copyStride: Int) {
+        let kk = g.k * g.k, c0 = channels.lowerBound, cb = channels.count, rowLength = kk * cb
+        for pos in 0..<(g.oh * g.ow) {
+            let first = Int(start[pos]), count = Int(start[pos + 1]) - first
+            guard count > 0 else { continue }
+            let i = pos / g.ow, j = pos % g.ow
+            for p in 0..<g.k {
+                for q in 0..<g.k {
+                    let iy = i * g.s + p - g.pad, ix = j * g.s + q - g.pad
+                    let inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w
+                    targets[p * g.k + q] = inside ? (iy * g.w + ix) * g.c + c0 : -1
+                }
+            }
+            let rowValues = values + first * stride, rowList = rows + first
+            if cb % 16 == 0 {
+                accumulate(rowValues, stride: stride, copies: copies, rows: rowList, count: count, weights: weights,
+                           rowLength: rowLength, tapWidth: cb, targets: targets, into: out, copyStride: copyStride)
+                continue
+            }
+            accumulate(rowValues, stride: stride, groups: stride / 5, rows: rowList, count: count, weights: weights,
+                       rowLength: rowLength, into: acc)
+            for t in 0..<kk where targets[t] >= 0 {
+                for k in 0..<copies { Kernels.add(acc + k * rowLength + t * cb, out + k * copyStride + targets[t], count: cb) }
+            }
+        }
     }
 
     /// `active[e] = 1` where some copy `dy[k·copyStride + e]` is non-zero, else 0, for `e < count`.

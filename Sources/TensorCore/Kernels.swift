@@ -87,13 +87,20 @@ public enum Kernels {
         return s
     }
 
-    /// `dst[j·rows + i] = src[i·columns + j]` (row-major `rows × columns` → `columns × rows`): 8×8 register
-    /// transposes where the CPU has AVX2 (`CMachine`), else 16×16 tiles so the strided reads stay in L1.
-    /// The plain loop over a 32×32×64 channels-last map missed L1 on every read and was a tenth of the
-    /// Myrtle sensitivity probe; the tiled one still 8%.
+    /// `dst[j·rows + i] = src[i·columns + j]` (row-major `rows × columns` → `columns × rows`).
     public static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
-        if fs_transpose(src, rows, columns, dst) == 1 { return }
-        let tile = 16
+        transpose(src, rows: rows, columns: columns, sourceStride: columns, into: dst, destinationStride: rows, complex: false)
+    }
+
+    /// A `rows × columns` block transposed: `dst[j·destinationStride + i] = src[i·sourceStride + j]`, on floats
+    /// or (`complex`) on interleaved re/im pairs with strides counted in pairs. AVX2 register transposes where
+    /// the CPU has them (`CMachine`), else 16×16 tiles so the strided reads stay in L1. Plain strided loops
+    /// were 8% of the Myrtle sensitivity probe (channels-last → NCHW) and 17% of ConvActually's
+    /// (images ↔ frequency-major spectra).
+    public static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, sourceStride: Int,
+                                 into dst: UnsafeMutablePointer<Float>, destinationStride: Int, complex: Bool) {
+        if fs_transpose(src, rows, columns, sourceStride, dst, destinationStride, complex ? 1 : 0) == 1 { return }
+        let width = complex ? 2 : 1, tile = 16
         var i0 = 0
         while i0 < rows {
             let i1 = min(i0 + tile, rows)
@@ -101,8 +108,9 @@ public enum Kernels {
             while j0 < columns {
                 let j1 = min(j0 + tile, columns)
                 for j in j0..<j1 {
-                    let d = dst + j * rows, s = src + j
-                    for i in i0..<i1 { d[i] = s[i * columns] }
+                    for i in i0..<i1 {
+                        for e in 0..<width { dst[width * (j * destinationStride + i) + e] = src[width * (i * sourceStride + j) + e] }
+                    }
                 }
                 j0 = j1
             }

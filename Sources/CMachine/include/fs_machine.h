@@ -43,9 +43,12 @@ int fs_sparse_gather(const float *values, long stride, long copies, const int32_
                      const float *weights, long row_length, long tap_width, long k, long pad, long h, long w,
                      long oh, long ow, float *out, long pixel_stride, long copy_stride);
 
-/// dst[j*rows + i] = src[i*columns + j] (row-major rows × columns → columns × rows) with 8×8 AVX2
-/// register transposes. Returns 1 when done, 0 without AVX2 (the caller then runs its own loop).
-int fs_transpose(const float *src, long rows, long columns, float *dst);
+/// dst[j*dst_stride + i] = src[i*src_stride + j] for i < rows, j < columns (a rows × columns block
+/// transposed), on elements of one float, or of two (`complex` != 0: interleaved re/im pairs, strides
+/// counted in pairs), with AVX2 register transposes. Returns 1 when done, 0 without AVX2 (the caller then
+/// runs its own loop).
+int fs_transpose(const float *src, long rows, long columns, long src_stride, float *dst, long dst_stride,
+                 int complex);
 
 /// Serves large blocks from the heap instead of mmap and never trims the heap top (glibc only;
 /// a no-op elsewhere). Returns 1 when the settings were applied.
