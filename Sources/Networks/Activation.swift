@@ -77,6 +77,14 @@ public final class ReLU: Layer {
     }
 }
 
+extension ReLU: ChannelGate {
+    /// Its output (> 0 exactly where the input is) and the plain ReLU map for every channel.
+    func gate() -> (values: Tensor, channels: [BatchNorm2D.Affine])? {
+        guard output.rank == 4 else { return nil }
+        return (output, Array(repeating: .relu, count: output.shape[1]))
+    }
+}
+
 /// `y = x`: the `activation: linear` choice, so linear and ReLU networks share one builder.
 public final class Identity: Layer {
     public init() {}

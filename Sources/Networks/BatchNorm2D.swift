@@ -151,6 +151,12 @@ public final class BatchNorm2D: Layer {
 
         @inline(__always) func xhat(_ x: Float) -> Float { (x - mean) * invStd }
         @inline(__always) func xhat(_ x: V) -> V { (x - V(repeating: mean)) * V(repeating: invStd) }
+        /// The map of a plain ReLU (`passes` ⇔ x > 0, `slope` the identity), so both gates share one form.
+        static let relu = Affine(mean: 0, invStd: 1, gamma: 1, beta: 0, relu: true)
+        /// Whether the gradient at input `x` gets through (the ReLU's mask; always without `relu`).
+        @inline(__always) func passes(_ x: Float) -> Bool { !relu || xhat(x) * gamma + beta > 0 }
+        /// The evaluation-mode input gradient of a passing entry, as `inputGradient` computes it with zero means.
+        @inline(__always) func slope(_ dy: Float) -> Float { gamma * invStd * dy }
         /// `dy` where the output `γ·x̂ + β` is positive (everywhere without `relu`), as `ReLU.backward`.
         @inline(__always) func masked(_ dy: Float, xhat v: Float) -> Float { !relu || v * gamma + beta > 0 ? dy : 0 }
         @inline(__always) func masked(_ dy: V, xhat v: V) -> V {
@@ -227,5 +233,14 @@ public final class BatchNorm2D: Layer {
         var ts = Double(s.sum()), tsq = Double(sq.sum())
         while i < count { let v = Double(x[i]); ts += v; tsq += v * v; i += 1 }
         return (ts, tsq)
+    }
+}
+
+extension BatchNorm2D: ChannelGate {
+    /// The cached input and each channel's map, in evaluation mode only (training-mode gradients mix the batch).
+    func gate() -> (values: Tensor, channels: [Affine])? {
+        guard lastMode == .eval else { return nil }
+        let g = gamma.value.data, b = beta.value.data
+        return (input, (0..<g.count).map { Affine(mean: mean[$0], invStd: invStd[$0], gamma: g[$0], beta: b[$0], relu: relu) })
     }
 }

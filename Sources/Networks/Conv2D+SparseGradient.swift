@@ -60,45 +60,52 @@ extension Conv2D {
         return dx
     }
 
-    /// Input gradients straight from the gradient of a max pool that follows this convolution (with an
-    /// optional ReLU between): the same numbers as running the pool's and the ReLU's backward first, but
-    /// the non-zeros are listed from the pooled gradient, the pool's arg-max table and the ReLU's output,
-    /// so the mostly-zero full-size gradient (4× the pooled one, times K copies) is never written, masked
-    /// and scanned. Nil when the layers do not fit together (the caller then runs them one by one).
-    public func inputGradients(pooled dy: Tensor, pool: MaxPool2D, relu: ReLU?, copies: Int) throws -> Tensor? {
+    /// Input gradients straight from the gradient of a max pool that follows this convolution (with a
+    /// ReLU or an evaluation-mode BatchNorm between, or nothing): the same numbers as running the pool's
+    /// and the gate's backward first, but the non-zeros are listed from the pooled gradient, the pool's
+    /// arg-max table and the gate, so the mostly-zero full-size gradient (4× the pooled one, times K
+    /// copies) is never written, masked and scanned. Nil when the layers do not fit together (the caller
+    /// then runs them one by one).
+    func inputGradients(pooled dy: Tensor, pool: MaxPool2D, gate: (any ChannelGate)?, copies: Int) throws -> Tensor? {
         guard let x = cachedInput, copies > 0 else { return nil }
         let n = x.shape[0], g = try geometry(x)
         let positions = g.oh * g.ow, table = pool.argmax
         guard n > 0, pool.inputShape == [n, outChannels, g.oh, g.ow], table.count % (n * outChannels) == 0,
-              dy.count == copies * table.count, relu.map({ $0.output.count == n * outChannels * positions }) ?? true
-        else { return nil }
+              dy.count == copies * table.count else { return nil }
         let pooledPositions = table.count / (n * outChannels)
         guard Double(pooledPositions) <= Self.sparseDensityLimit * Double(positions) else { return nil }
+        var tested: Tensor? = nil, maps: [BatchNorm2D.Affine] = []
+        if let gate {
+            guard let (values, channels) = gate.gate(), values.count == n * outChannels * positions,
+                  channels.count == outChannels else { return nil }
+            (tested, maps) = (values, channels)
+        }
         var dx = Tensor(uninitialized: [copies * n] + Array(x.shape.dropFirst()))  // the sparse kernel writes all of it
         table.withUnsafeBufferPointer { ab in
-            if let relu {
-                relu.output.data.withUnsafeBufferPointer { rb in
-                    Self.sparseInputGradient(dy: dy, weight: weight.value, g, batch: n, copies: copies, outChannels: outChannels,
-                                             pooled: PooledSource(argmax: ab.baseAddress!, positions: pooledPositions, relu: rb.baseAddress!),
-                                             dx: &dx)
-                }
-            } else {
-                Self.sparseInputGradient(dy: dy, weight: weight.value, g, batch: n, copies: copies, outChannels: outChannels,
-                                         pooled: PooledSource(argmax: ab.baseAddress!, positions: pooledPositions, relu: nil), dx: &dx)
+        maps.withUnsafeBufferPointer { mb in
+            let run = { (values: UnsafePointer<Float>?) in
+                let source = PooledSource(argmax: ab.baseAddress!, positions: pooledPositions, gate: values,
+                                          maps: values == nil ? nil : mb.baseAddress)
+                Self.sparseInputGradient(dy: dy, weight: self.weight.value, g, batch: n, copies: copies,
+                                         outChannels: self.outChannels, pooled: source, dx: &dx)
             }
-        }
+            if let tested { tested.data.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+        }}
         return dx
     }
 
     /// A max pool's view of this layer's output: per pooled output the position in the `H'×W'` plane it
-    /// took its maximum from, and the ReLU output between (positions where it is 0 get no gradient).
+    /// took its maximum from, and the gate between (entries it closes get no gradient, the others are
+    /// scaled by its slope).
     struct PooledSource: @unchecked Sendable {
         /// `[N, O, pooled positions]`, indices into the `H'×W'` plane.
         let argmax: UnsafePointer<Int32>
         /// Pooled positions per plane.
         let positions: Int
-        /// `[N, O, H', W']`, or nil without a ReLU.
-        let relu: UnsafePointer<Float>?
+        /// `[N, O, H', W']` values the gate tests, or nil without a gate.
+        let gate: UnsafePointer<Float>?
+        /// One map per output channel (with `gate`).
+        let maps: UnsafePointer<BatchNorm2D.Affine>?
     }
 
     /// Fraction of non-zero entries, estimated from at most ~65k evenly spaced samples: it only
@@ -210,7 +217,12 @@ extension Conv2D {
                             continue
                         }
                         let source = dyp + (k * n + img) * imageStride
-                        for e in 0..<entries { values[e * paddedCopies + k] = source[Int(sources[e])] }
+                        if let maps = pooled?.maps, pooled?.gate != nil {
+                            // The gate's slope (1 for a ReLU, exact), applied as its backward would.
+                            for e in 0..<entries { values[e * paddedCopies + k] = maps[Int(channels[e])].slope(source[Int(sources[e])]) }
+                        } else {
+                            for e in 0..<entries { values[e * paddedCopies + k] = source[Int(sources[e])] }
+                        }
                     }
                     // 2. Per channel block: gathered per input pixel, or scattered per output position.
                     if !gathers { channelsLast.initialize(repeating: 0, count: copies * plane * c) }
@@ -291,8 +303,8 @@ extension Conv2D {
     }
 
     /// `active[oc·positions + argmax] = 1 + oc·pooled + p` for every pooled output `p` of channel `oc`
-    /// that is non-zero in some copy and whose arg-max passed the ReLU (output > 0, like
-    /// `ReLU.backward`); 0 elsewhere. `flags` is scratch for `o · pooled.positions` values.
+    /// that is non-zero in some copy and whose arg-max the gate lets through (`Affine.passes`, like the
+    /// gate's backward); 0 elsewhere. `flags` is scratch for `o · pooled.positions` values.
     static func listPooled(_ pooled: PooledSource, dy: UnsafePointer<Float>, image img: Int, batch n: Int, channels o: Int,
                            positions: Int, copies: Int, flags: UnsafeMutablePointer<Int32>,
                            into active: UnsafeMutablePointer<Int32>) {
@@ -300,11 +312,11 @@ extension Conv2D {
         markActive(dy + img * count, copyStride: n * count, copies: copies, count: count, into: flags)
         active.initialize(repeating: 0, count: o * positions)
         let table = pooled.argmax + img * count
-        let relu = pooled.relu.map { $0 + img * o * positions }
+        let gate = pooled.gate.map { $0 + img * o * positions }
         for oc in 0..<o {
             for p in 0..<pooled.positions where flags[oc * pooled.positions + p] != 0 {
                 let e = oc * pooled.positions + p, pos = Int(table[e])
-                if let relu, !(relu[oc * positions + pos] > 0) { continue }
+                if let gate, let maps = pooled.maps, !maps[oc].passes(gate[oc * positions + pos]) { continue }
                 active[oc * positions + pos] = Int32(e + 1)
             }
         }

@@ -27,18 +27,18 @@ public final class Sequential: Layer {
         try layers[first].parameterGradients(g)
     }
 
-    /// Layer by layer, except that a Conv2D → ReLU → MaxPool2D run (ReLU optional) goes in one step
-    /// (`Conv2D.inputGradients(pooled:…)`): behind a pool at most a quarter of the convolution's output
-    /// gradient is non-zero, and the fused step lists those entries without writing the full tensor.
+    /// Layer by layer, except that a Conv2D → gate → MaxPool2D run (gate: ReLU, BatchNorm, or none) goes in
+    /// one step (`Conv2D.inputGradients(pooled:…)`): behind a pool at most a quarter of the convolution's
+    /// output gradient is non-zero, and the fused step lists those entries without writing the full tensor.
     public func inputGradients(_ dy: Tensor, copies: Int) throws -> Tensor {
         var g = dy
         var i = layers.count - 1
         while i >= 0 {
             if let pool = layers[i] as? MaxPool2D {
-                let relu = i >= 1 ? layers[i - 1] as? ReLU : nil
-                let below = i - (relu == nil ? 1 : 2)
+                let gate = i >= 1 ? layers[i - 1] as? any ChannelGate : nil
+                let below = i - (gate == nil ? 1 : 2)
                 if below >= 0, let conv = layers[below] as? Conv2D,
-                   let dx = try conv.inputGradients(pooled: g, pool: pool, relu: relu, copies: copies) {
+                   let dx = try conv.inputGradients(pooled: g, pool: pool, gate: gate, copies: copies) {
                     g = dx
                     i = below - 1
                     continue
@@ -52,4 +52,14 @@ public final class Sequential: Layer {
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [Parameter] { layers.flatMap(\.buffers) }
+}
+
+/// A per-channel layer between a convolution and a max pool whose evaluation-mode input gradient is
+/// `slope(dy)` where `passes(x)` and 0 elsewhere (`BatchNorm2D.Affine`): ReLU, and BatchNorm with or
+/// without its ReLU. Such a layer can be folded into the fused pooled gradient. (At a NaN activation
+/// BatchNorm's own backward gives NaN, the fused step 0; a ReLU gives 0 either way.)
+protocol ChannelGate: Layer {
+    /// The values of the last forward pass its mask tests and one map per channel; nil when its last
+    /// pass was not of this form (BatchNorm in training).
+    func gate() -> (values: Tensor, channels: [BatchNorm2D.Affine])?
 }

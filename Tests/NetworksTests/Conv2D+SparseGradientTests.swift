@@ -104,9 +104,10 @@ import TensorCore
         #expect(Conv2D.nonzeroFraction(Tensor(zeros: [17])) == 0)
     }
 
-    @Test("a whole model's batched per-class gradients equal one backward per class", arguments: [ModelConfig.Architecture.myrtle, .vgg11, .convactually])
-    func modelInputGradients(_ arch: ModelConfig.Architecture) throws {
-        let cfg = ModelConfig(arch: arch, width: 8, classes: 7, imageSize: 16)
+    @Test("a whole model's batched per-class gradients equal one backward per class",
+          arguments: [(ModelConfig.Architecture.myrtle, false), (.vgg11, false), (.convactually, false), (.myrtle, true), (.vgg11, true)])
+    func modelInputGradients(_ arch: ModelConfig.Architecture, batchNorm: Bool) throws {
+        let cfg = ModelConfig(arch: arch, width: 8, batchNorm: batchNorm, classes: 7, imageSize: 16)
         let model = try Model(cfg, seed: 4)
         var rng = SeededRNG(seed: 9)
         let n = 3, k = cfg.classes
@@ -124,29 +125,53 @@ import TensorCore
         }
     }
 
-    @Test("gradients straight from a following max pool (ReLU between or not) equal pool, ReLU and conv backward per copy",
-          arguments: [(ConvCase(n: 2, c: 32, o: 6, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true), 2, true),
-                      (ConvCase(n: 3, c: 48, o: 5, h: 6, w: 6, k: 3, stride: 1, padding: 1, bias: false), 2, false),
-                      (ConvCase(n: 2, c: 5, o: 7, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true), 4, true),
-                      (ConvCase(n: 2, c: 16, o: 3, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true), 0, true)],
+    /// The layer between convolution and pool in `pooledMatchesLayerByLayer`.
+    enum Gate: String, CustomStringConvertible, Sendable, CaseIterable {
+        case none, relu, batchNormReLU, batchNorm
+        var description: String { rawValue }
+
+        /// The layer, BatchNorm with random statistics and affine parameters (some γ negative).
+        func make(channels: Int, rng: inout SeededRNG) -> (any Layer)? {
+            switch self {
+            case .none: return nil
+            case .relu: return ReLU()
+            case .batchNormReLU, .batchNorm:
+                let bn = BatchNorm2D(channels: channels, name: "bn", relu: self == .batchNormReLU)
+                bn.gamma.value = Tensor.randomNormal([channels], rng: &rng)
+                bn.beta.value = Tensor.randomNormal([channels], rng: &rng)
+                bn.runningMean.value = Tensor.randomNormal([channels], rng: &rng)
+                bn.runningVar.value = Tensor.randomUniform([channels], 0.5, 2, rng: &rng)
+                return bn
+            }
+        }
+    }
+
+    @Test("gradients straight from a following max pool (ReLU, BatchNorm or nothing between) equal pool, gate and conv backward per copy",
+          arguments: [(ConvCase(n: 2, c: 32, o: 6, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true), 2, Gate.relu),
+                      (ConvCase(n: 3, c: 48, o: 5, h: 6, w: 6, k: 3, stride: 1, padding: 1, bias: false), 2, Gate.none),
+                      (ConvCase(n: 2, c: 5, o: 7, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true), 4, Gate.relu),
+                      (ConvCase(n: 2, c: 16, o: 3, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true), 0, Gate.relu),
+                      (ConvCase(n: 2, c: 32, o: 6, h: 8, w: 6, k: 3, stride: 1, padding: 1, bias: false), 2, Gate.batchNormReLU),
+                      (ConvCase(n: 2, c: 7, o: 5, h: 6, w: 6, k: 3, stride: 1, padding: 1, bias: false), 2, Gate.batchNorm)],
           [1, 3, 10])
-    func pooledMatchesLayerByLayer(_ setup: (ConvCase, Int, Bool), copies: Int) throws {
-        let (t, poolKernel, withReLU) = setup
+    func pooledMatchesLayerByLayer(_ setup: (ConvCase, Int, Gate), copies: Int) throws {
+        let (t, poolKernel, kind) = setup
         let (conv, x) = try Conv2DTests.make(t)
         conv.backend = .im2col
-        let relu = ReLU(), pool = poolKernel > 0 ? MaxPool2D(kernel: poolKernel) : MaxPool2D(global: ())
-        var h = try conv.forward(x, mode: .eval)
-        if withReLU { h = try relu.forward(h, mode: .eval) }
-        let pooled = try pool.forward(h, mode: .eval)
         var rng = SeededRNG(seed: 17)
+        let gate = kind.make(channels: t.o, rng: &rng)
+        let pool = poolKernel > 0 ? MaxPool2D(kernel: poolKernel) : MaxPool2D(global: ())
+        var h = try conv.forward(x, mode: .eval)
+        if let gate { h = try gate.forward(h, mode: .eval) }
+        let pooled = try pool.forward(h, mode: .eval)
         // Dense pooled cotangents with a few entries zero in every copy (they must list nothing).
         var dy = Tensor.randomNormal([copies * t.n] + pooled.shape.dropFirst(), rng: &rng)
         for e in stride(from: 0, to: pooled.count, by: 5) { for k in 0..<copies { dy.data[k * pooled.count + e] = 0 } }
-        let fused = try #require(try conv.inputGradients(pooled: dy, pool: pool, relu: withReLU ? relu : nil, copies: copies))
+        let fused = try #require(try conv.inputGradients(pooled: dy, pool: pool, gate: gate as? any ChannelGate, copies: copies))
         #expect(fused.shape == [copies * t.n, t.c, t.h, t.w])
         for k in 0..<copies {
             var g = try pool.backward(dy.rows((k * t.n)..<((k + 1) * t.n)), parameterGradients: false)
-            if withReLU { g = try relu.backward(g, parameterGradients: false) }
+            if let gate { g = try gate.backward(g, parameterGradients: false) }
             let expected = try conv.backward(g, parameterGradients: false)  // dense im2col backward
             let part = fused.rows((k * t.n)..<((k + 1) * t.n))
             let scale = expected.data.map(abs).max() ?? 1
@@ -156,8 +181,17 @@ import TensorCore
         }
         // The same entries in the same order as the layer-by-layer sparse path: equal to the bit.
         var g = try pool.inputGradients(dy, copies: copies)
-        if withReLU { g = try relu.inputGradients(g, copies: copies) }
+        if let gate { g = try gate.inputGradients(g, copies: copies) }
         #expect(try conv.inputGradients(g, copies: copies).data == fused.data)
+    }
+
+    @Test("a BatchNorm whose last pass was in training mode is not folded into the pooled gradient")
+    func pooledDeclinesTrainingBatchNorm() throws {
+        let t = ConvCase(n: 3, c: 4, o: 3, h: 6, w: 6, k: 3, stride: 1, padding: 1, bias: false)
+        let (conv, x) = try Conv2DTests.make(t)
+        let bn = BatchNorm2D(channels: t.o, name: "bn", relu: true), pool = MaxPool2D(kernel: 2)
+        let pooled = try pool.forward(try bn.forward(try conv.forward(x, mode: .train), mode: .train), mode: .train)
+        #expect(try conv.inputGradients(pooled: Tensor(zeros: pooled.shape), pool: pool, gate: bn, copies: 1) == nil)
     }
 
     @Test("the fused pool step declines layers that do not fit together, and Sequential then goes layer by layer")
@@ -168,11 +202,11 @@ import TensorCore
         var rng = SeededRNG(seed: 2)
         let other = try pool.forward(Tensor.randomNormal([2, 3, 8, 8], rng: &rng), mode: .eval)  // not conv's output
         _ = try conv.forward(x, mode: .eval)
-        #expect(try conv.inputGradients(pooled: Tensor(zeros: other.shape), pool: pool, relu: nil, copies: 1) == nil)
+        #expect(try conv.inputGradients(pooled: Tensor(zeros: other.shape), pool: pool, gate: nil, copies: 1) == nil)
         // A 1×1 pool keeps every position: too dense for the sparse path.
         let unit = MaxPool2D(kernel: 1)
         let y = try unit.forward(try conv.forward(x, mode: .eval), mode: .eval)
-        #expect(try conv.inputGradients(pooled: Tensor(zeros: y.shape), pool: unit, relu: nil, copies: 1) == nil)
+        #expect(try conv.inputGradients(pooled: Tensor(zeros: y.shape), pool: unit, gate: nil, copies: 1) == nil)
         let net = Sequential([conv, unit])
         let out = try net.forward(x, mode: .eval)
         let dy = Tensor.randomNormal(out.shape, rng: &rng)
