@@ -24,13 +24,6 @@ extension LocalTrial {
         let test = r.testAccuracy.map { String(format: "%5.1f%%", 100 * $0) } ?? "   - "
         return String(format: "epoch %3d/%-3d  loss %.4f  train %5.1f%%  test %@  lr %.2e  %6.0f img/s  ETA %@",
                       r.epoch, r.epochs, r.trainLoss, 100 * r.trainAccuracy, test, r.learningRate, r.imagesPerSecond,
-                      formatDuration(eta))
-    }
-
-    /// `h:mm:ss` for progress lines.
-    public static func formatDuration(_ s: Double) -> String {
-        guard s.isFinite, s >= 0 else { return "-" }
-        let t = Int(s.rounded())
-        return String(format: "%d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60)
+                      SweepStatus.format(seconds: eta))
     }
 }

@@ -88,7 +88,9 @@ public struct SweepStatus: Codable, Sendable {
         axes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.display)" }.joined(separator: " ")
     }
 
-    static func format(seconds: Double) -> String {
+    /// `42s`, `9m02s`, `3h05m`: the one duration style of status reports, progress and epoch lines.
+    public static func format(seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "-" }
         let s = Int(seconds.rounded())
         if s < 120 { return "\(s)s" }
         if s < 7200 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }

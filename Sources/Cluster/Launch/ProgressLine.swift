@@ -1,4 +1,5 @@
 import Foundation
+import Sweeps
 
 /// The live one-line summary `fsweep run` redraws: counts, throughput and ETA.
 public struct ProgressLine: Sendable {
@@ -19,8 +20,7 @@ public struct ProgressLine: Sendable {
         let remaining = c.pending + c.leased
         var eta = "ETA --"
         if rate > 0 && remaining > 0 {
-            let s = Int((Double(remaining) / rate * 60).rounded())
-            eta = s >= 3600 ? String(format: "ETA %dh%02dm", s / 3600, (s % 3600) / 60) : String(format: "ETA %dm%02ds", s / 60, s % 60)
+            eta = "ETA " + SweepStatus.format(seconds: Double(remaining) / rate * 60)
         } else if remaining == 0 {
             eta = "ETA 0s"
         }
