@@ -31,30 +31,38 @@ FS_CHAIN(chain128, 4, )
 FS_CHAIN(chain512, 16, __attribute__((target("avx512f"))))
 FS_CHAIN(chain256, 8, __attribute__((target("avx2,fma"))))
 
+/// The register tile of the sparse kernels: `__m512 a[S][R]`, R copies × S 16-wide strips. FS_TILE_FMA adds one
+/// non-zero (weight row `row`, strip columns `column[0..<S]`, one value per copy in `v`): S weight loads, R
+/// broadcasts, R·S fused multiply-adds.
+#define FS_TILE_ZERO(R, S, a)                                                                                    \
+    for (int s_ = 0; s_ < S; s_++)                                                                               \
+        for (int r_ = 0; r_ < R; r_++) a[s_][r_] = _mm512_setzero_ps()
+#define FS_TILE_FMA(R, S, a, row, column, v)                                                                     \
+    do {                                                                                                         \
+        __m512 w_[S];                                                                                            \
+        for (int s_ = 0; s_ < S; s_++) w_[s_] = _mm512_loadu_ps((row) + (column)[s_]);                           \
+        for (int r_ = 0; r_ < R; r_++) {                                                                         \
+            const __m512 g_ = _mm512_set1_ps((v)[r_]);                                                          \
+            for (int s_ = 0; s_ < S; s_++) a[s_][r_] = _mm512_fmadd_ps(g_, w_[s_], a[s_][r_]);                   \
+        }                                                                                                        \
+    } while (0)
+#define FS_TILE_STORE(R, S, a, acc)                                                                              \
+    for (int s_ = 0; s_ < S; s_++)                                                                               \
+        for (int r_ = 0; r_ < R; r_++) (acc)[s_ * R + r_] = a[s_][r_]
+
 /// R copies (rows of `values`) × S 16-wide strips at weight columns j[0..<S], accumulated over the `count`
-/// non-zeros: R·S accumulators in registers, S weight loads and R broadcasts per non-zero. Two strips
-/// (20 accumulators for 10 copies) keep the FMA units busier than the load ports; one strip did 11
-/// loads per 10 FMAs.
+/// non-zeros. Two strips (20 accumulators for 10 copies) keep the FMA units busier than the load ports; one
+/// strip did 11 loads per 10 FMAs.
 #define FS_STRIPS(R, S)                                                                                          \
     __attribute__((target("avx512f"))) static void strips##R##x##S(const float *values, long stride,            \
                                                                    const int32_t *rows, long count,             \
                                                                    const float *weights, long row_length,       \
                                                                    const long *j, __m512 *acc) {                \
         __m512 a[S][R];                                                                                          \
-        for (int s = 0; s < S; s++)                                                                              \
-            for (int r = 0; r < R; r++) a[s][r] = _mm512_setzero_ps();                                           \
-        for (long i = 0; i < count; i++) {                                                                       \
-            const float *row = weights + (long)rows[i] * row_length;                                             \
-            __m512 w[S];                                                                                         \
-            for (int s = 0; s < S; s++) w[s] = _mm512_loadu_ps(row + j[s]);                                      \
-            const float *v = values + i * stride;                                                                 \
-            for (int r = 0; r < R; r++) {                                                                        \
-                const __m512 g = _mm512_set1_ps(v[r]);                                                           \
-                for (int s = 0; s < S; s++) a[s][r] = _mm512_fmadd_ps(g, w[s], a[s][r]);                         \
-            }                                                                                                    \
-        }                                                                                                        \
-        for (int s = 0; s < S; s++)                                                                              \
-            for (int r = 0; r < R; r++) acc[s * R + r] = a[s][r];                                                \
+        FS_TILE_ZERO(R, S, a);                                                                                   \
+        for (long i = 0; i < count; i++)                                                                         \
+            FS_TILE_FMA(R, S, a, weights + (long)rows[i] * row_length, j, values + i * stride);                  \
+        FS_TILE_STORE(R, S, a, acc);                                                                             \
     }
 FS_STRIPS(10, 2)
 FS_STRIPS(10, 1)
@@ -120,30 +128,22 @@ __attribute__((target("avx512f"))) static void scatter512(const float *values, l
         const float *values, long stride, const int32_t *rows, const int32_t *start, const float *weights,       \
         long row_length, long tap_width, const long *taps, const long *positions, int n_taps, long j,            \
         __m512 *acc) {                                                                                           \
+        static const long strips[2] = {0, 16};                                                                   \
         __m512 a[S][R];                                                                                          \
-        for (int s = 0; s < S; s++)                                                                              \
-            for (int r = 0; r < R; r++) a[s][r] = _mm512_setzero_ps();                                           \
+        FS_TILE_ZERO(R, S, a);                                                                                   \
         for (int t = 0; t < n_taps; t++) {                                                                       \
             const float *column = weights + taps[t] * tap_width + j;                                             \
             const long last = start[positions[t] + 1];                                                           \
             for (long i = start[positions[t]]; i < last; i++) {                                                  \
-                const float *row = column + (long)rows[i] * row_length;                                          \
                 if (i + 6 < last) {                                                                              \
                     const float *ahead = column + (long)rows[i + 6] * row_length;                                \
                     _mm_prefetch((const char *)ahead, _MM_HINT_T0);                                              \
                     _mm_prefetch((const char *)(ahead + 16 * S - 1), _MM_HINT_T0);                               \
                 }                                                                                                \
-                __m512 w[S];                                                                                     \
-                for (int s = 0; s < S; s++) w[s] = _mm512_loadu_ps(row + 16 * s);                                \
-                const float *v = values + i * stride;                                                             \
-                for (int r = 0; r < R; r++) {                                                                    \
-                    const __m512 g = _mm512_set1_ps(v[r]);                                                       \
-                    for (int s = 0; s < S; s++) a[s][r] = _mm512_fmadd_ps(g, w[s], a[s][r]);                     \
-                }                                                                                                \
+                FS_TILE_FMA(R, S, a, column + (long)rows[i] * row_length, strips, values + i * stride);          \
             }                                                                                                    \
         }                                                                                                        \
-        for (int s = 0; s < S; s++)                                                                              \
-            for (int r = 0; r < R; r++) acc[s * R + r] = a[s][r];                                                \
+        FS_TILE_STORE(R, S, a, acc);                                                                             \
     }
 FS_GATHER(10, 2)
 FS_GATHER(5, 2)

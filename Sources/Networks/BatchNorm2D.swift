@@ -153,12 +153,16 @@ public final class BatchNorm2D: Layer {
         @inline(__always) func xhat(_ x: V) -> V { (x - V(repeating: mean)) * V(repeating: invStd) }
         /// The map of a plain ReLU (`passes` ⇔ x > 0, `slope` the identity), so both gates share one form.
         static let relu = Affine(mean: 0, invStd: 1, gamma: 1, beta: 0, relu: true)
-        /// Whether the gradient at input `x` gets through (the ReLU's mask; always without `relu`).
-        @inline(__always) func passes(_ x: Float) -> Bool { !relu || xhat(x) * gamma + beta > 0 }
+        /// Whether the gradient at input `x` gets through: the output `γ·x̂ + β` is positive (always without
+        /// `relu`), as in `ReLU.backward`.
+        @inline(__always) func passes(_ x: Float) -> Bool { passes(xhat: xhat(x)) }
+        @inline(__always) func passes(xhat v: Float) -> Bool { !relu || v * gamma + beta > 0 }
+        /// `∂y/∂x` where the gradient passes: γ/σ.
+        var scale: Float { gamma * invStd }
         /// The evaluation-mode input gradient of a passing entry, as `inputGradient` computes it with zero means.
-        @inline(__always) func slope(_ dy: Float) -> Float { gamma * invStd * dy }
-        /// `dy` where the output `γ·x̂ + β` is positive (everywhere without `relu`), as `ReLU.backward`.
-        @inline(__always) func masked(_ dy: Float, xhat v: Float) -> Float { !relu || v * gamma + beta > 0 ? dy : 0 }
+        @inline(__always) func slope(_ dy: Float) -> Float { scale * dy }
+        /// `dy` where `passes`, else 0.
+        @inline(__always) func masked(_ dy: Float, xhat v: Float) -> Float { passes(xhat: v) ? dy : 0 }
         @inline(__always) func masked(_ dy: V, xhat v: V) -> V {
             relu ? V().replacing(with: dy, where: v * V(repeating: gamma) + V(repeating: beta) .> V()) : dy
         }
@@ -204,7 +208,6 @@ public final class BatchNorm2D: Layer {
         @inline(__always)
         func inputGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                            count: Int, meanDy: Float, meanDyXhat: Float) {
-            let scale = gamma * invStd
             let vs = V(repeating: scale), vmd = V(repeating: meanDy), vmx = V(repeating: meanDyXhat)
             var i = 0
             while i + 8 <= count {

@@ -33,26 +33,24 @@ extension Conv2D {
     static let columnGradientMaxChannels = 16
 
     /// `dx` of every row of `dy` (all copies and images alike: the input gradient does not read `x`) as
-    /// `Wᵀ·dy` per image followed by `col2im`, the rows split over threads with BLAS serial in each.
+    /// `Wᵀ·dy` per image followed by `col2im` (`addInputGradient`), the rows split over threads with BLAS
+    /// serial in each, the column buffers in `scratch`.
     func columnInputGradients(_ dy: Tensor, _ g: Geometry) -> Tensor {
         let rows = dy.shape[0], o = outChannels
         var dx = Tensor(zeros: [rows, g.c, g.h, g.w])  // col2im adds
         let chunks = min(Parallel.threads, rows)
-        var dcol = [Float](unsafeUninitializedCapacity: chunks * g.colCount) { _, count in count = chunks * g.colCount }
+        if scratch.count < chunks * g.colCount { scratch = [Float](repeating: 0, count: chunks * g.colCount) }
         weight.value.data.withUnsafeBufferPointer { wb in
         dy.data.withUnsafeBufferPointer { dyb in
         dx.data.withUnsafeMutableBufferPointer { dxb in
-        dcol.withUnsafeMutableBufferPointer { cb in
+        scratch.withUnsafeMutableBufferPointer { cb in
             // Non-empty (rows > 0, every dimension positive).
             let wp = wb.baseAddress!, dyp = dyb.baseAddress!, dxp = dxb.baseAddress!, cp = cb.baseAddress!
             withSerialBLAS(chunks > 1) { Parallel.forChunks(chunks) { range in
                 for chunk in range {
-                    let col = cp + chunk * g.colCount
                     for row in (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks) {
-                        // dcol[CKK×P] = Wᵀ[CKK×O] · dy_row[O×P], then scatter-add into dx.
-                        BLAS.gemm(transA: true, m: g.rows, n: g.cols, k: o, a: wp, lda: g.rows, b: dyp + row * o * g.cols,
-                                  ldb: g.cols, c: col, ldc: g.cols)
-                        Conv2D.col2im(col, g, dxp + row * g.c * g.h * g.w)
+                        Conv2D.addInputGradient(weights: wp, outChannels: o, dyp + row * o * g.cols, g,
+                                                columns: cp + chunk * g.colCount, into: dxp + row * g.c * g.h * g.w)
                     }
                 }
             }}
@@ -84,8 +82,8 @@ extension Conv2D {
         table.withUnsafeBufferPointer { ab in
         maps.withUnsafeBufferPointer { mb in
             let run = { (values: UnsafePointer<Float>?) in
-                let source = PooledSource(argmax: ab.baseAddress!, positions: pooledPositions, gate: values,
-                                          maps: values == nil ? nil : mb.baseAddress)
+                let source = PooledSource(argmax: ab.baseAddress!, positions: pooledPositions,
+                                          gate: values.map { ($0, mb.baseAddress!) })
                 Self.sparseInputGradient(dy: dy, weight: self.weight.value, g, batch: n, copies: copies,
                                          outChannels: self.outChannels, pooled: source, dx: &dx)
             }
@@ -102,10 +100,8 @@ extension Conv2D {
         let argmax: UnsafePointer<Int32>
         /// Pooled positions per plane.
         let positions: Int
-        /// `[N, O, H', W']` values the gate tests, or nil without a gate.
-        let gate: UnsafePointer<Float>?
-        /// One map per output channel (with `gate`).
-        let maps: UnsafePointer<BatchNorm2D.Affine>?
+        /// The `[N, O, H', W']` values the gate tests and its map per output channel; nil without a gate.
+        let gate: (values: UnsafePointer<Float>, maps: UnsafePointer<BatchNorm2D.Affine>)?
     }
 
     /// Fraction of non-zero entries, estimated from at most ~65k evenly spaced samples: it only
@@ -217,7 +213,7 @@ extension Conv2D {
                             continue
                         }
                         let source = dyp + (k * n + img) * imageStride
-                        if let maps = pooled?.maps, pooled?.gate != nil {
+                        if let maps = pooled?.gate?.maps {
                             // The gate's slope (1 for a ReLU, exact), applied as its backward would.
                             for e in 0..<entries { values[e * paddedCopies + k] = maps[Int(channels[e])].slope(source[Int(sources[e])]) }
                         } else {
@@ -312,11 +308,11 @@ extension Conv2D {
         markActive(dy + img * count, copyStride: n * count, copies: copies, count: count, into: flags)
         active.initialize(repeating: 0, count: o * positions)
         let table = pooled.argmax + img * count
-        let gate = pooled.gate.map { $0 + img * o * positions }
+        let gate = pooled.gate.map { (values: $0.values + img * o * positions, maps: $0.maps) }
         for oc in 0..<o {
             for p in 0..<pooled.positions where flags[oc * pooled.positions + p] != 0 {
                 let e = oc * pooled.positions + p, pos = Int(table[e])
-                if let gate, let maps = pooled.maps, !maps[oc].passes(gate[oc * positions + pos]) { continue }
+                if let gate, !gate.maps[oc].passes(gate.values[oc * positions + pos]) { continue }
                 active[oc * positions + pos] = Int32(e + 1)
             }
         }

@@ -37,7 +37,7 @@ public final class Conv2D: Layer {
     /// and, as a buffer, across steps.
     var unrolledMatrix: [Float] = []
     /// Reusable im2col / col2im buffers, grown on demand and partitioned per chunk.
-    private var scratch: [Float] = []
+    var scratch: [Float] = []
     /// Which kernels compute this layer; changing it between steps is allowed.
     public var backend: Backend = Backend.preferred
     #if canImport(CDNNL)
@@ -248,9 +248,7 @@ public final class Conv2D: Layer {
                             }
                         }
                         guard inputGradient else { continue }
-                        // dcol[CKK×P] = Wᵀ[CKK×O] · dy_img[O×P], then scatter-add into dx.
-                        BLAS.gemm(transA: true, m: ckk, n: p, k: o, a: wp, lda: ckk, b: dyi, ldb: p, c: dcol, ldc: p)
-                        Conv2D.col2im(dcol, g, dxp! + img * inStride)
+                        Conv2D.addInputGradient(weights: wp, outChannels: o, dyi, g, columns: dcol, into: dxp! + img * inStride)
                     }
                 }
             }}
@@ -412,6 +410,14 @@ extension Conv2D {
                 }
             }
         }
+    }
+
+    /// `dx_img += col2im(Wᵀ · dy_img)` for one image: `dcol[CKK×P] = Wᵀ[CKK×O] · dy_img[O×P]` in `columns`
+    /// (`colCount` floats), then scatter-added into `dx`.
+    static func addInputGradient(weights w: UnsafePointer<Float>, outChannels o: Int, _ dy: UnsafePointer<Float>, _ g: Geometry,
+                                 columns: UnsafeMutablePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(transA: true, m: g.rows, n: g.cols, k: o, a: w, lda: g.rows, b: dy, ldb: g.cols, c: columns, ldc: g.cols)
+        col2im(columns, g, dx)
     }
 
     /// Adjoint of `im2col`: adds each column entry back onto the input pixel it was copied from.

@@ -13,6 +13,16 @@ import TensorCore
         ConvCase(n: 2, c: 4, o: 2, h: 2, w: 1, k: 3, stride: 1, padding: 1, bias: false),
     ]
 
+    /// Two identical layers (same seed): one on a oneDNN backend (the unrolled path on tiny maps), one on
+    /// im2col as the oracle, and the input.
+    static func layerAndOracle(_ t: ConvCase, seed: UInt64) throws -> (Conv2D, Conv2D, Tensor) {
+        let (layer, x) = try Conv2DTests.make(t, seed: seed)
+        let (oracle, _) = try Conv2DTests.make(t, seed: seed)
+        layer.backend = .onednn
+        oracle.backend = .im2col
+        return (layer, oracle, x)
+    }
+
     /// Entries of `a` and `b` agree to 1e-4 of the larger of 1 and `b`'s largest magnitude.
     static func expectClose(_ a: Tensor, _ b: Tensor, _ what: String) {
         #expect(a.shape == b.shape, "\(what)")
@@ -67,10 +77,7 @@ import TensorCore
     @Test("forward, input gradient and added weight and bias gradients equal im2col's (and the naive forward)",
           arguments: cases)
     func matchesIm2col(_ t: ConvCase) throws {
-        let (layer, x) = try Conv2DTests.make(t, seed: 31)
-        let (oracle, _) = try Conv2DTests.make(t, seed: 31)
-        layer.backend = .onednn
-        oracle.backend = .im2col
+        let (layer, oracle, x) = try Self.layerAndOracle(t, seed: 31)
         let y = try layer.forward(x, mode: .train), yRef = try oracle.forward(x, mode: .train)
         #expect(layer.ranUnrolled && !oracle.ranUnrolled)
         Self.expectClose(y, yRef, "\(t) forward")
@@ -98,10 +105,7 @@ import TensorCore
     @Test("the backward differentiates the forward's matrix, even if the weight changed in between")
     func backwardUsesForwardMatrix() throws {
         let t = ConvCase(n: 3, c: 4, o: 5, h: 2, w: 2, k: 3, stride: 1, padding: 1, bias: true)
-        let (layer, x) = try Conv2DTests.make(t, seed: 41)
-        let (oracle, _) = try Conv2DTests.make(t, seed: 41)
-        layer.backend = .onednn
-        oracle.backend = .im2col
+        let (layer, oracle, x) = try Self.layerAndOracle(t, seed: 41)
         var rng = SeededRNG(seed: 42)
         let y = try layer.forward(x, mode: .train)
         _ = try oracle.forward(x, mode: .train)
@@ -118,10 +122,7 @@ import TensorCore
     @Test("a geometry change (evaluation batch, then a larger map) switches paths and keeps gradients right")
     func geometryChanges() throws {
         let t = ConvCase(n: 4, c: 3, o: 2, h: 2, w: 2, k: 3, stride: 1, padding: 1, bias: true)
-        let (layer, _) = try Conv2DTests.make(t, seed: 51)
-        let (oracle, _) = try Conv2DTests.make(t, seed: 51)
-        layer.backend = .onednn
-        oracle.backend = .im2col
+        let (layer, oracle, _) = try Self.layerAndOracle(t, seed: 51)
         var rng = SeededRNG(seed: 52)
         for shape in [[4, 3, 2, 2], [2, 3, 2, 2], [2, 3, 4, 4], [4, 3, 1, 1]] {
             let x = Tensor.randomNormal(shape, rng: &rng)
@@ -137,10 +138,7 @@ import TensorCore
     @Test("input gradients of several copies equal one im2col backward per copy (dense: one product; sparse: the sparse path)",
           arguments: [cases[0], cases[2]], [false, true])
     func batchedCopies(_ t: ConvCase, sparse: Bool) throws {
-        let (layer, x) = try Conv2DTests.make(t, seed: 61)
-        let (oracle, _) = try Conv2DTests.make(t, seed: 61)
-        layer.backend = .onednn
-        oracle.backend = .im2col
+        let (layer, oracle, x) = try Self.layerAndOracle(t, seed: 61)
         _ = try layer.forward(x, mode: .eval)
         _ = try oracle.forward(x, mode: .eval)
         var rng = SeededRNG(seed: 62)
