@@ -153,12 +153,14 @@ public struct BuiltinRunner: TrialRunner {
 
     public init(threads: Int? = nil) { self.threads = threads }
 
-    public func run(_ config: TrialConfig, trialID: String,
-                    progress: @escaping @Sendable (EpochProgress) -> Void,
-                    isCancelled: @escaping @Sendable () -> Bool) throws -> TrialResult {
+    public func run(_ config: TrialConfig, trialID: String, events: TrialEvents) throws -> TrialResult {
         let outcome = try LocalTrial.run(config, threads: threads, onEpoch: { r, probes in
-            progress(EpochProgress(epoch: r.epoch, epochs: r.epochs, metrics: LocalTrial.row(r).merging(probes) { a, _ in a }))
-        }, isCancelled: isCancelled)
+            events.epoch(EpochProgress(epoch: r.epoch, epochs: r.epochs, metrics: LocalTrial.row(r).merging(probes) { a, _ in a }))
+        }, isCancelled: {
+            // The trainer asks once per training step, so each question marks one step of real work.
+            events.step()
+            return events.isCancelled()
+        })
         return outcome.result
     }
 }

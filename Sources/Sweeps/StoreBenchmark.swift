@@ -29,13 +29,14 @@ public enum StoreBenchmark {
         let expand = Date().timeIntervalSince(t)
         try? FileManager.default.removeItem(at: directory)
         t = Date()
-        let store = try SweepStore.create(directory: directory, spec: spec)
+        let lock = try DirectoryLock(directory: directory)
+        let store = try SweepStore.create(in: lock, spec: spec)
         let create = Date().timeIntervalSince(t)
         guard store.addedTrials == n else {
             throw SweepError(.store, "benchmark stored \(store.addedTrials) of \(n) trials")
         }
         t = Date()
-        _ = try SweepStore.create(directory: directory, spec: spec)
+        _ = try SweepStore.create(in: lock, spec: spec)
         let reopen = Date().timeIntervalSince(t)
         return Result(trials: n, expandSeconds: expand, createSeconds: create, reopenSeconds: reopen, peakResidentMB: peakRSS())
     }

@@ -5,7 +5,7 @@ import Foundation
 public struct SweepError: Error, CustomStringConvertible, Sendable {
     /// Stable, machine-readable categories.
     public enum Code: String, Sendable, Codable {
-        case invalidSpec, io, store, notFound, specChanged, invalidState, aggregate
+        case invalidSpec, io, store, notFound, specChanged, invalidState, aggregate, locked
     }
 
     public var code: Code

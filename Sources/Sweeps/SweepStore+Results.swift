@@ -91,3 +91,77 @@ extension SweepStore {
         }
     }
 }
+
+extension SweepStore {
+    /// Stores a finished trial in one transaction (result, arrays, epochs, state `done`) when `owner` holds
+    /// lease `leaseID` of it — or held it before the trial went back to the queue (its worker was presumed
+    /// dead but finished after all). A result already stored under the same lease is a duplicate (a re-sent
+    /// result whose ACK was lost); anything else is refused and changes nothing.
+    public func complete(trialID: String, leaseID: Int64, owner: LeaseOwner, result: TrialResult, now: Date = Date()) throws -> CompletionOutcome {
+        let t = now.timeIntervalSince1970
+        return try write("store the result of \(trialID)") { db in
+            let verdict = try SweepStore.judgeResult(db, trialID: trialID, leaseID: leaseID, owner: owner)
+            guard case .stored = verdict else {
+                if case .refused(let why) = verdict { try SweepStore.event(db, trialID, t, "refused-result", owner.worker, why) }
+                return verdict
+            }
+            _ = try SweepStore.start(db, leaseID, owner: owner, at: t)
+            let attempt = try Int.fetchOne(db, sql: "SELECT attempt FROM leases WHERE id = ?", arguments: [leaseID]) ?? 0
+            try SweepStore.insertResult(db, trialID: trialID, leaseID: leaseID, attempt: attempt, worker: owner.worker, result: result, at: t)
+            try db.execute(sql: """
+                UPDATE trials SET state = 'done', worker = ?, finished_at = ?, lease_id = NULL, lease_owner = NULL,
+                    lease_started = 0, error = NULL, epoch = COALESCE(?, epoch), epochs = COALESCE(?, epochs) WHERE id = ?
+                """, arguments: [owner.worker, t, result.epochs.isEmpty ? nil : result.epochs.count,
+                                 result.epochs.isEmpty ? nil : result.epochs.count, trialID])
+            try db.execute(sql: "UPDATE leases SET ended_at = ?, outcome = 'done' WHERE id = ?", arguments: [t, leaseID])
+            try SweepStore.event(db, trialID, t, "done", owner.worker, "lease \(leaseID), attempt \(attempt), \(result.durationSeconds) s")
+            return .stored
+        }
+    }
+
+    /// Whether a result under `leaseID` from `owner` would be stored (`.stored`), is a duplicate, or is refused.
+    public func judgeResult(trialID: String, leaseID: Int64, owner: LeaseOwner) throws -> CompletionOutcome {
+        try read("check a result of \(trialID)") { try SweepStore.judgeResult($0, trialID: trialID, leaseID: leaseID, owner: owner) }
+    }
+
+    private static func judgeResult(_ db: Database, trialID: String, leaseID: Int64, owner: LeaseOwner) throws -> CompletionOutcome {
+        guard let row = try Row.fetchOne(db, sql: "SELECT state, lease_id, worker, lease_owner FROM trials WHERE id = ?",
+                                         arguments: [trialID]) else { return .refused("no trial \(trialID) in this sweep") }
+        let state = State(rawValue: row["state"]) ?? .pending
+        switch state {
+        case .done:
+            let stored = try Int64.fetchOne(db, sql: "SELECT lease_id FROM results WHERE trial_id = ?", arguments: [trialID])
+            return stored == leaseID ? .duplicate : .refused("trial \(trialID) is already done under another lease")
+        case .leased:
+            let current: Int64? = row["lease_id"], worker: String? = row["worker"], identity: String? = row["lease_owner"]
+            if current == leaseID && worker == owner.worker && identity == owner.identity { return .stored }
+            return .refused("lease \(leaseID) is not the current lease of trial \(trialID)")
+        case .pending:
+            let held = try Bool.fetchOne(db, sql: "SELECT 1 FROM leases WHERE id = ? AND trial_id = ? AND worker = ? AND owner = ?",
+                                         arguments: [leaseID, trialID, owner.worker, owner.identity]) ?? false
+            return held ? .stored : .refused("\(owner) never held lease \(leaseID) of trial \(trialID)")
+        case .failed:
+            return .refused("trial \(trialID) has failed for good; re-run with --retry-failed")
+        }
+    }
+
+    private static func insertResult(_ db: Database, trialID: String, leaseID: Int64, attempt: Int, worker: String,
+                                     result: TrialResult, at t: Double) throws {
+        let metrics = JSONValue.object(result.metrics.filter { $0.value.isFinite }.mapValues { .number($0) }).canonical
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO results(trial_id, metrics_json, finished_at, worker, duration, attempt, lease_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [trialID, metrics, t, worker, result.durationSeconds, attempt, leaseID])
+        for a in result.arrays {
+            let shape = JSONValue.array(a.shape.map { .number(Double($0)) }).canonical
+            try db.execute(sql: "INSERT OR REPLACE INTO arrays(trial_id, name, dtype, shape, data) VALUES (?, ?, 'float32', ?, ?)",
+                           arguments: [trialID, a.name, shape, a.littleEndianBytes])
+        }
+        for (i, m) in result.epochs.enumerated() {
+            let epoch = m["epoch"].flatMap { JSONValue.exactInt($0) } ?? (i + 1)
+            let row = JSONValue.object(m.filter { $0.value.isFinite }.mapValues { .number($0) }).canonical
+            try db.execute(sql: "INSERT OR REPLACE INTO epochs(trial_id, epoch, metrics_json, at) VALUES (?, ?, ?, ?)",
+                           arguments: [trialID, epoch, row, t])
+        }
+    }
+}

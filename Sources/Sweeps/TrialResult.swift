@@ -30,7 +30,7 @@ public struct NamedArray: Codable, Sendable, Hashable {
 }
 
 /// What a finished trial returns: final scalars, arrays, and per-epoch metrics.
-public struct TrialResult: Codable, Sendable {
+public struct TrialResult: Codable, Sendable, Equatable {
     public var metrics: [String: Double]
     public var arrays: [NamedArray]
     /// One metrics map per epoch, in order (epoch numbers start at 1; a map may carry `"epoch"`).
@@ -43,7 +43,7 @@ public struct TrialResult: Codable, Sendable {
 }
 
 /// Progress of a running trial, streamed to the store as it trains.
-public struct EpochProgress: Codable, Sendable {
+public struct EpochProgress: Codable, Sendable, Hashable {
     public var epoch: Int
     public var epochs: Int
     public var metrics: [String: Double]
@@ -66,10 +66,26 @@ public struct TrialFailure: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(retryable ? "retryable" : "permanent") failure: \(reason)" }
 }
 
-/// Runs one trial. Implementations are called on a dedicated thread; they report epochs through `progress`
-/// and poll `isCancelled` between batches so a cancelled or timed-out trial stops promptly.
+/// What a runner reports while a trial runs, and how it learns that it should stop.
+public struct TrialEvents: Sendable {
+    /// An epoch finished (its metrics stream to the store).
+    public var epoch: @Sendable (EpochProgress) -> Void
+    /// A unit of real work finished (a training step, or a runner's progress line). The coordinator's stall
+    /// timeout watches these and epochs; polling `isCancelled` does not count as progress.
+    public var step: @Sendable () -> Void
+    /// Polled between steps: once it returns true, stop promptly with a retryable `TrialFailure`.
+    public var isCancelled: @Sendable () -> Bool
+
+    public init(epoch: @escaping @Sendable (EpochProgress) -> Void = { _ in }, step: @escaping @Sendable () -> Void = {},
+                isCancelled: @escaping @Sendable () -> Bool = { false }) {
+        self.epoch = epoch
+        self.step = step
+        self.isCancelled = isCancelled
+    }
+}
+
+/// Runs one trial. Implementations are called on a dedicated thread; they report through `events` and poll
+/// `events.isCancelled` between steps so a cancelled or timed-out trial stops promptly.
 public protocol TrialRunner: Sendable {
-    func run(_ config: TrialConfig, trialID: String,
-             progress: @escaping @Sendable (EpochProgress) -> Void,
-             isCancelled: @escaping @Sendable () -> Bool) throws -> TrialResult
+    func run(_ config: TrialConfig, trialID: String, events: TrialEvents) throws -> TrialResult
 }

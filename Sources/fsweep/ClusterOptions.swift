@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Sweeps
 import Logging
 
 /// Logging options shared by the cluster subcommands.

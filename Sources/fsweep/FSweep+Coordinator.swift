@@ -39,7 +39,7 @@ extension FSweep {
             settings.liveness = heartbeat.liveness
             settings.keepAlive = keepAlive
             settings.shutdownGrace = grace
-            if let trialTimeout { settings.trialTimeout = trialTimeout }
+            if let trialTimeout { settings.stallTimeout = trialTimeout }
             let security = CoordinatorSecurity(
                 curveSecretKey: try curveSecret.map { try CurveKeyPair.readKey(at: $0) },
                 authorized: try authorizedKeys.map { try AuthorizedKeys.load(path: $0) }, insecure: insecure)

@@ -19,7 +19,9 @@ extension FSweep {
         @Option(help: "Run trials with this shell command instead of the built-in trainer (see ExternalRunner).")
         var runnerCommand: String?
         @Option(help: "Seconds a trial may make no progress before it is cancelled and re-queued.") var trialTimeout: Double?
+        @Option(help: "Seconds Ctrl-C waits for running trials to finish before re-queueing them.") var grace: Double = 30
         @Flag(help: "No live progress line.") var quiet = false
+        @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
 
         func validate() throws {
@@ -31,10 +33,14 @@ extension FSweep {
             if log.logLevel == "info" { logger.logLevel = .notice }
             try SweepValidation.checkProbes(specPath: spec)
             var settings = CoordinatorSettings()
-            if let trialTimeout { settings.trialTimeout = trialTimeout }
+            if let trialTimeout { settings.stallTimeout = trialTimeout }
+            settings.shutdownGrace = grace
+            settings.heartbeatInterval = heartbeat.heartbeat
+            settings.liveness = heartbeat.liveness
             let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials, settings: settings, logger: logger)
             let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
-            var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning"]
+            var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning",
+                        "--heartbeat", "\(heartbeat.heartbeat)", "--liveness", "\(heartbeat.liveness)"]
             if let runnerCommand { args += ["--runner-command", runnerCommand] }
             let code = try session.runLocally(workers: workers, workerArguments: args, progress: !quiet, logger: logger)
             if code != 0 { throw ExitCode(code) }

@@ -50,7 +50,7 @@ extension FSweep {
                 WorkerCurve(serverPublicKey: try CurveKeyPair.readKey(at: serverKeyPath),
                             keys: try CurveKeyPair.fromSecret(try CurveKeyPair.readKey(at: curveSecret ?? "")))
             }
-            let node = WorkerNode(endpoint: connect, settings: settings, executor: RunnerExecutor(try makeRunner()),
+            let node = WorkerNode(endpoint: connect, settings: settings, runner: try makeRunner(),
                                   outbox: try Outbox(directory: dir), curve: curve, logger: logger)
             let trap = SignalTrap { _ in node.requestStop() }
             let code = try node.run()

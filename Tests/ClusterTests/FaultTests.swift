@@ -21,8 +21,11 @@ import Sweeps
         #expect(Harness.eventually(20) { Harness.lines(log).contains { $0.hasPrefix("start") } })
         let started = try #require(Harness.lines(log).first { $0.hasPrefix("start") }?.split(separator: " "))
         let killedTrial = String(started[1])
+        let runnerPID = try #require(Int32(started[2]))
+        // The worker has reported work under its lease (so losing it spends the attempt).
+        #expect(Harness.eventually(20) { ((try? Harness.store(dir + "/kw").trial(killedTrial))??.attempts ?? 0) == 1 })
         slow.kill9()
-        kill(Int32(started[2]) ?? 0, SIGKILL)  // the orphaned runner shell, so it cannot finish behind our back
+        Harness.killOrphan(runnerPID)  // the orphaned runner shell, so it cannot finish behind our back
         let fastWorker = try Harness.Child(["worker", "--connect", endpoint, "--id", "fast", "--outbox", dir + "/ob-fast",
                                             "--runner-command", Harness.runner(log: log, sleep: 0.1)] + fast)
         defer { fastWorker.kill9() }
@@ -85,8 +88,8 @@ import Sweeps
                                           "--curve-server-key", dir + "/server.pub", "--curve-secret", dir + "/bad.key",
                                           "--runner-command", Harness.runner(log: log, sleep: 0)] + fast)
         defer { intruder.kill9() }
-        #expect(Harness.eventually(10) { coordinator.log.contains("rejected connection") })
-        Thread.sleep(forTimeInterval: 1)
+        // The intruder keeps trying (it reconnects after silence): wait until it was refused twice.
+        #expect(Harness.eventually(20) { coordinator.log.components(separatedBy: "rejected connection").count > 2 })
         #expect(Harness.lines(log).isEmpty, "an unauthorized worker ran a trial")
         #expect(try Harness.counts(dir + "/cv").pending == 2)
         intruder.kill9()
@@ -124,17 +127,18 @@ import Sweeps
         let context = try ZMQContext()
         let bad = try ZMQSocket(context, .dealer)
         try bad.connect(endpoint)
-        for frames: [[UInt8]] in [[Array("FSW2".utf8), Array("READY".utf8), Array("{}".utf8)],
-                                  [Array("FSW1".utf8), Array("EXPLODE".utf8), Array("{}".utf8)],
-                                  [Array("FSW1".utf8), Array("RESULT".utf8), Array("{\"trialID\":".utf8)],
+        let v = Array(Wire.version.utf8)
+        for frames: [[UInt8]] in [[Array("FSW0".utf8), Array("READY".utf8), Array("{}".utf8)],
+                                  [v, Array("EXPLODE".utf8), Array("{}".utf8)],
+                                  [v, Array("RESULT".utf8), Array("{\"trialID\":".utf8), []],
                                   [Array("only one frame".utf8)]] {
             _ = try bad.send(frames)
         }
         // An oversized message: libzmq drops that peer (MAXMSGSIZE), nobody else notices.
         let huge = try ZMQSocket(context, .dealer)
         try huge.connect(endpoint)
-        _ = try huge.send([Array("FSW1".utf8), Array("RESULT".utf8), [UInt8](repeating: 0x20, count: Wire.maxBodyBytes + 8192)])
-        Thread.sleep(forTimeInterval: 0.3)
+        _ = try huge.send([v, Array("RESULT".utf8), [UInt8](repeating: 0x20, count: Wire.maxFrameBytes + 8192), []])
+        try huge.setLinger(milliseconds: 2000)  // close() waits until the frame is handed to the kernel
         huge.close()
         // The status request still works and the sweep still completes.
         let status = try ClusterClient.status(endpoint: endpoint, timeoutSeconds: 10)
@@ -231,7 +235,6 @@ import Sweeps
                                         "--runner-command", Harness.runner(log: log, sleep: 0)] + fast)
         defer { worker.kill9() }
         #expect(Harness.eventually(20) { ((try? Harness.counts(dir + "/gr"))?.done ?? 0) == 1 })
-        Thread.sleep(forTimeInterval: 1.1)  // a new mtime second
         _ = try Harness.spec(in: dir, name: "gr", trials: 3)
         #expect(Harness.eventually(20) { ((try? Harness.counts(dir + "/gr"))?.done ?? 0) == 3 }, "coordinator log:\n\(coordinator.log)")
         #expect(coordinator.process.isRunning, "--keep-alive keeps serving")
@@ -275,7 +278,11 @@ func rawSend(port: Int, bytes: [UInt8]) {
     let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     guard ok == 0 else { return }
     _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-    Thread.sleep(forTimeInterval: 0.1)
+    // Wait (bounded) for the coordinator to drop the connection: it has read and rejected the bytes.
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var sink = [UInt8](repeating: 0, count: 256)
+    while recv(fd, &sink, sink.count, 0) > 0 {}
 }
 
 /// Pids of `fsweep worker` processes whose command line mentions `text`.

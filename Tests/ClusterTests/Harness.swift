@@ -67,6 +67,7 @@ enum Harness {
         let process = Process()
         private let lock = NSLock()
         private var output = Data()
+        private let outputClosed = DispatchSemaphore(value: 0)
 
         convenience init(_ arguments: [String], cwd: String? = nil) throws {
             try self.init(executable: Harness.fsweep, arguments, cwd: cwd)
@@ -80,9 +81,11 @@ enum Harness {
             process.standardError = pipe
             process.standardOutput = pipe
             process.standardInput = FileHandle.nullDevice
+            let closed = outputClosed
             pipe.fileHandleForReading.readabilityHandler = { [weak self] h in
                 let d = h.availableData
-                guard let self, !d.isEmpty else { return }
+                guard !d.isEmpty else { h.readabilityHandler = nil; closed.signal(); return }
+                guard let self else { return }
                 self.lock.lock(); self.output.append(d); self.lock.unlock()
             }
             try process.run()
@@ -99,6 +102,7 @@ enum Harness {
             while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
             if process.isRunning { kill9(); return nil }
             process.waitUntilExit()
+            if outputClosed.wait(timeout: .now() + 2) == .success { outputClosed.signal() }  // all output read
             return process.terminationStatus
         }
     }
@@ -118,17 +122,41 @@ enum Harness {
     }
 
     static func counts(_ dir: String) throws -> SweepStore.Counts {
-        try SweepStore.open(directory: URL(fileURLWithPath: dir)).counts()
+        try store(dir).counts()
+    }
+
+    /// The sweep's store, read-only.
+    static func store(_ dir: String) throws -> SweepStore {
+        try SweepStore.open(directory: URL(fileURLWithPath: dir))
+    }
+
+    /// SIGKILL to a runner process left behind by a killed worker (never to pid 0 or below: that would be a group).
+    static func killOrphan(_ pid: Int32) {
+        precondition(pid > 1, "refusing to signal process group \(pid)")
+        kill(pid, SIGKILL)
     }
 }
 
 extension Harness {
+    /// Whether this machine lets the tests create network namespaces (root and iproute2), probed once.
+    static let networkNamespaces: Bool = {
+        let ip = "/usr/sbin/ip", name = "fswprobe-\(getpid())"
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: ip) else { return false }
+        guard sh(ip, ["netns", "add", name]).0 == 0 else { return false }
+        sh(ip, ["netns", "del", name])
+        return true
+    }()
+
+    /// Whether `unshare -rm` can make a private mount namespace (for read-only filesystem tests), probed once.
+    static let mountNamespaces: Bool = {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") && sh("/usr/bin/unshare", ["-rm", "true"]).0 == 0
+    }()
+
     /// Runs a command to completion (bounded); returns exit status and output.
     @discardableResult
     static func sh(_ executable: String, _ args: [String], timeout: Double = 20) -> (Int32?, String) {
         guard let c = try? Child(executable: executable, args) else { return (nil, "cannot start \(executable)") }
         let status = c.wait(timeout)
-        Thread.sleep(forTimeInterval: 0.02)
         return (status, c.log)
     }
 

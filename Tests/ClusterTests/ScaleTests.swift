@@ -58,19 +58,13 @@ extension FaultTests {
         sockets.forEach { $0.close() }
     }
 
-    @Test func workersInAnotherNetworkNamespaceOverCURVE() throws {
+    @Test(.enabled(if: Harness.networkNamespaces, "needs root, iproute2 and permission to create network namespaces"))
+    func workersInAnotherNetworkNamespaceOverCURVE() throws {
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         let coordNS = "fswc-\(tag)", workNS = "fsww-\(tag)"
         let ip = "/usr/sbin/ip"
-        guard FileManager.default.isExecutableFile(atPath: ip), geteuid() == 0 else {
-            print("skipped workersInAnotherNetworkNamespaceOverCURVE: needs root and iproute2 (ip netns)")
-            return
-        }
         let (rc, out) = Harness.sh(ip, ["netns", "add", coordNS])
-        guard rc == 0 else {
-            print("skipped workersInAnotherNetworkNamespaceOverCURVE: cannot create a network namespace: \(out)")
-            return
-        }
+        try #require(rc == 0, "cannot create a network namespace: \(out)")
         defer {
             Harness.sh(ip, ["netns", "del", coordNS])
             Harness.sh(ip, ["netns", "del", workNS])
@@ -84,10 +78,7 @@ extension FaultTests {
                      ["-n", coordNS, "link", "set", "fc\(tag)", "up"], ["-n", workNS, "link", "set", "fw\(tag)", "up"],
                      ["-n", coordNS, "link", "set", "lo", "up"], ["-n", workNS, "link", "set", "lo", "up"]] {
             let (status, text) = Harness.sh(ip, args)
-            guard status == 0 else {
-                print("skipped workersInAnotherNetworkNamespaceOverCURVE: ip \(args.joined(separator: " ")) failed: \(text)")
-                return
-            }
+            try #require(status == 0, "ip \(args.joined(separator: " ")) failed: \(text)")
         }
         let dir = try Harness.tempDir("netns")
         let spec = try Harness.spec(in: dir, name: "ns", trials: 3)

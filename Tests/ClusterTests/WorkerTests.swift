@@ -1,9 +1,8 @@
 import Foundation
 import Testing
 @testable import Cluster
+import Sweeps
 
-private let t0 = Date(timeIntervalSince1970: 2_000_000)
-private func at(_ s: Double) -> Date { t0.addingTimeInterval(s) }
 private func settings(maxTrials: Int? = nil) -> WorkerSettings {
     var s = WorkerSettings(workerID: "w", host: "h", cores: 2, version: "t")
     s.maxTrials = maxTrials
@@ -12,42 +11,73 @@ private func settings(maxTrials: Int? = nil) -> WorkerSettings {
 private func messages(_ ds: [Worker.Directive]) -> [Message] {
     ds.compactMap { if case .send(let m) = $0 { return m } else { return nil } }
 }
+private func lease(_ trial: String, _ id: Int64) -> Lease {
+    Lease(id: id, trialID: trial, configJSON: "{}", attempt: 1, owner: LeaseOwner(worker: "w", identity: "zmq:w"))
+}
+private let small = TrialResult(metrics: ["a": 1, "nan": .nan], arrays: [NamedArray(name: "m", shape: [2], data: [1, 2])], durationSeconds: 1)
 
 @Suite struct WorkerTests {
-    @Test func startSendsReadyThenOutboxResults() {
-        let pending = ResultBody(trialID: "old", attempt: 1, result: WireResult(metrics: [:], durationSeconds: 1))
+    @Test func startSendsReadyWithOutboxThenTheResults() {
+        let pending = OutboxEntry(lease: LeaseRef(trialID: "old", leaseID: 4), result: small)
         var w = Worker(settings: settings(), outbox: [pending], now: at(0))
         let m = messages(w.onStart(now: at(0)))
         #expect(m.count == 2)
         guard case .ready(let r) = m[0] else { Issue.record("first message must be READY"); return }
-        #expect(r.workerID == "w")
-        #expect(m[1] == .result(pending))
+        #expect(r.workerID == "w" && r.running == nil && r.finished == [pending.lease])
+        #expect(m[1] == pending.firstMessage)
     }
 
     @Test func resultIsPersistedBeforeSendAndDroppedOnAck() {
         var w = Worker(settings: settings(), now: at(0))
         _ = w.onStart(now: at(0))
-        let lease = LeaseBody(trialID: "t", configJSON: "{}", attempt: 1, deadline: 0)
-        #expect(w.onMessage(.lease(lease), now: at(0)).contains(.startTrial(lease)))
-        let out = w.onTrialFinished(trialID: "t", result: WireResult(metrics: ["a": 1], durationSeconds: 1), now: at(1))
+        let l = lease("t", 1)
+        #expect(w.onMessage(.lease(l), now: at(0)).contains(.startTrial(l)))
+        let out = w.onTrialFinished(leaseID: 1, result: small, now: at(1))
         let persistIndex = out.firstIndex { if case .persist = $0 { return true } else { return false } }
         let sendIndex = out.firstIndex { if case .send(.result) = $0 { return true } else { return false } }
         #expect(persistIndex != nil && sendIndex != nil && persistIndex! < sendIndex!)
-        #expect(w.outbox["t"] != nil)
-        #expect(w.onMessage(.ack(Ack(trialID: "t")), now: at(2)) == [.unpersist("t")])
+        #expect(w.outbox[1]?.body.metrics == ["a": 1], "non-finite metrics cannot travel in JSON")
+        #expect(w.onMessage(.ack(Ack(lease: LeaseRef(l))), now: at(2)) == [.unpersist(1)])
         #expect(w.outbox.isEmpty)
+    }
+
+    @Test func pullsAreAnsweredWithTheRightBytesAndQuietResultsAreSentAgain() throws {
+        var w = Worker(settings: settings(), now: at(0))
+        let l = lease("t", 1)
+        _ = w.onMessage(.lease(l), now: at(0))
+        let big = TrialResult(metrics: [:], arrays: [NamedArray(name: "x", shape: [Wire.chunkBytes / 2], data: (0..<(Wire.chunkBytes / 2)).map { Float($0) })],
+                              durationSeconds: 1)
+        _ = w.onTrialFinished(leaseID: 1, result: big, now: at(1))
+        let payload = ResultBody.payload(of: big)
+        let out = messages(w.onMessage(.pull(Pull(lease: LeaseRef(l), offset: Wire.chunkBytes)), now: at(1.1)))
+        #expect(out == [.chunk(Chunk(lease: LeaseRef(l), offset: Wire.chunkBytes), payload: Array(payload[Wire.chunkBytes..<(2 * Wire.chunkBytes)]))])
+        // no ACK for a while: the result goes again from the start
+        let quiet = messages(w.onTick(progress: 0, now: at(1.1 + w.settings.resultRetry + 0.1)))
+        #expect(quiet.contains { if case .result(let b, _) = $0 { return b.lease == LeaseRef(l) } else { return false } })
+    }
+
+    @Test func refusedResultsAreDroppedAndBusyOnesKept() {
+        var w = Worker(settings: settings(), now: at(0))
+        for (trial, id) in [("a", Int64(1)), ("b", 2)] {
+            _ = w.onMessage(.lease(lease(trial, id)), now: at(0))
+            _ = w.onTrialFinished(leaseID: id, result: small, now: at(1))
+        }
+        let refused = w.onMessage(.error(ErrorBody(code: "refused", message: "not yours", lease: LeaseRef(trialID: "a", leaseID: 1))), now: at(2))
+        #expect(refused.contains(.unpersist(1)))
+        let busy = w.onMessage(.error(ErrorBody(code: "busy", message: "later", lease: LeaseRef(trialID: "b", leaseID: 2))), now: at(2))
+        #expect(!busy.contains(.unpersist(2)))
+        #expect(w.outbox.keys.sorted() == [2])
     }
 
     @Test func silenceTriggersReconnectWithBackoffAndResend() {
         var w = Worker(settings: settings(), now: at(0))
         _ = w.onStart(now: at(0))
-        let lease = LeaseBody(trialID: "t", configJSON: "{}", attempt: 1, deadline: 0)
-        _ = w.onMessage(.lease(lease), now: at(0))
-        _ = w.onTrialFinished(trialID: "t", result: WireResult(metrics: [:], durationSeconds: 1), now: at(0.5))
+        _ = w.onMessage(.lease(lease("t", 1)), now: at(0))
+        _ = w.onTrialFinished(leaseID: 1, result: small, now: at(0.5))
         #expect(!w.onTick(progress: 0, now: at(2.9)).contains(.reconnect))
         let first = w.onTick(progress: 0, now: at(3.1))
         #expect(first.contains(.reconnect))
-        #expect(messages(first).contains { if case .result(let r) = $0 { return r.trialID == "t" } else { return false } })
+        #expect(messages(first).contains { if case .result(let b, _) = $0 { return b.lease.trialID == "t" } else { return false } })
         // Backoff: the next reconnect waits liveness + 0.5 s.
         #expect(!w.onTick(progress: 0, now: at(6.5)).contains(.reconnect))
         #expect(w.onTick(progress: 0, now: at(6.7)).contains(.reconnect))
@@ -56,98 +86,60 @@ private func messages(_ ds: [Worker.Directive]) -> [Message] {
         #expect(!w.onTick(progress: 0, now: at(9.9)).contains(.reconnect))
     }
 
-    @Test func heartbeatsCarryProgressWhileTraining() {
+    @Test func heartbeatsNameTheLeaseAndCarryProgress() {
         var w = Worker(settings: settings(), now: at(0))
         _ = w.onStart(now: at(0))
-        _ = w.onMessage(.lease(LeaseBody(trialID: "t", configJSON: "{}", attempt: 1, deadline: 0)), now: at(0))
-        let m = messages(w.onTick(progress: 42, now: at(1.01)))
-        #expect(m == [.heartbeat(Heartbeat(trialID: "t", progress: 42))])
+        _ = w.onMessage(.lease(lease("t", 9)), now: at(0))
+        #expect(messages(w.onTick(progress: 42, now: at(1.01))) == [.heartbeat(Heartbeat(lease: LeaseRef(trialID: "t", leaseID: 9), progress: 42))])
     }
 
-    @Test func sweepDoneExitsAndMaxTrialsExitsAfterAck() {
+    @Test func stoppingCancelsTheTrialAndLeavesOnlyWhenItHasStopped() {
+        var w = Worker(settings: settings(), now: at(0))
+        _ = w.onMessage(.lease(lease("t", 1)), now: at(0))
+        let stop = w.onStopRequested(code: 130, reason: "stop requested", now: at(1))
+        #expect(stop.contains(.cancelTrial("t")) && !stop.contains(.exit(130)))
+        #expect(w.onTick(progress: 0, now: at(2)).allSatisfy { if case .exit = $0 { return false } else { return true } })
+        // The runner stopped: no FAIL (that would spend an attempt), a goodbye, then exit.
+        let end = w.onTrialFailed(leaseID: 1, reason: "cancelled", retryable: true, now: at(2.5))
+        #expect(!messages(end).contains { if case .fail = $0 { return true } else { return false } })
+        #expect(messages(end).contains { if case .disconnect = $0 { return true } else { return false } })
+        #expect(end.last == .exit(130))
+    }
+
+    @Test func aTrialThatWillNotStopIsLeftBehindAfterTheGrace() {
+        var w = Worker(settings: settings(), now: at(0))
+        _ = w.onMessage(.lease(lease("t", 1)), now: at(0))
+        _ = w.onStopRequested(code: 130, reason: "stop requested", now: at(1))
+        #expect(w.onTick(progress: 0, now: at(1 + w.settings.stopGrace + 0.1)).contains(.exit(130)))
+    }
+
+    @Test func sweepDoneWaitsForTheRunningTrialToStopThenExitsZero() {
         var w = Worker(settings: settings(), now: at(0))
         #expect(w.onMessage(.disconnect(Disconnect(reason: "done", sweepDone: true)), now: at(0)).contains(.exit(0)))
-
-        var w2 = Worker(settings: settings(maxTrials: 1), now: at(0))
-        _ = w2.onMessage(.lease(LeaseBody(trialID: "t", configJSON: "{}", attempt: 1, deadline: 0)), now: at(0))
-        let fin = w2.onTrialFinished(trialID: "t", result: WireResult(metrics: [:], durationSeconds: 1), now: at(1))
-        #expect(!fin.contains(.exit(0)))
-        #expect(w2.onMessage(.ack(Ack(trialID: "t")), now: at(2)).contains(.exit(0)))
+        var busy = Worker(settings: settings(), now: at(0))
+        _ = busy.onMessage(.lease(lease("t", 1)), now: at(0))
+        let out = busy.onMessage(.disconnect(Disconnect(reason: "done", sweepDone: true)), now: at(1))
+        #expect(out.contains(.cancelTrial("t")) && !out.contains(.exit(0)))
+        #expect(busy.onTrialFailed(leaseID: 1, reason: "cancelled", retryable: true, now: at(1.2)).contains(.exit(0)))
     }
 
-    @Test func secondLeaseWhileBusyIsRefusedRetryably() {
+    @Test func maxTrialsExitsAfterTheAck() {
+        var w = Worker(settings: settings(maxTrials: 1), now: at(0))
+        let l = lease("t", 1)
+        _ = w.onMessage(.lease(l), now: at(0))
+        #expect(!w.onTrialFinished(leaseID: 1, result: small, now: at(1)).contains(.exit(0)))
+        #expect(w.onMessage(.ack(Ack(lease: LeaseRef(l))), now: at(2)).contains(.exit(0)))
+    }
+
+    @Test func leaseRacesAreHarmless() {
         var w = Worker(settings: settings(), now: at(0))
-        _ = w.onMessage(.lease(LeaseBody(trialID: "a", configJSON: "{}", attempt: 1, deadline: 0)), now: at(0))
-        let out = w.onMessage(.lease(LeaseBody(trialID: "b", configJSON: "{}", attempt: 1, deadline: 0)), now: at(0))
-        #expect(messages(out) == [.fail(FailBody(trialID: "b", attempt: 1, reason: "worker busy", retryable: true))])
-        #expect(w.current?.trialID == "a")
-    }
-
-    @Test func zapAcceptsOnlyAuthorizedKeys() throws {
-        let good = try CurveKeyPair.generate(), bad = try CurveKeyPair.generate()
-        let handler = ZAPHandler(authorized: AuthorizedKeys(keys: [good.publicKey: "alice"]))
-        func request(_ key: String) -> [[UInt8]] {
-            var raw = [UInt8](repeating: 0, count: 32)
-            // Decode Z85 via libzmq round trip: derive binary from the text key.
-            raw = z85Decode(key)
-            return [Array("1.0".utf8), Array("7".utf8), Array("fsweep".utf8), Array("127.0.0.1".utf8), [], Array("CURVE".utf8), raw]
-        }
-        let ok = handler.handle(request(good.publicKey))
-        #expect(ok.accepted && ok.client == "alice")
-        #expect(String(decoding: ok.reply[2], as: UTF8.self) == "200")
-        #expect(ok.reply[1] == Array("7".utf8))
-        let no = handler.handle(request(bad.publicKey))
-        #expect(!no.accepted)
-        #expect(String(decoding: no.reply[2], as: UTF8.self) == "400")
-        let plain = handler.handle([Array("1.0".utf8), Array("8".utf8), [], [], [], Array("NULL".utf8)])
-        #expect(!plain.accepted)
-    }
-
-    @Test func keyPairDerivesPublicFromSecret() throws {
-        let pair = try CurveKeyPair.generate()
-        #expect(CurveKeyPair.isZ85Key(pair.publicKey) && CurveKeyPair.isZ85Key(pair.secretKey))
-        #expect(try CurveKeyPair.fromSecret(pair.secretKey) == pair)
-    }
-}
-
-/// Independent Z85 decoder (ZeroMQ RFC 32) used as the test's oracle for the ZAP credential frame.
-func z85Decode(_ s: String) -> [UInt8] {
-    let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#")
-    var index: [Character: UInt32] = [:]
-    for (i, c) in alphabet.enumerated() { index[c] = UInt32(i) }
-    let chars = Array(s)
-    var out: [UInt8] = []
-    for chunk in stride(from: 0, to: chars.count, by: 5) {
-        var value: UInt32 = 0
-        for c in chars[chunk..<chunk + 5] { value = value &* 85 &+ index[c]! }
-        out += [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
-    }
-    return out
-}
-
-@Suite struct WorkerLeaseRaceTests {
-    @Test func duplicateLeaseIsIgnoredAndFinishedLeaseIsAnsweredFromOutbox() {
-        var w = Worker(settings: WorkerSettings(workerID: "w", host: "h", cores: 1, version: "t"), now: Date(timeIntervalSince1970: 0))
-        let a = LeaseBody(trialID: "a", configJSON: "{}", attempt: 1, deadline: 0)
-        _ = w.onMessage(.lease(a), now: Date(timeIntervalSince1970: 0))
-        #expect(w.onMessage(.lease(a), now: Date(timeIntervalSince1970: 0)).isEmpty)
-        _ = w.onTrialFinished(trialID: "a", result: WireResult(metrics: ["x": 1], durationSeconds: 1), now: Date(timeIntervalSince1970: 1))
-        let again = w.onMessage(.lease(a), now: Date(timeIntervalSince1970: 2))
-        #expect(again == [.send(.result(w.outbox["a"]!))])
+        let a = lease("a", 1)
+        _ = w.onMessage(.lease(a), now: at(0))
+        #expect(w.onMessage(.lease(a), now: at(0)).isEmpty, "a duplicate of the running lease")
+        #expect(messages(w.onMessage(.lease(lease("b", 2)), now: at(0))).isEmpty, "busy: ignored, heartbeats sort it out")
+        #expect(w.current?.id == 1)
+        _ = w.onTrialFinished(leaseID: 1, result: small, now: at(1))
+        #expect(w.onMessage(.lease(a), now: at(2)) == [.send(w.outbox[1]!.firstMessage)])
         #expect(w.current == nil)
-    }
-}
-
-@Suite struct CoordinatorLeaseRaceTests {
-    @Test func reRegistrationResendsTheOutstandingLeaseWithoutSpendingAnAttempt() {
-        let store = StoreDouble(ids: ["a", "b"])
-        var c = Coordinator(settings: CoordinatorSettings(), store: store)
-        let t = Date(timeIntervalSince1970: 0)
-        _ = c.onMessage(from: PeerID("w"), .ready(Ready(workerID: "w", host: "h", cores: 1, version: "t")), now: t)
-        let out = c.onMessage(from: PeerID("w"), .ready(Ready(workerID: "w", host: "h", cores: 1, version: "t")), now: t.addingTimeInterval(1))
-        let leased = out.compactMap { if case .send(_, .lease(let l)) = $0 { return l.trialID } else { return nil } }
-        #expect(leased == ["a"])
-        #expect(store.trials[0].attempts == 1)
-        #expect(store.state("b") == .pending)
     }
 }

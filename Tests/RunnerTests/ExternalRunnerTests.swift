@@ -31,12 +31,15 @@ private final class Box<T>: @unchecked Sendable {
             echo '{"metrics": {"test_accuracy": 0.75}, "arrays": [{"name": "m", "shape": [2, 2], "data": [1, 2, 3, 4.5]}], "epochs": [{"loss": 1.5}, {"loss": 0.5}]}'
             """
         let seen = Box<EpochProgress>()
-        let result = try ExternalRunner(command: command).run(config, trialID: "abc123", progress: { seen.append($0) }, isCancelled: { false })
+        let steps = Box<Int>()
+        let result = try ExternalRunner(command: command).run(config, trialID: "abc123", events: TrialEvents(
+            epoch: { seen.append($0) }, step: { steps.append(1) }))
         #expect(result.metrics == ["test_accuracy": 0.75])
         #expect(result.arrays == [NamedArray(name: "m", shape: [2, 2], data: [1, 2, 3, 4.5])])
         #expect(result.epochs == [["loss": 1.5], ["loss": 0.5]])
         #expect(seen.all.map(\.epoch) == [1, 2])
         #expect(seen.all.last?.metrics == ["loss": 0.5])
+        #expect(steps.all.count == 2, "each epoch line is one step of progress")
         let stdin = try String(contentsOfFile: dir + "/in.json", encoding: .utf8)
         #expect(stdin == (try config.canonicalJSON()))
         #expect(try String(contentsOfFile: dir + "/id.txt", encoding: .utf8) == "abc123\n")
@@ -45,7 +48,7 @@ private final class Box<T>: @unchecked Sendable {
     @Test func exitStatusDecidesRetryability() {
         func failure(_ command: String) -> TrialFailure? {
             do {
-                _ = try ExternalRunner(command: command).run(config, trialID: "t", progress: { _ in }, isCancelled: { false })
+                _ = try ExternalRunner(command: command).run(config, trialID: "t", events: TrialEvents())
                 return nil
             } catch let f as TrialFailure { return f } catch { return nil }
         }
@@ -63,9 +66,39 @@ private final class Box<T>: @unchecked Sendable {
         let start = Date()
         let cancelAt = start.addingTimeInterval(0.3)
         #expect(throws: TrialFailure.self) {
-            _ = try ExternalRunner(command: "echo started; sleep 30; echo done", killGrace: 1).run(config, trialID: "t", progress: { _ in },
-                                                                                 isCancelled: { Date() > cancelAt })
+            _ = try ExternalRunner(command: "echo started; sleep 30; echo done", killGrace: 1).run(config, trialID: "t",
+                events: TrialEvents(isCancelled: { Date() > cancelAt }))
         }
         #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    /// Polling for cancellation is not progress; only the runner's lines are (so a stall timeout can fire).
+    @Test func onlyRunnerLinesCountAsProgress() throws {
+        let steps = Box<Int>(), polls = Box<Int>()
+        let command = "cat >/dev/null; sleep 0.5; echo '{\"step\": 1}'; sleep 0.5; echo '{\"metrics\": {\"a\": 1}}'"
+        _ = try ExternalRunner(command: command).run(config, trialID: "t", events: TrialEvents(
+            step: { steps.append(1) }, isCancelled: { polls.append(1); return false }))
+        #expect(polls.all.count > 2, "the runner polled while the command ran")
+        #expect(steps.all.count == 1)
+    }
+
+    /// Whatever the command leaves running in its process group is stopped with it — at the end of a normal
+    /// run and on cancellation — so no runner process outlives its trial.
+    @Test func theRunnersProcessGroupDoesNotOutliveTheTrial() throws {
+        let dir = try tempDir()
+        for cancel in [false, true] {
+            let pidFile = "\(dir)/bg-\(cancel).pid"
+            let command = "cat >/dev/null; sleep 300 & echo $! > \(pidFile); "
+                + (cancel ? "sleep 300" : "echo '{\"metrics\": {\"a\": 1}}'")
+            let started = Box<Int>()
+            _ = try? ExternalRunner(command: command, killGrace: 0.5).run(config, trialID: "t", events: TrialEvents(isCancelled: {
+                if FileManager.default.fileExists(atPath: pidFile) { started.append(1) }
+                return cancel && !started.all.isEmpty
+            }))
+            let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            // The background child is gone (a zombie awaiting its reaper would still answer kill 0: check its state).
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            #expect(state.isEmpty || state.contains(") Z "), "background process \(pid) survived (cancel: \(cancel))")
+        }
     }
 }

@@ -13,12 +13,13 @@ import Testing
     }
 
     @Test func builtinRunnerTrainsAndReportsEveryEpoch() throws {
-        let seen = Counter()
-        let result = try BuiltinRunner(threads: 1).run(Self.config(), trialID: "t", progress: { p in
+        let seen = Counter(), steps = Counter()
+        let result = try BuiltinRunner(threads: 1).run(Self.config(), trialID: "t", events: TrialEvents(epoch: { p in
             seen.add(p.epoch)
             #expect(p.epochs == 2 && p.metrics["train_loss"] != nil)
-        }, isCancelled: { false })
+        }, step: { steps.add(1) }))
         #expect(seen.values == [1, 2])
+        #expect(steps.values.count >= 2 * 200 / 50, "every training step counts as progress")
         #expect(result.epochs.count == 2)
         let acc = try #require(result.metrics["test_accuracy"])
         #expect(acc >= 0 && acc <= 1)

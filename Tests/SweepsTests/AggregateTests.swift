@@ -68,11 +68,11 @@ func fakeResult(depth: Int, wd: Double, seed: Int) -> TrialResult {
 }
 
 func filledStore(_ dir: URL) throws -> SweepStore {
-    let store = try SweepStore.create(directory: dir, spec: try SweepSpec(yaml: aggregateYAML))
-    while let l = try store.leaseNext(worker: "w", leaseSeconds: 60) {
+    let store = try makeStore(aggregateYAML, in: dir)
+    while let l = try store.grantLease(to: w1) {
         let c = try TrialConfig.decode(json: l.configJSON)
-        try store.complete(trialID: l.trialID, attempt: l.attempt, worker: "w",
-                           result: fakeResult(depth: c.model.depth ?? 1, wd: c.train.weightDecay ?? 0, seed: c.seed))
+        _ = try store.complete(trialID: l.trialID, leaseID: l.id, owner: w1,
+                               result: fakeResult(depth: c.model.depth ?? 1, wd: c.train.weightDecay ?? 0, seed: c.seed))
     }
     return store
 }
@@ -146,9 +146,9 @@ func filledStore(_ dir: URL) throws -> SweepStore {
 
     @Test func figuresWithoutDataAreSkippedWithANote() throws {
         let dir = tempDir()
-        let store = try SweepStore.create(directory: dir, spec: try SweepSpec(yaml: aggregateYAML))
-        let l = try #require(try store.leaseNext(worker: "w", leaseSeconds: 60))
-        try store.complete(trialID: l.trialID, attempt: 1, worker: "w", result: TrialResult(metrics: ["test_accuracy": 0.5], durationSeconds: 1))
+        let store = try makeStore(aggregateYAML, in: dir)
+        let l = try #require(try store.grantLease(to: w1))
+        _ = try store.complete(trialID: l.trialID, leaseID: l.id, owner: w1, result: TrialResult(metrics: ["test_accuracy": 0.5], durationSeconds: 1))
         let report = try Aggregate.run(store: store)
         #expect(Set(report.skipped.map(\.figure)) == ["sensitivity_profiles", "fourier_heatmaps", "rf_vs_error", "frequency_principle", "alignment"])
         let html = try String(contentsOf: dir.appendingPathComponent("aggregate/report.html"), encoding: .utf8)
@@ -177,13 +177,13 @@ extension AggregateTests {
         """
         let dir = ProcessInfo.processInfo.environment["FSWEEP_AGGREGATE_OUT2"].map { URL(fileURLWithPath: $0) } ?? tempDir()
         try? FileManager.default.removeItem(at: dir)
-        let store = try SweepStore.create(directory: dir, spec: try SweepSpec(yaml: yaml))
+        let store = try makeStore(yaml, in: dir)
         #expect(store.addedTrials == (6 + 4) * 2)
-        while let l = try store.leaseNext(worker: "w", leaseSeconds: 60) {
+        while let l = try store.grantLease(to: w1) {
             let c = try TrialConfig.decode(json: l.configJSON)
             var r = fakeResult(depth: c.model.depth ?? 3, wd: 0, seed: c.seed)
             if c.dataset.filter == .hpf { r.arrays[1].data = r.arrays[1].data.enumerated().map { $0.offset < 4 ? 0.01 : $0.element } }
-            try store.complete(trialID: l.trialID, attempt: l.attempt, worker: "w", result: r)
+            _ = try store.complete(trialID: l.trialID, leaseID: l.id, owner: w1, result: r)
         }
         _ = try Aggregate.run(store: store)
         let url = dir.appendingPathComponent("aggregate/figures/sensitivity_profiles.svg")

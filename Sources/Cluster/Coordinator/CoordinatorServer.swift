@@ -1,6 +1,6 @@
-internal import CZeroMQ
 import Foundation
 import Logging
+import Sweeps
 
 /// Security of the coordinator's socket.
 public struct CoordinatorSecurity: Sendable {
@@ -20,6 +20,12 @@ public struct CoordinatorSecurity: Sendable {
 
 /// The coordinator's socket shell: a dedicated thread owns the ROUTER (and the ZAP REP socket), runs a
 /// blocking `zmq_poll` loop, feeds events to `Coordinator` and performs its directives.
+///
+/// Memory: libzmq drops any peer that sends a frame over `Wire.maxFrameBytes`, and queues at most
+/// `receiveHighWaterMark` messages per connection before it stops reading that connection (TCP backpressure),
+/// so a connection costs at most (`receiveHighWaterMark` + 1) × `Wire.maxFrameBytes` in libzmq; uploads held by
+/// the coordinator stay under `CoordinatorSettings.uploadBudgetBytes`. Under CURVE only authorized
+/// connections get that far.
 public final class CoordinatorServer: Sendable {
     public let endpoint: String
     public let settings: CoordinatorSettings
@@ -27,8 +33,20 @@ public final class CoordinatorServer: Sendable {
     private let store: any CoordinatorStore
     private let logger: Logger
     private let shutdownFlag = Locked(false)
-    private let state = Locked<(bound: String?, exitCode: Int32?, counts: TrialCounts?, workers: Int, busy: Int)>((nil, nil, nil, 0, 0))
+    private let state = Locked<Snapshot>(Snapshot())
     private let finishedSignal = DispatchSemaphore(value: 0)
+
+    /// Messages libzmq queues per connection before it stops reading from it.
+    public static let receiveHighWaterMark: Int32 = 4
+
+    /// Live numbers for progress lines.
+    public struct Snapshot: Sendable {
+        public var bound: String?
+        public var exitCode: Int32?
+        public var counts: SweepStore.Counts?
+        public var workers = 0
+        public var busy = 0
+    }
 
     public init(endpoint: String, settings: CoordinatorSettings, store: any CoordinatorStore,
                 security: CoordinatorSecurity = CoordinatorSecurity(), logger: Logger) {
@@ -42,16 +60,7 @@ public final class CoordinatorServer: Sendable {
     /// Checks the security rules, binds on the server thread and returns the bound endpoint (a `*`
     /// port is resolved). The loop keeps running until the sweep ends or `requestShutdown()`.
     public func start() throws -> String {
-        if security.curveSecretKey == nil && !security.insecure && !Endpoint.isLoopback(endpoint) {
-            throw ClusterError(code: "insecure-bind",
-                               message: "refusing to bind \(endpoint) without CURVE: pass --curve-secret and --authorized-keys (see `fsweep keys generate`), or --insecure on a trusted network")
-        }
-        if security.curveSecretKey != nil {
-            try CurveKeyPair.requireCurve()
-            guard security.authorized != nil else {
-                throw ClusterError(code: "no-authorized-keys", message: "CURVE needs --authorized-keys listing the workers' public keys")
-            }
-        }
+        try checkSecurity(endpoint)
         let bound = Locked<Result<String, ClusterError>?>(nil)
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
@@ -67,6 +76,20 @@ public final class CoordinatorServer: Sendable {
         }
     }
 
+    private func checkSecurity(_ endpoint: String) throws {
+        if security.curveSecretKey == nil && !security.insecure && !Endpoint.isLoopback(endpoint) {
+            throw ClusterError(code: "insecure-bind",
+                               message: "refusing to bind \(endpoint) without CURVE: it is not a loopback address. Pass --curve-secret and "
+                                + "--authorized-keys (see `fsweep keys generate`), or --insecure on a trusted network")
+        }
+        if security.curveSecretKey != nil {
+            try CurveKeyPair.requireCurve()
+            guard security.authorized != nil else {
+                throw ClusterError(code: "no-authorized-keys", message: "CURVE needs --authorized-keys listing the workers' public keys")
+            }
+        }
+    }
+
     /// Asks the loop to stop leasing and shut down gracefully (safe from any thread or signal source).
     public func requestShutdown() { shutdownFlag.withLock { $0 = true } }
 
@@ -78,9 +101,37 @@ public final class CoordinatorServer: Sendable {
     }
 
     /// Latest trial counts and live worker numbers, for progress lines.
-    public var snapshot: (counts: TrialCounts?, workers: Int, busy: Int) {
-        let s = state.current
-        return (s.counts, s.workers, s.busy)
+    public var snapshot: Snapshot { state.current }
+
+    private struct Sockets {
+        let context: ZMQContext
+        let router: ZMQSocket
+        let zap: ZMQSocket?
+    }
+
+    private func openSockets() throws -> Sockets {
+        let context = try ZMQContext()
+        var zap: ZMQSocket?
+        let router = try ZMQSocket(context, .router)
+        if let secret = security.curveSecretKey {
+            let z = try ZMQSocket(context, .rep)
+            try z.bind(ZAPHandler.endpoint)
+            zap = z
+            try router.makeCurveServer(secretKey: secret)
+            try router.setZAPDomain("fsweep")
+        }
+        try router.setRouterMandatory(true)
+        try router.setRouterHandover(true)
+        try router.setMaxMessageSize(Int64(Wire.maxFrameBytes))
+        try router.setHighWaterMarks(send: 1000, receive: Self.receiveHighWaterMark)
+        try router.bind(endpoint)
+        // The address actually bound decides, whatever the endpoint's spelling resolved to.
+        let bound = try router.lastEndpoint()
+        if security.curveSecretKey == nil && !security.insecure && !Endpoint.isLoopback(bound) {
+            router.close()
+            throw ClusterError(code: "insecure-bind", message: "refusing to serve \(endpoint) without CURVE: it bound \(bound), which is not loopback")
+        }
+        return Sockets(context: context, router: router, zap: zap)
     }
 
     private func serve(onBound: (Result<String, ClusterError>) -> Void) {
@@ -89,27 +140,11 @@ public final class CoordinatorServer: Sendable {
             state.withLock { $0.exitCode = exitCode }
             finishedSignal.signal()
         }
-        let context: ZMQContext
-        let router: ZMQSocket
-        var zap: ZMQSocket?
+        let sockets: Sockets
         do {
-            context = try ZMQContext()
-            if let secret = security.curveSecretKey {
-                let z = try ZMQSocket(context, .rep)
-                try z.bind(ZAPHandler.endpoint)
-                zap = z
-                router = try ZMQSocket(context, .router)
-                try router.makeCurveServer(secretKey: secret)
-                try router.setZAPDomain("fsweep")
-            } else {
-                router = try ZMQSocket(context, .router)
-            }
-            try router.setRouterMandatory(true)
-            try router.setRouterHandover(true)
-            try router.setMaxMessageSize(Int64(Wire.maxBodyBytes + 4096))
-            try router.setHighWaterMarks(send: 1000, receive: 100_000)
-            try router.bind(endpoint)
-            let bound = try router.lastEndpoint()
+            sockets = try openSockets()
+            let bound = try sockets.router.lastEndpoint()
+            state.withLock { $0.bound = bound }
             onBound(.success(bound))
             logger.info("coordinator listening on \(bound)\(security.curveSecretKey != nil ? " (CURVE, \(security.authorized?.keys.count ?? 0) authorized key(s))" : "")")
         } catch let error as ClusterError {
@@ -119,38 +154,29 @@ public final class CoordinatorServer: Sendable {
             onBound(.failure(ClusterError(code: "zmq", message: "could not start the coordinator", cause: "\(error)")))
             return
         }
-        let zapHandler = security.authorized.map { ZAPHandler(authorized: $0) }
         var core = Coordinator(settings: settings, store: store)
+        exitCode = loop(&core, sockets)
+        state.withLock { $0.counts = (try? store.counts()) ?? $0.counts; $0.workers = 0; $0.busy = 0 }
+        sockets.router.close()
+        sockets.zap?.close()
+    }
+
+    /// The poll loop; returns the exit code.
+    private func loop(_ core: inout Coordinator, _ sockets: Sockets) -> Int32 {
+        let zapHandler = security.authorized.map { ZAPHandler(authorized: $0) }
         var lastTick = Date.distantPast
         var shutdownSeen = false
-        let sockets = [router] + (zap.map { [$0] } ?? [])
-
-        loop: while true {
+        var directives = core.onStart(now: Date())
+        let polled = [sockets.router] + (sockets.zap.map { [$0] } ?? [])
+        while true {
+            if let code = perform(&directives, &core, sockets.router) { return code }
             let readable: [Bool]
-            do { readable = try ZMQSocket.poll(sockets, timeoutMs: 50) } catch {
+            do { readable = try ZMQSocket.poll(polled, timeoutMs: 50) } catch {
                 logger.error("poll failed: \(error)")
-                break
+                return 1
             }
-            var directives: [Coordinator.Directive] = []
-            if readable[0] {
-                for _ in 0..<1000 {
-                    guard let frames = (try? router.receive()) ?? nil else { break }
-                    guard frames.count >= 2 else { continue }
-                    let peer = PeerID(frames[0])
-                    directives += core.onMessage(from: peer, frames: Array(frames.dropFirst()), now: Date())
-                }
-            }
-            if let zap, let handler = zapHandler, readable.count > 1, readable[1] {
-                while let request = (try? zap.receive()) ?? nil {
-                    let decision = handler.handle(request)
-                    if decision.accepted {
-                        logger.info("authenticated worker key '\(decision.client)' from \(decision.address)")
-                    } else {
-                        logger.warning("rejected connection from \(decision.address): key \(decision.client) is not in the authorized keys")
-                    }
-                    _ = try? zap.send(decision.reply)
-                }
-            }
+            if readable[0] { directives += receive(&core, sockets.router) }
+            if let zap = sockets.zap, let handler = zapHandler, readable.count > 1, readable[1] { authenticate(zap, handler) }
             let now = Date()
             if !shutdownSeen && shutdownFlag.current {
                 shutdownSeen = true
@@ -163,31 +189,62 @@ public final class CoordinatorServer: Sendable {
                 let workers = core.workers.count, busy = core.busyWorkers
                 state.withLock { $0.counts = counts ?? $0.counts; $0.workers = workers; $0.busy = busy }
             }
-            while !directives.isEmpty {
-                let d = directives.removeFirst()
-                switch d {
-                case .send(let peer, let message):
-                    do {
-                        switch try router.send([peer.bytes] + Wire.encode(message)) {
-                        case .sent: break
-                        case .wouldBlock: logger.debug("dropped \(message.command.rawValue) to \(peer): queue full")
-                        case .unreachable: directives += core.onPeerUnreachable(peer)
-                        }
-                    } catch {
-                        logger.warning("send to \(peer) failed: \(error)")
+        }
+    }
+
+    /// Up to a bounded batch of waiting messages (so ticks and heartbeats keep their rhythm under load).
+    private func receive(_ core: inout Coordinator, _ router: ZMQSocket) -> [Coordinator.Directive] {
+        var directives: [Coordinator.Directive] = []
+        for _ in 0..<1000 {
+            guard let message = (try? router.receiveMessage()) ?? nil else { break }
+            guard message.frames.count >= 2 else { continue }
+            let peer = PeerID(message.frames[0])
+            let identity = message.userID.map { "curve:\($0)" } ?? "zmq:\(peer)"
+            directives += core.onMessage(from: peer, identity: identity, frames: Array(message.frames.dropFirst()), now: Date())
+        }
+        return directives
+    }
+
+    private func authenticate(_ zap: ZMQSocket, _ handler: ZAPHandler) {
+        while let request = (try? zap.receive()) ?? nil {
+            let decision = handler.handle(request)
+            let address = LogText.clean(decision.address, limit: 60), client = LogText.clean(decision.client, limit: 60)
+            if decision.accepted {
+                logger.info("authenticated worker key '\(client)' from \(address)")
+            } else {
+                logger.warning("rejected connection from \(address): key \(client) is not in the authorized keys")
+            }
+            _ = try? zap.send(decision.reply)
+        }
+    }
+
+    /// Performs directives in order; returns an exit code when the coordinator is finished.
+    private func perform(_ directives: inout [Coordinator.Directive], _ core: inout Coordinator, _ router: ZMQSocket) -> Int32? {
+        var index = 0
+        while index < directives.count {
+            let d = directives[index]
+            index += 1
+            switch d {
+            case .send(let peer, let message):
+                do {
+                    switch try router.send([peer.bytes] + Wire.encode(message)) {
+                    case .sent: break
+                    case .wouldBlock: logger.debug("dropped \(message.command.rawValue) to \(peer): queue full")
+                    case .unreachable: directives += core.onPeerUnreachable(peer, now: Date())
                     }
-                case .log(let level, let text):
-                    logger.log(level: level, "\(text)")
-                case .exit(let code):
-                    exitCode = code
-                    // Let final DISCONNECTs leave before the socket closes.
-                    try? router.setLinger(milliseconds: 500)
-                    break loop
+                } catch {
+                    logger.warning("send to \(peer) failed: \(error)")
                 }
+            case .log(let level, let text):
+                logger.log(level: level, "\(text)")
+            case .exit(let code):
+                // Let final DISCONNECTs leave before the socket closes.
+                try? router.setLinger(milliseconds: 500)
+                directives.removeAll()
+                return code
             }
         }
-        state.withLock { $0.counts = (try? store.counts()) ?? $0.counts; $0.workers = 0; $0.busy = 0 }
-        router.close()
-        zap?.close()
+        directives.removeAll()
+        return nil
     }
 }

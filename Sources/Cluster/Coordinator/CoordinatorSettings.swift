@@ -1,26 +1,34 @@
 import Foundation
 
-/// Coordinator timing and limits; defaults follow DESIGN.md (heartbeat 1 s, liveness 3).
+/// Coordinator timing and limits; defaults as in docs/DESIGN.md (heartbeat 1 s, liveness 3).
 public struct CoordinatorSettings: Sendable {
     /// Seconds between heartbeats to each worker.
     public var heartbeatInterval: Double = 1
     /// Missed heartbeat intervals before a worker counts as gone and its trial is re-queued.
     public var liveness: Int = 3
-    /// Seconds a trial may go without any progress (epochs or batches) before it is cancelled and re-queued.
-    public var trialTimeout: Double = 900
-    /// Wall-clock limit per attempt (the spec's `runner.trial_timeout`); nil = none.
+    /// Seconds a running trial may go without progress (epochs or training steps) before it is cancelled.
+    public var stallTimeout: Double = 900
+    /// Wall-clock limit per execution of a trial (the spec's `runner.trial_timeout`); nil = none.
     public var wallClockLimit: Double?
-    /// Store lease length; heartbeats renew it, so it only matters after a coordinator crash.
-    public var leaseSeconds: Double = 30
     /// Keep serving when every trial is done (for a grid that grows while the coordinator runs).
     public var keepAlive: Bool = false
     /// Seconds a graceful shutdown waits for running trials before re-queueing them.
     public var shutdownGrace: Double = 30
     /// Workers beyond this are refused (bounded memory).
     public var maxWorkers: Int = 5000
+    /// Largest result (array bytes) accepted; bigger ones fail their trial with a clear reason.
+    public var maxResultBytes: Int = 256 << 20
+    /// Total bytes of partially received results held at once; uploads beyond it wait (`busy`).
+    public var uploadBudgetBytes: Int = 256 << 20
+    /// Seconds a cancelled worker gets to confirm before it may take a new lease anyway.
+    public var cancelGrace: Double = 10
 
     public init() {}
 
     /// Seconds of silence after which a worker is declared gone.
     public var expiry: Double { heartbeatInterval * Double(liveness) }
+
+    /// Seconds a restarted coordinator keeps the leases it finds recorded, waiting for their workers to
+    /// reconnect and re-adopt them: the liveness window plus as long again for reconnecting.
+    public var adoptionGrace: Double { 2 * expiry + heartbeatInterval }
 }

@@ -1,54 +1,34 @@
 import Foundation
+import Sweeps
 
-/// A trial handed to a worker by the store.
-public struct LeaseGrant: Sendable, Equatable {
-    public var trialID: String
-    public var configJSON: String
-    public var attempt: Int
-    public var deadline: Date
-    public init(trialID: String, configJSON: String, attempt: Int, deadline: Date) {
-        self.trialID = trialID
-        self.configJSON = configJSON
-        self.attempt = attempt
-        self.deadline = deadline
-    }
-}
-
-/// How many trials are in each state; the coordinator finishes when nothing is pending or leased.
-public struct TrialCounts: Sendable, Equatable, Codable {
-    public var pending: Int
-    public var leased: Int
-    public var done: Int
-    public var failed: Int
-    public init(pending: Int, leased: Int, done: Int, failed: Int) {
-        self.pending = pending
-        self.leased = leased
-        self.done = done
-        self.failed = failed
-    }
-    public var total: Int { pending + leased + done + failed }
-}
-
-/// What the coordinator needs from durable storage. The real one is the SQLite `SweepStore`
-/// (see `SweepStore+CoordinatorStore.swift`); unit tests use an in-memory double. Calls come from the
-/// coordinator's one shell thread, so implementations need not be re-entrant.
+/// What the coordinator needs from durable storage: the SQLite `SweepStore` in production; unit tests wrap
+/// it to inject failures. Every call that changes a trial checks the lease's fencing id and owner in the same
+/// transaction. Calls come from the coordinator's one shell thread.
 public protocol CoordinatorStore: AnyObject, Sendable {
-    /// Leases the next pending trial to `worker`, or nil when none is pending.
-    func leaseNext(worker: String, leaseSeconds: Double, now: Date) throws -> LeaseGrant?
-    /// Pushes a running trial's lease deadline forward (heartbeats and progress).
-    func extendLease(trialID: String, worker: String, until: Date) throws
-    /// Streams one epoch's metrics into the store.
-    func recordProgress(trialID: String, epoch: Int, epochs: Int, metrics: [String: Double]) throws
-    /// Commits a result in one transaction; false when the trial was already done (a duplicate).
-    func complete(trialID: String, attempt: Int, worker: String, result: WireResult) throws -> Bool
-    /// Records a failure; retryable ones go back to pending until attempts run out.
-    func fail(trialID: String, worker: String, reason: String, retryable: Bool) throws
-    /// Returns expired leases to pending (e.g. leases left by a coordinator that crashed).
-    func requeueExpired(now: Date) throws -> [String]
-    /// Returns one leased trial to pending (its worker vanished or stalled).
-    func requeue(trialID: String, reason: String) throws
+    /// Leases the next pending trial to `owner`, or nil when none is pending.
+    func grantLease(to owner: LeaseOwner, now: Date) throws -> Lease?
+    /// The owner reported work under the lease (spends its attempt once); false if the lease is not current.
+    func startLease(_ leaseID: Int64, owner: LeaseOwner, now: Date) throws -> Bool
+    /// Leases recorded as live (what a restarted coordinator offers back to reconnecting workers).
+    func recordedLeases() throws -> [Lease]
+    /// A reconnecting worker claims a lease: true when it is the trial's current lease and `owner` holds it.
+    func adopt(_ leaseID: Int64, trialID: String, owner: LeaseOwner, now: Date) throws -> Bool
+    /// Takes a lease back; `charge` says whether a started execution counts as an attempt.
+    func release(_ leaseID: Int64, reason: String, charge: Bool, now: Date) throws -> ReleaseOutcome
+    /// Records a failure reported by the lease's owner; false when refused.
+    func fail(trialID: String, leaseID: Int64, owner: LeaseOwner, reason: String, retryable: Bool, now: Date) throws -> Bool
+    /// Streams one epoch's metrics from the lease's owner; false when refused.
+    func recordProgress(trialID: String, leaseID: Int64, owner: LeaseOwner, progress: EpochProgress, now: Date) throws -> Bool
+    /// Whether a result under this lease would be stored, without storing it (before accepting a large upload).
+    func judgeResult(trialID: String, leaseID: Int64, owner: LeaseOwner) throws -> CompletionOutcome
+    /// Commits a result in one transaction (owner and lease checked inside it).
+    func complete(trialID: String, leaseID: Int64, owner: LeaseOwner, result: TrialResult, now: Date) throws -> CompletionOutcome
     /// Trial counts by state.
-    func counts() throws -> TrialCounts
+    func counts() throws -> SweepStore.Counts
     /// The store's status as stable JSON, for `STATUS` requests.
     func statusJSON() throws -> String
+}
+
+extension SweepStore: CoordinatorStore {
+    public func statusJSON() throws -> String { try status().jsonText() }
 }

@@ -23,13 +23,12 @@ public enum ClusterBenchmark {
     }
 
     /// A runner that sleeps: the benchmark measures everything but training.
-    struct SleepExecutor: TrialExecutor {
+    struct SleepRunner: TrialRunner {
         let seconds: Double
-        func execute(_ lease: LeaseBody, progress: @escaping @Sendable (Int, Int, [String: Double]) -> Void,
-                     isCancelled: @escaping @Sendable () -> Bool) -> TrialOutcome {
+        func run(_ config: TrialConfig, trialID: String, events: TrialEvents) throws -> TrialResult {
             if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
-            progress(1, 1, ["loss": 0])
-            return .finished(WireResult(metrics: ["test_accuracy": 0.5], durationSeconds: seconds))
+            events.epoch(EpochProgress(epoch: 1, epochs: 1, metrics: ["loss": 0]))
+            return TrialResult(metrics: ["test_accuracy": 0.5], durationSeconds: seconds)
         }
     }
 
@@ -49,12 +48,12 @@ public enum ClusterBenchmark {
             """
         let spec = try SweepSpec(yaml: yaml, file: "bench.yaml")
         let dir = URL(fileURLWithPath: directory).appendingPathComponent("bench-\(workers)-\(trials)-\(UUID().uuidString.prefix(8))")
-        let store = try SweepStore.create(directory: dir, spec: spec)
+        let store = try SweepStore.create(in: try DirectoryLock(directory: dir), spec: spec)
         defer { try? FileManager.default.removeItem(at: dir) }
         var quiet = logger
         quiet.logLevel = .warning
         let server = CoordinatorServer(endpoint: "tcp://127.0.0.1:*", settings: CoordinatorSettings(),
-                                       store: SweepStoreAdapter(store), logger: quiet)
+                                       store: store, logger: quiet)
         let endpoint = try server.start()
         let context = try ZMQContext()
         let start = Date()
@@ -62,7 +61,7 @@ public enum ClusterBenchmark {
         for i in 0..<workers {
             let node = WorkerNode(endpoint: endpoint,
                                   settings: WorkerSettings(workerID: "bench-\(i)", host: "localhost", cores: 1, version: "bench"),
-                                  executor: SleepExecutor(seconds: sleepSeconds),
+                                  runner: SleepRunner(seconds: sleepSeconds),
                                   outbox: try Outbox(directory: dir.appendingPathComponent("outbox/\(i)").path), logger: quiet)
             exited.enter()
             let t = Thread {

@@ -1,31 +1,53 @@
 import Foundation
 import Logging
+import Sweeps
 
-/// Spawns `fsweep worker` child processes of this same binary (`/proc/self/exe`) for `fsweep run`.
+/// The `fsweep worker` child processes of `fsweep run` (this same binary), supervised: a worker that dies
+/// abnormally is started again with the same id and outbox (so its unacknowledged results are re-sent), up
+/// to `maxRestarts` times per slot; after that the run gives up with the reason instead of waiting forever.
 public final class LocalWorkers: Sendable {
-    private let processes: Locked<[Process]>
+    private struct Slot {
+        var id: String
+        var process: Process
+        var restarts: Int
+    }
 
-    /// Starts `count` workers connecting to `endpoint`; each gets a stable id and outbox under `outboxRoot`
-    /// so a re-run finds and re-sends results a killed worker left behind.
+    private let slots: Locked<[Slot]>
+    private let launch: @Sendable (String) throws -> Process
+    private let logger: Logger
+    /// Restarts allowed per worker slot.
+    public let maxRestarts: Int
+
+    /// Starts `count` workers connecting to `endpoint`; each gets a stable id and outbox under `outboxRoot`.
     public init(count: Int, endpoint: String, executable: String = LocalWorkers.selfExecutable(),
-                outboxRoot: String, extraArguments: [String], logger: Logger) throws {
-        var list: [Process] = []
-        for i in 0..<count {
-            let id = "local-\(i)"
+                outboxRoot: String, extraArguments: [String], maxRestarts: Int = 3, logger: Logger) throws {
+        let parent = getpid()
+        launch = { id in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: executable)
             p.arguments = ["worker", "--connect", endpoint, "--id", id,
                            "--outbox", (outboxRoot as NSString).appendingPathComponent(id),
-                           "--parent-pid", "\(getpid())"] + extraArguments
+                           "--parent-pid", "\(parent)"] + extraArguments
             p.standardInput = FileHandle.nullDevice
             do { try p.run() } catch {
-                list.forEach { $0.terminate() }
                 throw ClusterError(code: "spawn", message: "could not start worker process \(executable)", cause: "\(error)")
             }
-            logger.debug("started worker \(id) (pid \(p.processIdentifier))")
-            list.append(p)
+            return p
         }
-        processes = Locked(list)
+        self.logger = logger
+        self.maxRestarts = maxRestarts
+        var list: [Slot] = []
+        do {
+            for i in 0..<count {
+                let id = "local-\(i)"
+                list.append(Slot(id: id, process: try launch(id), restarts: 0))
+                logger.debug("started worker \(id) (pid \(list[i].process.processIdentifier))")
+            }
+        } catch {
+            list.forEach { $0.process.terminate() }
+            throw error
+        }
+        slots = Locked(list)
     }
 
     /// Path of the running executable (`/proc/self/exe` on Linux).
@@ -35,13 +57,41 @@ public final class LocalWorkers: Sendable {
     }
 
     /// Number of workers still running.
-    public var alive: Int { processes.current.filter(\.isRunning).count }
+    public var alive: Int { slots.current.filter(\.process.isRunning).count }
 
-    /// Waits up to `seconds` for the workers to exit by themselves, then terminates the rest.
+    /// Restarts workers that died abnormally (a clean exit — sweep done, `--max-trials` — is left alone).
+    /// Returns why the run should give up, when a slot used up its restarts.
+    public func superviseOnce() -> String? {
+        slots.withLock { list -> String? in
+            for i in list.indices where !list[i].process.isRunning {
+                let p = list[i].process
+                let clean = p.terminationReason == .exit && p.terminationStatus == 0
+                guard !clean else { continue }
+                let how = p.terminationReason == .uncaughtSignal ? "killed by signal \(p.terminationStatus)" : "exit status \(p.terminationStatus)"
+                guard list[i].restarts < maxRestarts else {
+                    return "local worker \(list[i].id) died \(list[i].restarts + 1) times (last: \(how)); giving up"
+                }
+                do {
+                    list[i].process = try launch(list[i].id)
+                    list[i].restarts += 1
+                    logger.warning("local worker \(list[i].id) died (\(how)); restarted it (\(list[i].restarts) of \(maxRestarts))")
+                } catch {
+                    return "could not restart local worker \(list[i].id): \(error)"
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Waits up to `seconds` for the workers to exit by themselves, then stops the rest (SIGTERM: they
+    /// cancel their trials, which stops the runners' processes too) and waits for them.
     public func finish(within seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
-        while alive > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        for p in processes.current where p.isRunning { p.terminate() }
-        for p in processes.current { p.waitUntilExit() }
+        let processes = slots.current.map(\.process)
+        for p in processes {
+            while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        for p in processes where p.isRunning { p.terminate() }
+        for p in processes { p.waitUntilExit() }
     }
 }

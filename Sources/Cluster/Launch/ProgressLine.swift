@@ -13,7 +13,7 @@ public struct ProgressLine: Sendable {
     }
 
     /// Renders e.g. `12/40 done · 2 running · 26 pending · 0 failed · 3.1 trials/min · ETA 9m02s · 2 workers`.
-    public func render(_ c: TrialCounts, workers: Int, now: Date) -> String {
+    public func render(_ c: SweepStore.Counts, workers: Int, now: Date) -> String {
         let minutes = max(now.timeIntervalSince(startedAt), 1e-9) / 60
         let finishedHere = max(0, c.done - doneAtStart)
         let rate = Double(finishedHere) / minutes

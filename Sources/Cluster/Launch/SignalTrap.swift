@@ -1,4 +1,5 @@
 import Foundation
+import Sweeps
 
 /// Routes SIGINT/SIGTERM to a closure (graceful shutdown) instead of killing the process.
 public final class SignalTrap: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Sweeps
 
 /// CURVE settings of a worker: the coordinator's public key and the worker's own pair.
 public struct WorkerCurve: Sendable {
@@ -12,50 +13,31 @@ public struct WorkerCurve: Sendable {
 }
 
 /// The worker's socket shell: the calling thread owns the DEALER and runs the `zmq_poll` loop; each
-/// trial runs on its own training thread, which reports back through a locked event queue.
+/// trial runs on its own training thread (`TrialThread`), which reports back through a locked event queue.
+/// Every decision — including how to stop — is the `Worker` state machine's.
 public final class WorkerNode: Sendable {
     public let endpoint: String
     public let settings: WorkerSettings
-    private let executor: any TrialExecutor
+    private let runner: any TrialRunner
     private let outbox: Outbox
     private let curve: WorkerCurve?
     private let logger: Logger
+    private let trials: TrialThread
+    private let stopFlag = Locked<Int32?>(nil)
 
-    private enum TrialEvent: Sendable {
-        case epoch(String, Int, Int, [String: Double])
-        case finished(String, TrialOutcome)
-    }
-
-    private let events = Locked<[TrialEvent]>([])
-    private let progressCounter = Locked(0)
-    private let cancelled = Locked<Set<String>>([])
-    private let stopFlag = Locked(false)
-    /// Self-pipe: the training thread writes a byte so the socket thread's `zmq_poll` wakes at once.
-    private let wake: (read: Int32, write: Int32)
-
-    public init(endpoint: String, settings: WorkerSettings, executor: any TrialExecutor, outbox: Outbox,
+    public init(endpoint: String, settings: WorkerSettings, runner: any TrialRunner, outbox: Outbox,
                 curve: WorkerCurve? = nil, logger: Logger) {
         self.endpoint = endpoint
         self.settings = settings
-        self.executor = executor
+        self.runner = runner
         self.outbox = outbox
         self.curve = curve
         self.logger = logger
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) == 0 {
-            _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
-        }
-        wake = (fds[0], fds[1])
+        trials = TrialThread()
     }
 
-    deinit {
-        if wake.read >= 0 { close(wake.read) }
-        if wake.write >= 0 { close(wake.write) }
-    }
-
-    /// Asks the loop to leave (SIGINT/SIGTERM): a running trial is cancelled, the coordinator told.
-    public func requestStop() { stopFlag.withLock { $0 = true } }
+    /// Asks the worker to leave (SIGINT/SIGTERM): its trial is cancelled and stopped, the coordinator told.
+    public func requestStop(code: Int32 = 130) { stopFlag.withLock { $0 = $0 ?? code } }
 
     /// Runs until the coordinator says the sweep is done, `--max-trials` is reached or a stop is
     /// requested; returns the exit code. Call it on a dedicated thread (it blocks in `zmq_poll`).
@@ -64,120 +46,77 @@ public final class WorkerNode: Sendable {
         let context = try shared ?? ZMQContext()
         let loaded = outbox.load()
         for bad in loaded.unreadable { logger.warning("skipping unreadable outbox file \(bad)") }
-        if !loaded.results.isEmpty { logger.info("outbox holds \(loaded.results.count) unacknowledged result(s); will re-send") }
-        var core = Worker(settings: settings, outbox: loaded.results, now: Date())
+        if !loaded.entries.isEmpty { logger.info("outbox holds \(loaded.entries.count) unacknowledged result(s); will send them again") }
+        var core = Worker(settings: settings, outbox: loaded.entries, now: Date())
         var socket = try connect(context)
-        var stopping = false
+        var stopSeen = false
         var directives = core.onStart(now: Date())
         while true {
-            // Perform directives.
-            while !directives.isEmpty {
-                let d = directives.removeFirst()
-                switch d {
-                case .send(let message):
-                    do { _ = try socket.send(Wire.encode(message)) } catch { logger.warning("send failed: \(error)") }
-                case .reconnect:
-                    socket.close()
-                    socket = try connect(context)
-                case .startTrial(let lease):
-                    startTrial(lease)
-                case .cancelTrial(let id):
-                    cancelled.withLock { _ = $0.insert(id) }
-                case .persist(let body):
-                    do { try outbox.persist(body) } catch { logger.error("\(error)") }
-                case .unpersist(let id):
-                    outbox.remove(id)
-                case .log(let level, let text):
-                    logger.log(level: level, "\(text)")
-                case .exit(let code):
-                    try? socket.setLinger(milliseconds: 500)
-                    socket.close()
-                    return code
-                }
-            }
-            if let parent = settings.parentPID, getppid() != parent, !stopping {
-                logger.notice("parent process \(parent) is gone; stopping")
-                stopFlag.withLock { $0 = true }
-            }
-            if !stopping && stopFlag.current {
-                stopping = true
-                logger.notice("stopping worker")
-                if let c = core.current {
-                    cancelled.withLock { _ = $0.insert(c.trialID) }
-                    // Give the runner a moment to stop its trial (and any child processes) cleanly.
-                    let deadline = Date().addingTimeInterval(3)
-                    while Date() < deadline && !events.withLock({ $0.contains { if case .finished = $0 { return true } else { return false } } }) {
-                        Thread.sleep(forTimeInterval: 0.05)
-                    }
-                }
-                _ = try? socket.send(Wire.encode(.disconnect(Disconnect(reason: "worker stopping", sweepDone: false))))
-                try? socket.setLinger(milliseconds: 500)
-                socket.close()
-                return 130
-            }
-            let readable = try ZMQSocket.poll([socket], fds: wake.read >= 0 ? [wake.read] : [], timeoutMs: 50)
-            if readable.count > 1 && readable[1] {
-                var sink = [UInt8](repeating: 0, count: 64)
-                while read(wake.read, &sink, sink.count) > 0 {}
-            }
+            if let code = try perform(&directives, &socket, context) { return code }
+            let readable = try ZMQSocket.poll([socket], fds: [trials.wakeFD], timeoutMs: 50)
+            if readable.count > 1 && readable[1] { trials.drainWake() }
             let now = Date()
             if readable[0] {
                 while let frames = (try? socket.receive()) ?? nil {
                     switch Wire.decode(frames) {
                     case .success(let message): directives += core.onMessage(message, now: now)
-                    case .failure(let error): directives += core.onUndecodable(error, now: now)
+                    case .failure(let error): directives.append(.log(.warning, "dropped message from coordinator: \(error.message)"))
                     }
                 }
             }
-            for event in events.withLock({ q -> [TrialEvent] in defer { q.removeAll() }; return q }) {
-                switch event {
-                case .epoch(let id, let epoch, let epochs, let metrics):
-                    directives += core.onEpoch(trialID: id, epoch: epoch, epochs: epochs, metrics: metrics, now: now)
-                case .finished(let id, .finished(let result)):
-                    directives += core.onTrialFinished(trialID: id, result: result, now: now)
-                case .finished(let id, .failed(let reason, let retryable)):
-                    directives += core.onTrialFailed(trialID: id, reason: reason, retryable: retryable, now: now)
-                }
+            directives += trials.events(into: &core, now: now)
+            if !stopSeen, let code = stopRequest() {
+                stopSeen = true
+                directives += core.onStopRequested(code: code, reason: code == 130 ? "stop requested" : "parent process is gone", now: now)
             }
-            directives += core.onTick(progress: progressCounter.current, now: now)
+            directives += core.onTick(progress: trials.progress, now: now)
         }
+    }
+
+    private func stopRequest() -> Int32? {
+        if let code = stopFlag.current { return code }
+        if let parent = settings.parentPID, getppid() != parent { return 130 }
+        return nil
+    }
+
+    /// Performs directives in order; returns the exit code when the worker leaves.
+    private func perform(_ directives: inout [Worker.Directive], _ socket: inout ZMQSocket, _ context: ZMQContext) throws -> Int32? {
+        defer { directives.removeAll() }
+        for d in directives {
+            switch d {
+            case .send(let message):
+                do { _ = try socket.send(Wire.encode(message)) } catch { logger.warning("send failed: \(error)") }
+            case .reconnect:
+                socket.close()
+                socket = try connect(context)
+            case .startTrial(let lease):
+                trials.start(lease, runner: runner)
+            case .cancelTrial(let id):
+                trials.cancel(id)
+            case .persist(let entry):
+                do { try outbox.persist(entry) } catch { logger.error("\(error)") }
+            case .unpersist(let id):
+                outbox.remove(id)
+            case .log(let level, let text):
+                logger.log(level: level, "\(text)")
+            case .exit(let code):
+                try? socket.setLinger(milliseconds: 500)
+                socket.close()
+                return code
+            }
+        }
+        return nil
     }
 
     private func connect(_ context: ZMQContext) throws -> ZMQSocket {
         let socket = try ZMQSocket(context, .dealer)
         try socket.setRoutingID(settings.workerID)
         try socket.setHighWaterMarks(send: 1000, receive: 1000)
-        try socket.setMaxMessageSize(Int64(Wire.maxBodyBytes + 4096))
+        try socket.setMaxMessageSize(Int64(Wire.maxFrameBytes))
         if let curve {
             try socket.makeCurveClient(serverKey: curve.serverPublicKey, publicKey: curve.keys.publicKey, secretKey: curve.keys.secretKey)
         }
         try socket.connect(endpoint)
         return socket
-    }
-
-    private func startTrial(_ lease: LeaseBody) {
-        progressCounter.withLock { $0 = 0 }
-        let executor = self.executor, events = self.events, counter = self.progressCounter, cancelled = self.cancelled
-        let id = lease.trialID, wakeFD = wake.write
-        let poke: @Sendable () -> Void = {
-            var byte: UInt8 = 1
-            if wakeFD >= 0 { _ = write(wakeFD, &byte, 1) }
-        }
-        let thread = Thread {
-            let outcome = executor.execute(lease, progress: { epoch, epochs, metrics in
-                counter.withLock { $0 += 1 }
-                events.withLock { $0.append(.epoch(id, epoch, epochs, metrics)) }
-                poke()
-            }, isCancelled: {
-                counter.withLock { $0 += 1 }
-                return cancelled.withLock { $0.contains(id) }
-            })
-            cancelled.withLock { _ = $0.remove(id) }
-            events.withLock { $0.append(.finished(id, outcome)) }
-            poke()
-        }
-        thread.name = "fsweep.trial"
-        thread.stackSize = 16 << 20
-        thread.start()
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Worker identity, timing and limits; defaults follow DESIGN.md (heartbeat 1 s, liveness 3).
+/// Worker identity, timing and limits; defaults as in docs/DESIGN.md (heartbeat 1 s, liveness 3).
 public struct WorkerSettings: Sendable {
     /// Stable id: the ROUTER routing id and the name in the store. Keep it across restarts.
     public var workerID: String
@@ -16,6 +16,8 @@ public struct WorkerSettings: Sendable {
     public var maxTrials: Int?
     /// Exit when this process is no longer our parent (local workers of `fsweep run` die with it).
     public var parentPID: Int32?
+    /// Seconds a stopping worker waits for its trial (and the runner's processes) to stop.
+    public var stopGrace: Double = 5
 
     public init(workerID: String, host: String, cores: Int, version: String) {
         self.workerID = workerID
@@ -26,4 +28,7 @@ public struct WorkerSettings: Sendable {
 
     /// Seconds of coordinator silence before reconnecting.
     public var expiry: Double { heartbeatInterval * Double(liveness) }
+
+    /// Seconds without an ACK or PULL before an unacknowledged result is sent again.
+    public var resultRetry: Double { 2 * expiry }
 }

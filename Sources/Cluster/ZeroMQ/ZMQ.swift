@@ -114,8 +114,6 @@ public final class ZMQSocket {
         try setInt(ZMQ_SNDHWM, send)
         try setInt(ZMQ_RCVHWM, receive)
     }
-    /// Only queue messages to completed connections (a DEALER does not buffer into the void).
-    public func setImmediate(_ on: Bool) throws { try setInt(ZMQ_IMMEDIATE, on ? 1 : 0) }
     /// ZAP domain used for authentication requests from this socket.
     public func setZAPDomain(_ domain: String) throws { try setBytes(ZMQ_ZAP_DOMAIN, Array(domain.utf8)) }
 
@@ -172,10 +170,21 @@ public final class ZMQSocket {
     /// Linger (ms) on close, so a final DISCONNECT can still leave before the process exits.
     public func setLinger(milliseconds: Int32) throws { try setInt(ZMQ_LINGER, milliseconds) }
 
+    /// One received multipart message and the ZAP user id of the connection it came on (the authorized key's
+    /// name under CURVE; nil without authentication).
+    public struct Received: Sendable {
+        public var frames: [[UInt8]]
+        public var userID: String?
+    }
+
     /// Receives one whole multipart message without blocking; nil when none is waiting.
-    public func receive() throws -> [[UInt8]]? {
+    public func receive() throws -> [[UInt8]]? { try receiveMessage()?.frames }
+
+    /// Receives one whole multipart message with its connection's user id, without blocking.
+    public func receiveMessage() throws -> Received? {
         let h = try open()
         var frames: [[UInt8]] = []
+        var userID: String?
         while true {
             var msg = zmq_msg_t()
             zmq_msg_init(&msg)
@@ -185,13 +194,14 @@ public final class ZMQSocket {
                 if zmq_errno() == EAGAIN && frames.isEmpty { return nil }
                 throw ZMQ.lastError("receive failed")
             }
+            if frames.isEmpty, let uid = zmq_msg_gets(&msg, "User-Id") { userID = String(cString: uid) }
             let size = zmq_msg_size(&msg)
             if let data = zmq_msg_data(&msg) {
                 frames.append(Array(UnsafeRawBufferPointer(start: data, count: size)))
             } else {
                 frames.append([])
             }
-            if zmq_msg_more(&msg) == 0 { return frames }
+            if zmq_msg_more(&msg) == 0 { return Received(frames: frames, userID: userID) }
         }
     }
 

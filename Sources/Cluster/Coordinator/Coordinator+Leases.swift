@@ -1,0 +1,161 @@
+import Foundation
+import Sweeps
+
+extension Coordinator {
+    mutating func onHeartbeat(from peer: PeerID, _ hb: Heartbeat, now: Date) -> [Directive] {
+        guard let entry = workers[peer] else { return [] }
+        guard let ref = hb.lease else {
+            // Idle worker holding a lease it never started: the LEASE was lost; send it again.
+            if let lease = entry.lease, !lease.started, now.timeIntervalSince(entry.leasedAt) > 2 * settings.heartbeatInterval {
+                workers[peer]?.leasedAt = now
+                return [.send(peer, .lease(lease)), .log(.debug, "re-sent lost lease \(lease.id) to \(entry.owner.worker)")]
+            }
+            return []
+        }
+        guard Self.holds(entry, ref) else { return refuseStale(peer, ref, now: now) }
+        var out = markStarted(peer, now: now)
+        if let p = hb.progress, p != entry.progress {
+            workers[peer]?.progress = p
+            workers[peer]?.lastProgressAt = now
+        }
+        if workers[peer]?.lease == nil { out += assign(peer, now: now) }
+        return out
+    }
+
+    mutating func onProgress(from peer: PeerID, _ body: ProgressBody, now: Date) -> [Directive] {
+        guard let entry = workers[peer], Self.holds(entry, body.lease) else { return refuseStale(peer, body.lease, now: now) }
+        do {
+            guard try store.recordProgress(trialID: body.lease.trialID, leaseID: body.lease.leaseID, owner: entry.owner,
+                                           progress: body.progress, now: now) else {
+                return forgetLease(of: peer, because: "the store does not record \(body.lease) as current", now: now)
+            }
+        } catch {
+            return [.log(.error, "could not record progress of \(body.lease.trialID): \(error)")]
+        }
+        workers[peer]?.lease?.started = true
+        workers[peer]?.lastProgressAt = now
+        return []
+    }
+
+    mutating func onFail(from peer: PeerID, _ body: FailBody, now: Date) -> [Directive] {
+        guard let entry = workers[peer] else { return [] }
+        if entry.cancelling == body.lease.trialID {
+            workers[peer]?.cancelling = nil
+            return [.log(.debug, "\(entry.owner.worker) stopped cancelled trial \(body.lease.trialID)")] + assign(peer, now: now)
+        }
+        guard Self.holds(entry, body.lease) else {
+            return [.log(.warning, "refused FAIL for \(body.lease) from \(entry.owner): not its lease"),
+                    .send(peer, .error(ErrorBody(code: "refused", message: "not your lease", lease: body.lease)))]
+        }
+        workers[peer]?.lease = nil
+        let reason = LogText.clean(body.reason, limit: 2000)
+        var out: [Directive] = [.log(.warning, "trial \(body.lease.trialID) failed on \(entry.owner.worker) "
+            + "(\(body.retryable ? "retryable" : "permanent")): \(LogText.clean(body.reason, limit: 500))")]
+        do {
+            _ = try store.fail(trialID: body.lease.trialID, leaseID: body.lease.leaseID, owner: entry.owner,
+                               reason: reason, retryable: body.retryable, now: now)
+        } catch {
+            out.append(.log(.error, "could not record failure of \(body.lease.trialID): \(error)"))
+        }
+        if body.retryable { nothingPendingUntil = .distantPast }
+        return out + assign(peer, now: now) + checkFinished(now: now)
+    }
+
+    /// A message about a lease the sender does not hold: tell it to stop that trial (once).
+    mutating func refuseStale(_ peer: PeerID, _ ref: LeaseRef, now: Date) -> [Directive] {
+        guard let entry = workers[peer], entry.cancelling != ref.trialID else { return [] }
+        workers[peer]?.cancelling = ref.trialID
+        workers[peer]?.cancelledAt = now
+        return [.log(.notice, "\(entry.owner.worker) reported \(ref), which is not its lease; cancelling it"),
+                .send(peer, .cancel(Cancel(trialID: ref.trialID, reason: "lease \(ref.leaseID) is not current")))]
+    }
+
+    /// The first report of work under the peer's lease spends its attempt (once).
+    mutating func markStarted(_ peer: PeerID, now: Date) -> [Directive] {
+        guard let entry = workers[peer], let lease = entry.lease, !lease.started else { return [] }
+        do {
+            guard try store.startLease(lease.id, owner: entry.owner, now: now) else {
+                return forgetLease(of: peer, because: "the store does not record lease \(lease.id) as current", now: now)
+            }
+            workers[peer]?.lease?.started = true
+            return []
+        } catch {
+            return [.log(.error, "could not record the start of lease \(lease.id): \(error)")]
+        }
+    }
+
+    /// The store and memory disagree about a lease (should not happen): believe the store, stop the trial.
+    private mutating func forgetLease(of peer: PeerID, because why: String, now: Date) -> [Directive] {
+        guard let lease = workers[peer]?.lease else { return [] }
+        workers[peer]?.lease = nil
+        workers[peer]?.cancelling = lease.trialID
+        workers[peer]?.cancelledAt = now
+        return [.log(.warning, "dropping lease \(lease.id) of \(lease.trialID): \(why)"),
+                .send(peer, .cancel(Cancel(trialID: lease.trialID, reason: why)))]
+    }
+
+    /// Gives an idle worker the next pending trial.
+    mutating func assign(_ peer: PeerID, now: Date) -> [Directive] {
+        guard !draining, !finished, now >= nothingPendingUntil, let entry = workers[peer], entry.lease == nil,
+              entry.cancelling == nil else { return [] }
+        do {
+            guard let lease = try store.grantLease(to: entry.owner, now: now) else {
+                nothingPendingUntil = now.addingTimeInterval(settings.heartbeatInterval)
+                return []
+            }
+            workers[peer]?.lease = lease
+            workers[peer]?.leasedAt = now
+            workers[peer]?.progress = -1
+            workers[peer]?.lastProgressAt = now
+            workers[peer]?.lastSent = now
+            return [.send(peer, .lease(lease)),
+                    .log(.debug, "leased \(lease.trialID) (lease \(lease.id), attempt \(lease.attempt)) to \(entry.owner.worker)")]
+        } catch {
+            return [.log(.error, "could not lease a trial to \(entry.owner.worker): \(error)")]
+        }
+    }
+
+    /// Takes back the lease `peer` holds; see `CoordinatorStore.release` for `charge`.
+    mutating func releaseLease(of peer: PeerID, reason: String, charge: Bool, now: Date) -> [Directive] {
+        guard let lease = workers[peer]?.lease else { return [] }
+        workers[peer]?.lease = nil
+        if uploads[peer]?.body.lease.leaseID == lease.id { uploads[peer] = nil }
+        return release(lease, reason: reason, charge: charge, now: now)
+    }
+
+    mutating func release(_ lease: Lease, reason: String, charge: Bool, now: Date) -> [Directive] {
+        nothingPendingUntil = .distantPast
+        do {
+            switch try store.release(lease.id, reason: reason, charge: charge, now: now) {
+            case .requeued:
+                let cost = charge && lease.started ? "" : " (no attempt spent)"
+                return [.log(.notice, "re-queued \(lease.trialID): \(reason)\(cost)")]
+            case .failed: return [.log(.warning, "trial \(lease.trialID) failed for good: \(reason); no attempts left")]
+            case .notCurrent: return [.log(.debug, "lease \(lease.id) of \(lease.trialID) was no longer current")]
+            }
+        } catch {
+            return [.log(.error, "could not re-queue \(lease.trialID): \(error)")]
+        }
+    }
+
+    /// Tells `peer` to stop its trial and re-queues it (charged: the execution was lost); the worker gets no
+    /// new lease until it reports back.
+    mutating func cancel(_ peer: PeerID, reason: String, now: Date) -> [Directive] {
+        guard let entry = workers[peer], let lease = entry.lease else { return [] }
+        var out: [Directive] = [.send(peer, .cancel(Cancel(trialID: lease.trialID, reason: reason)))]
+        out += releaseLease(of: peer, reason: "\(reason) on \(entry.owner.worker)", charge: true, now: now)
+        workers[peer]?.cancelling = lease.trialID
+        workers[peer]?.cancelledAt = now
+        workers[peer]?.lastSent = now
+        return out
+    }
+
+    mutating func dropWorker(_ peer: PeerID, reason: String, charge: Bool, now: Date) -> [Directive] {
+        guard let entry = workers[peer] else { return [] }
+        var out: [Directive] = [.log(.info, "worker \(entry.owner.worker) gone: \(reason)")]
+        out += releaseLease(of: peer, reason: "worker \(entry.owner.worker) \(reason)", charge: charge, now: now)
+        workers[peer] = nil
+        uploads[peer] = nil
+        return out
+    }
+}
