@@ -14,6 +14,9 @@ extension SweepSpec {
         public func keyPath(of path: String) -> String { sources[path] ?? "fixed.\(path)" }
     }
 
+    /// Every dotted setting path a grid may vary (`dataset.image_size`, …, `probes`).
+    public static var settingPaths: [String] { SettingsSchema.knownPaths }
+
     /// Paths whose values decide the cross-field rules of `SettingsSchema.complete`; the presence of
     /// every other setting is the same for all points of a block.
     static let crossFieldPaths: Set<String> = ["dataset.name", "model.arch"]
@@ -24,8 +27,14 @@ extension SweepSpec {
     /// which hold for the whole cell, so `cells` validates the sweep; the first invalid trial is thrown
     /// as `forEachTrial` would throw it. Cost: the number of distinct combinations, not of trials.
     public func cells(varying paths: Set<String>) throws -> [Cell] {
-        let keyed = paths.union(SweepSpec.crossFieldPaths)
         var out: [Cell] = []
+        try forEachCell(varying: paths) { out.append($0) }
+        return out
+    }
+
+    /// `cells(varying:)` one at a time, for callers that check each as it comes.
+    public func forEachCell(varying paths: Set<String>, _ body: (Cell) throws -> Void) throws {
+        let keyed = paths.union(SweepSpec.crossFieldPaths)
         for axes in blocks {
             let sources = Dictionary(axes.flatMap { zip($0.paths, $0.keyPaths) }, uniquingKeysWith: { a, _ in a })
             // per axis, one row for each distinct projection onto the keyed paths
@@ -41,15 +50,13 @@ extension SweepSpec {
                 var first: [String: JSONValue]?
                 forEachPoint(of: axes, where: constraints) { first = $0; return false }
                 guard let point = first else { return }
-                out.append(Cell(trial: try makeTrial(point: point, seed: seeds[0], rank: 0, ordinal: 0, origin: "grid"),
-                                sources: sources))
+                try body(Cell(trial: try makeTrial(point: point, seed: seeds[0], rank: 0, ordinal: 0, origin: "grid"), sources: sources))
             }
         }
         for (i, point) in include.enumerated() {
             let trial = try makeTrial(point: point, seed: seeds[0], rank: 0, ordinal: 0, origin: "include[\(i)]")
-            out.append(Cell(trial: trial, sources: Dictionary(uniqueKeysWithValues: point.keys.map { ($0, "include[\(i)].\($0)") })))
+            try body(Cell(trial: trial, sources: Dictionary(uniqueKeysWithValues: point.keys.map { ($0, "include[\(i)].\($0)") })))
         }
-        return out
     }
 
     /// Checks every trial's settings without expanding the grid (see `cells`). Returns the number of trials.

@@ -29,7 +29,7 @@ extension FSweep {
         func run() throws {
             var logger = log.makeLogger("fsweep.run")
             if log.logLevel == "info" { logger.logLevel = .notice }
-            try SweepValidation.checkProbes(specPath: spec)
+            try SweepValidation.validate(specPath: spec, report: Console.error)
             var settings = CoordinatorSettings()
             if let trialTimeout { settings.trialTimeout = trialTimeout }
             let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials, settings: settings, logger: logger)
