@@ -51,7 +51,8 @@ public enum SweepValidation {
             }
             if big, Date().timeIntervalSince(lastReport) >= 2 {
                 lastReport = Date()
-                report("validating \(spec.name): \(cells) distinct settings checked (\(datasets.count) datasets, \(probeLists.count) probe lists)")
+                report("validating \(spec.name): \(cells) distinct settings checked (\(plural(datasets.count, "dataset")), "
+                    + "\(plural(probeLists.count, "probe list")))")
             }
         }
         let summary = Summary(trials: trials, cells: cells, datasets: datasets.count, probeLists: probeLists.count,
@@ -60,11 +61,13 @@ public enum SweepValidation {
             report("note: \(path) is not on this machine; its sizes are checked by the workers that load it")
         }
         if big {
-            report("validated \(spec.name): \(trials) trials in \(cells) distinct settings (\(summary.datasets) datasets, "
-                + "\(summary.probeLists) probe lists) in \(String(format: "%.1f", summary.seconds)) s")
+            report("validated \(spec.name): \(trials) trials in \(cells) distinct settings (\(plural(summary.datasets, "dataset")), "
+                + "\(plural(summary.probeLists, "probe list"))) in \(String(format: "%.1f", summary.seconds)) s")
         }
         return summary
     }
+
+    static func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// A probe list against the probe registry (names and parameter names).
     static func checkProbes(_ probes: [ProbeRequest], spec: SweepSpec, cell: SweepSpec.Cell) throws {
