@@ -22,14 +22,16 @@ extension SweepSpec {
     /// Visits every trial in order (seed level, grid block, cartesian index, then includes) without
     /// materializing the grid: memory is bounded by one point whatever the grid size. Throws the first
     /// invalid point, naming the file, the key path and the point. `progress`, if given, hears
-    /// (trials visited, `trialCount`) every `progressInterval` trials and once at the end.
-    public func forEachTrial(progress: ((Int, Int) -> Void)? = nil, _ body: (ExpandedTrial) throws -> Void) throws {
+    /// (trials visited, `trialCount`) every `every` trials and once at the end: expanding 10^6 trials
+    /// takes seconds, so a caller that stores them can show it is alive.
+    public func forEachTrial(every: Int = SweepSpec.progressInterval, progress: ((Int, Int) -> Void)? = nil,
+                             _ body: (ExpandedTrial) throws -> Void) throws {
         var ordinal = 0
         let total = progress == nil ? 0 : trialCount
         func visit(_ trial: ExpandedTrial) throws {
             try body(trial)
             ordinal += 1
-            if let progress, ordinal % SweepSpec.progressInterval == 0 { progress(ordinal, total) }
+            if let progress, ordinal % max(1, every) == 0 { progress(ordinal, total) }
         }
         for (rank, seed) in seeds.enumerated() {
             for axes in blocks {
@@ -45,7 +47,7 @@ extension SweepSpec {
         progress?(ordinal, total)
     }
 
-    /// Trials between two `forEachTrial` progress reports.
+    /// Trials between two `forEachTrial` progress reports, by default.
     public static let progressInterval = 50_000
 
     /// Visits the points of one block that are not excluded, last axis fastest, restricted to the rows that

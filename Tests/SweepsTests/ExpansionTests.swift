@@ -99,4 +99,11 @@ import Testing
         #expect(try seen[100].config().train.epochs == 1 && seen[100].config().model.depth == 2)
         #expect(seen.map(\.ordinal) == Array(0..<1000))
     }
+
+    @Test func progressIsReportedAsTrialsAreVisited() throws {
+        var reports: [[Int]] = []
+        var visited = 0
+        try SweepSpec(yaml: baseYAML).forEachTrial(every: 5, progress: { reports.append([$0, $1]) }) { _ in visited += 1 }
+        #expect(visited == 12 && reports == [[5, 12], [10, 12], [12, 12]])
+    }
 }
