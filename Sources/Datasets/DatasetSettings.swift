@@ -1,8 +1,10 @@
 /// Which data a trial uses and how it is transformed: one `dataset:` block of a sweep file.
 ///
 /// JSON/YAML keys are snake_case; unknown keys are rejected by name so a typo never silently
-/// falls back to a default. Every field has a documented default, and encoding writes every field,
-/// so a trial's canonical config (and its id) pins the dataset completely.
+/// falls back to a default. Every field has a documented default, and encoding writes every field but
+/// `image_size` when the data decides it (cifar10, npz), so a trial's canonical config (and its id) pins
+/// the dataset completely. Sizes are bounded (`imageSizes`, `SyntheticDataset.maxSplitBytes`) and checked
+/// against file data before it is read (`check(against:source:)`).
 public struct DatasetSettings: Codable, Sendable, Hashable {
     /// Data source.
     public enum Name: String, Codable, Sendable, CaseIterable { case synthetic, cifar10, npz }
