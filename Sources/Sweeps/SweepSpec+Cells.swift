@@ -37,18 +37,20 @@ extension SweepSpec {
         let keyed = paths.union(SweepSpec.crossFieldPaths)
         for axes in blocks {
             let sources = Dictionary(axes.flatMap { zip($0.paths, $0.keyPaths) }, uniquingKeysWith: { a, _ in a })
-            // per axis, one row for each distinct projection onto the keyed paths
-            let choices: [[[String: JSONValue]]] = axes.map { axis in
-                var seen = Set<[String: JSONValue]>()
-                return axis.values.compactMap { row in
+            // per axis, the rows grouped by their projection onto the keyed paths (first-seen order)
+            let groups: [[[Int]]] = axes.map { axis in
+                var index: [[String: JSONValue]: Int] = [:]
+                var rows: [[Int]] = []
+                for (r, row) in axis.values.enumerated() {
                     var projection: [String: JSONValue] = [:]
                     for (p, path) in axis.paths.enumerated() where keyed.contains(path) { projection[path] = row[p] }
-                    return seen.insert(projection).inserted ? projection : nil
+                    if let g = index[projection] { rows[g].append(r) } else { index[projection] = rows.count; rows.append([r]) }
                 }
+                return rows
             }
-            try forEachCombination(choices) { constraints in
+            try forEachCombination(groups.map(\.count)) { choice in
                 var first: [String: JSONValue]?
-                forEachPoint(of: axes, where: constraints) { first = $0; return false }
+                forEachPoint(of: axes, rows: choice.enumerated().map { groups[$0.offset][$0.element] }) { first = $0; return false }
                 guard let point = first else { return }
                 try body(Cell(trial: try makeTrial(point: point, seed: seeds[0], rank: 0, ordinal: 0, origin: "grid"), sources: sources))
             }
@@ -77,16 +79,14 @@ extension SweepSpec {
         return SweepError(.invalidSpec, "\(file): \(keyPath): \(what)\(at)\(line)")
     }
 
-    /// Calls `body` with the union of one choice per axis, for every combination (last axis fastest).
-    private func forEachCombination(_ choices: [[[String: JSONValue]]], _ body: ([String: JSONValue]) throws -> Void) throws {
-        if choices.contains(where: \.isEmpty) { return }
-        var index = [Int](repeating: 0, count: choices.count)
+    /// Calls `body` with one index below `counts[a]` per axis, for every combination (last axis fastest).
+    private func forEachCombination(_ counts: [Int], _ body: ([Int]) throws -> Void) throws {
+        if counts.contains(0) { return }
+        var index = [Int](repeating: 0, count: counts.count)
         while true {
-            var combined: [String: JSONValue] = [:]
-            for (a, options) in choices.enumerated() { combined.merge(options[index[a]]) { a, _ in a } }
-            try body(combined)
-            var a = choices.count - 1
-            while a >= 0 { index[a] += 1; if index[a] < choices[a].count { break }; index[a] = 0; a -= 1 }
+            try body(index)
+            var a = counts.count - 1
+            while a >= 0 { index[a] += 1; if index[a] < counts[a] { break }; index[a] = 0; a -= 1 }
             if a < 0 { return }
         }
     }

@@ -50,11 +50,10 @@ extension SweepSpec {
     /// Trials between two `forEachTrial` progress reports, by default.
     public static let progressInterval = 50_000
 
-    /// Visits the points of one block that are not excluded, last axis fastest, restricted to the rows that
-    /// agree with `constraints`; `body` returns false to stop.
-    func forEachPoint(of axes: [Axis], where constraints: [String: JSONValue] = [:],
-                      _ body: ([String: JSONValue]) throws -> Bool) rethrows {
-        let rows = axes.map { axis in axis.values.indices.filter { axis.agrees(axis.values[$0], with: constraints) } }
+    /// Visits the points of one block that are not excluded, last axis fastest, restricted to the given
+    /// row indices of each axis (all rows when nil); `body` returns false to stop.
+    func forEachPoint(of axes: [Axis], rows given: [[Int]]? = nil, _ body: ([String: JSONValue]) throws -> Bool) rethrows {
+        let rows = given ?? axes.map { Array($0.values.indices) }
         if rows.contains(where: \.isEmpty) { return }
         var index = [Int](repeating: 0, count: axes.count)
         while true {
