@@ -44,7 +44,7 @@ public struct SweepSpec: Sendable {
         public var maxTrials: Int = SweepSpec.defaultMaxTrials
     }
 
-    /// Default `runner.max_trials`: a million trials is already years of single-GPU-sized training.
+    /// Default `runner.max_trials`; a sweep that needs more says so in its file.
     public static let defaultMaxTrials = 1_000_000
     /// Values one axis may hold (a `linspace` count included), whatever `runner.max_trials` says.
     public static let maxAxisValues = 1_000_000
