@@ -16,6 +16,8 @@ public enum CIFAR10 {
     public static let trainFiles = (1...5).map { "data_batch_\($0).bin" }
     /// The test file.
     public static let testFile = "test_batch.bin"
+    /// What the official files hold: 50,000 training and 10,000 test images of 32×32.
+    public static let shape = DataShape(train: trainFiles.count * officialRecordsPerFile, test: officialRecordsPerFile, height: 32, width: 32)
 
     /// Loads both splits; `recordsPerFile` exists so tests can use small files of the same format.
     public static func load(directory: String, recordsPerFile: Int = officialRecordsPerFile) throws -> (train: ImageSet, test: ImageSet) {

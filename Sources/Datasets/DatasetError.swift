@@ -17,11 +17,14 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable {
     public let code: Code
     public let message: String
     public let cause: (any Error & Sendable)?
+    /// The `dataset:` setting at fault (`train_size`, `image_size`), when one is: a sweep names its line.
+    public let key: String?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil, key: String? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
+        self.key = key
     }
 
     public var description: String {

@@ -1,8 +1,10 @@
 /// Which data a trial uses and how it is transformed: one `dataset:` block of a sweep file.
 ///
 /// JSON/YAML keys are snake_case; unknown keys are rejected by name so a typo never silently
-/// falls back to a default. Every field has a documented default, and encoding writes every field,
-/// so a trial's canonical config (and its id) pins the dataset completely.
+/// falls back to a default. Every field has a documented default, and encoding writes every field but
+/// `image_size` when the data decides it (cifar10, npz), so a trial's canonical config (and its id) pins
+/// the dataset completely. Sizes are bounded (`imageSizes`, `SyntheticDataset.maxSplitBytes`) and checked
+/// against file data before it is read (`check(against:source:)`).
 public struct DatasetSettings: Codable, Sendable, Hashable {
     /// Data source.
     public enum Name: String, Codable, Sendable, CaseIterable { case synthetic, cifar10, npz }
@@ -11,8 +13,10 @@ public struct DatasetSettings: Codable, Sendable, Hashable {
 
     /// `synthetic` (default, embedded), `cifar10` (binary files in `data_dir`), `npz` (file or directory at `path`).
     public var name: Name = .synthetic
-    /// Synthetic image side in pixels. Default 32.
-    public var imageSize: Int = 32
+    /// Image side in pixels, within `imageSizes`. Synthetic: the size generated, default 32. cifar10 and
+    /// npz: the data's own size when nil; when given it must equal it (checked by `check(against:)`), so a
+    /// config never claims a size the run did not use.
+    public var imageSize: Int?
     /// Training images: a seeded class-balanced subset (cifar10/npz; default all) or the number generated
     /// (synthetic; default `syntheticTrainSize`).
     public var trainSize: Int?
@@ -44,6 +48,11 @@ public struct DatasetSettings: Codable, Sendable, Hashable {
     /// Train with flip + translate-by-2 (read by the trainer through `augmentation`). Default false.
     public var augment: Bool = false
 
+    /// Image sides a trial may use: below 4 the probes have no frequencies to measure; above 1024 one
+    /// synthetic image alone takes 12 MB and training is out of reach of this engine.
+    public static let imageSizes = 4...1024
+    /// Synthetic image side when `image_size` is not given.
+    public static let defaultImageSize = 32
     /// Synthetic training images when `train_size` is not given.
     public static let syntheticTrainSize = 10_000
     /// Synthetic test images when `test_size` is not given.
@@ -79,7 +88,7 @@ public struct DatasetSettings: Codable, Sendable, Hashable {
             return v
         }
         name = try choice(.name, Name.synthetic)
-        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? 32
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize)
         trainSize = try c.decodeIfPresent(Int.self, forKey: .trainSize)
         testSize = try c.decodeIfPresent(Int.self, forKey: .testSize)
         filter = try choice(.filter, Filter.none)
@@ -100,7 +109,7 @@ public struct DatasetSettings: Codable, Sendable, Hashable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name.rawValue, forKey: .name)
-        try c.encode(imageSize, forKey: .imageSize)
+        try c.encodeIfPresent(imageSize, forKey: .imageSize)
         try c.encodeIfPresent(trainSize, forKey: .trainSize)
         try c.encodeIfPresent(testSize, forKey: .testSize)
         try c.encode(filter.rawValue, forKey: .filter)
@@ -117,18 +126,48 @@ public struct DatasetSettings: Codable, Sendable, Hashable {
         try c.encode(augment, forKey: .augment)
     }
 
-    /// Checks values that decoding alone cannot (required paths, positive sizes).
+    /// Checks values that decoding alone cannot (required paths, sizes in range, what a generated split
+    /// may take). Errors carry the offending key.
     public func validate() throws {
-        func fail(_ m: String) -> DatasetError { DatasetError(.invalidSettings, "dataset: \(m)") }
-        if name == .cifar10 && (dataDir ?? "").isEmpty { throw fail("cifar10 needs data_dir (the directory with data_batch_1.bin … test_batch.bin)") }
-        if name == .npz && (path ?? "").isEmpty { throw fail("npz needs path (an .npz file or a directory of .npy files)") }
-        if imageSize < 2 { throw fail("image_size must be at least 2, got \(imageSize)") }
-        if let t = trainSize, t <= 0 { throw fail("train_size must be positive, got \(t)") }
-        if let t = testSize, t <= 0 { throw fail("test_size must be positive, got \(t)") }
-        if let k = filterCutoff, k < 0 { throw fail("filter_cutoff must be non-negative, got \(k)") }
-        if !alpha.isFinite || alpha < 0 { throw fail("alpha must be finite and ≥ 0, got \(alpha)") }
-        if !snr.isFinite || snr < 0 { throw fail("snr must be finite and ≥ 0, got \(snr)") }
-        if classes < 2 { throw fail("classes must be at least 2, got \(classes)") }
+        func fail(_ key: String?, _ m: String) -> DatasetError { DatasetError(.invalidSettings, "dataset: \(m)", key: key) }
+        if name == .cifar10 && (dataDir ?? "").isEmpty { throw fail("data_dir", "cifar10 needs data_dir (the directory with data_batch_1.bin … test_batch.bin)") }
+        if name == .npz && (path ?? "").isEmpty { throw fail("path", "npz needs path (an .npz file or a directory of .npy files)") }
+        if let n = imageSize, !Self.imageSizes.contains(n) {
+            throw fail("image_size", "image_size must be \(Self.imageSizes.lowerBound)…\(Self.imageSizes.upperBound), got \(n)")
+        }
+        if let t = trainSize, t <= 0 { throw fail("train_size", "train_size must be positive, got \(t)") }
+        if let t = testSize, t <= 0 { throw fail("test_size", "test_size must be positive, got \(t)") }
+        if let k = filterCutoff, k < 0 { throw fail("filter_cutoff", "filter_cutoff must be non-negative, got \(k)") }
+        if !alpha.isFinite || alpha < 0 { throw fail("alpha", "alpha must be finite and ≥ 0, got \(alpha)") }
+        if !snr.isFinite || snr < 0 { throw fail("snr", "snr must be finite and ≥ 0, got \(snr)") }
+        if classes < 2 { throw fail("classes", "classes must be at least 2, got \(classes)") }
+        if name == .synthetic {
+            let spec = syntheticSpec, most = SyntheticDataset.maxImages(spec)
+            for (key, given, fallback) in [("train_size", trainSize, Self.syntheticTrainSize), ("test_size", testSize, Self.syntheticTestSize)] {
+                let n = given ?? fallback
+                guard n > most else { continue }
+                let size = "\(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"
+                throw fail(key, "\(key) \(n)\(given == nil ? " (the default)" : ""): synthetic images of \(size) take "
+                    + "\(4 * spec.channels * spec.imageSize * spec.imageSize) bytes each, and a generated split may take "
+                    + "\(SyntheticDataset.maxSplitBytes >> 30) GiB: at most \(most) images at this size")
+            }
+        }
+    }
+
+    /// Checks the sizes asked for against what the data holds: `train_size` and `test_size` at most the
+    /// split sizes, and `image_size`, when given, equal to the images' side. `source` names the data.
+    public func check(against data: DataShape, source: String) throws {
+        func fail(_ key: String, _ m: String) -> DatasetError { DatasetError(.invalidSettings, "dataset: \(m)", key: key) }
+        if let n = trainSize, n > data.train {
+            throw fail("train_size", "train_size \(n) but \(source) has \(data.train) training images")
+        }
+        if let n = testSize, n > data.test {
+            throw fail("test_size", "test_size \(n) but \(source) has \(data.test) test images")
+        }
+        if let n = imageSize, n != data.height || n != data.width {
+            throw fail("image_size", "image_size \(n) but the images of \(source) are \(data.height)×\(data.width); "
+                + "leave image_size out to use the data's own size")
+        }
     }
 
     /// The augmentation the trainer applies, or nil.
@@ -146,6 +185,6 @@ public struct DatasetSettings: Codable, Sendable, Hashable {
 
     /// The synthetic generator's knobs.
     public var syntheticSpec: SyntheticDataset.Spec {
-        SyntheticDataset.Spec(imageSize: imageSize, channels: 3, classes: classes, band: band, alpha: alpha, snr: snr)
+        SyntheticDataset.Spec(imageSize: imageSize ?? Self.defaultImageSize, channels: 3, classes: classes, band: band, alpha: alpha, snr: snr)
     }
 }

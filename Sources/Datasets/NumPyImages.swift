@@ -11,58 +11,85 @@ import ZIPFoundation
 /// - labels: integer (`uint8`, `int32`, `int64`) `[N]` with values in `0..<K`; `K = max label + 1`
 ///   over both splits.
 /// Any other dtype (float64 images, float labels, bool, …) is rejected with the array's name.
+///
+/// Bounded: no array may hold more than `maxArrayBytes` (a limit checked against the zip entry's
+/// declared size and the `.npy` header before anything is inflated), and reading stops with an error as
+/// soon as an entry inflates past what it declares — a few-megabyte zip bomb costs nothing.
 public enum NumPyImages {
     /// Array names in the file.
     public static let keys = ["x_train", "y_train", "x_test", "y_test"]
+    /// Largest array payload read (2 GiB: ten CIFAR-10s of uint8 pixels; its float copy takes four times that).
+    public static let maxArrayBytes = 2 << 30
 
     /// Loads a `.npz` file, or a directory of `.npy` files, into train and test sets.
     public static func load(path: String) throws -> (train: ImageSet, test: ImageSet) {
+        try load(path: path, limit: maxArrayBytes)
+    }
+
+    static func load(path: String, limit: Int) throws -> (train: ImageSet, test: ImageSet) {
+        let arrays = try isDirectory(path) ? readDirectory(path, limit: limit) : readNPZ(path, limit: limit)
+        return try assemble(arrays, source: path)
+    }
+
+    static func isDirectory(_ path: String) throws -> Bool {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw DatasetError(.io, "npz: no file or directory at \(path)")
         }
-        let arrays = isDir.boolValue ? try readDirectory(path) : try readNPZ(path)
-        return try assemble(arrays, source: path)
+        return isDir.boolValue
     }
 
-    /// Reads the four arrays from a `.npz` archive (stored or deflated entries).
-    static func readNPZ(_ path: String) throws -> [String: NPY.Array] {
-        let archive: Archive
-        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
-            throw DatasetError(.badData, "npz: \(path) is not a readable zip archive (.npz)", cause: error)
-        }
+    /// Reads the four arrays from a `.npz` archive (stored or deflated entries), each bounded by `limit`.
+    static func readNPZ(_ path: String, limit: Int) throws -> [String: NPY.Array] {
+        let archive = try openArchive(path)
         var out = [String: NPY.Array]()
         for key in keys {
-            guard let entry = archive[key + ".npy"] else {
-                let present = archive.map(\.path).sorted().joined(separator: ", ")
-                throw DatasetError(.badData, "npz: \(path) has no array '\(key)' (found: \(present.isEmpty ? "nothing" : present); expected \(keys.joined(separator: ", ")))")
-            }
-            var data = Data()
-            do { _ = try archive.extract(entry) { data.append($0) } } catch {
+            let entry = try self.entry(key, in: archive, path: path)
+            var reader = try BoundedNPY(name: "\(path):\(key)", declared: entry.uncompressedSize, limit: limit)
+            do { _ = try archive.extract(entry) { try reader.append($0) } } catch let e as DatasetError { throw e } catch {
                 throw DatasetError(.badData, "npz: cannot extract '\(key)' from \(path)", cause: error)
             }
-            out[key] = try decode(data, name: "\(path):\(key)")
+            out[key] = try reader.finish()
         }
         return out
     }
 
-    /// Reads `x_train.npy` … from a directory.
-    static func readDirectory(_ dir: String) throws -> [String: NPY.Array] {
+    /// Reads `x_train.npy` … from a directory, each bounded by `limit` before it is read.
+    static func readDirectory(_ dir: String, limit: Int) throws -> [String: NPY.Array] {
         var out = [String: NPY.Array]()
         for key in keys {
-            let p = URL(fileURLWithPath: dir).appendingPathComponent(key + ".npy").path
+            let p = try file(key, in: dir)
+            let size = (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0
+            var reader = try BoundedNPY(name: p, declared: UInt64(size), limit: limit)
             guard let data = FileManager.default.contents(atPath: p) else {
-                throw DatasetError(.io, "npy: missing or unreadable \(p) (a directory needs \(keys.map { $0 + ".npy" }.joined(separator: ", ")))")
+                throw DatasetError(.io, "npy: cannot read \(p)")
             }
-            out[key] = try decode(data, name: p)
+            try reader.append(data)
+            out[key] = try reader.finish()
         }
         return out
     }
 
-    static func decode(_ data: Data, name: String) throws -> NPY.Array {
-        do { return try NPY.decode(data, name: name) } catch let e as TensorError {
-            throw DatasetError(e.code == .invalidArgument ? .unsupportedFormat : .badData, e.message, cause: e)
+    static func openArchive(_ path: String) throws -> Archive {
+        do { return try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
+            throw DatasetError(.badData, "npz: \(path) is not a readable zip archive (.npz)", cause: error)
         }
+    }
+
+    static func entry(_ key: String, in archive: Archive, path: String) throws -> Entry {
+        guard let entry = archive[key + ".npy"] else {
+            let present = archive.map(\.path).sorted().joined(separator: ", ")
+            throw DatasetError(.badData, "npz: \(path) has no array '\(key)' (found: \(present.isEmpty ? "nothing" : present); expected \(keys.joined(separator: ", ")))")
+        }
+        return entry
+    }
+
+    static func file(_ key: String, in dir: String) throws -> String {
+        let p = URL(fileURLWithPath: dir).appendingPathComponent(key + ".npy").path
+        guard FileManager.default.isReadableFile(atPath: p) else {
+            throw DatasetError(.io, "npy: missing or unreadable \(p) (a directory needs \(keys.map { $0 + ".npy" }.joined(separator: ", ")))")
+        }
+        return p
     }
 
     static func assemble(_ a: [String: NPY.Array], source: String) throws -> (train: ImageSet, test: ImageSet) {
@@ -81,39 +108,28 @@ public enum NumPyImages {
     /// Converts an image array to `[N, C, H, W]` floats.
     static func images(_ arr: NPY.Array?, name: String, source: String) throws -> Tensor {
         guard let arr else { throw DatasetError(.badData, "npz: \(source): missing \(name)") }
-        switch arr.dtype {
-        case .uint8:
-            let s = arr.shape
-            guard s.count == 4 || s.count == 3 else {
-                throw DatasetError(.badData, "npz: \(source): \(name) is uint8 with shape \(s); expected [N, H, W, C] or [N, H, W]")
-            }
-            let (n, h, w) = (s[0], s[1], s[2])
-            let c = s.count == 4 ? s[3] : 1
-            var out = [Float](repeating: 0, count: n * c * h * w)
-            arr.payload.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                for i in 0..<n {
-                    for y in 0..<h {
-                        for x in 0..<w {
-                            for ch in 0..<c {
-                                out[((i * c + ch) * h + y) * w + x] = Float(raw[((i * h + y) * w + x) * c + ch]) / 255
-                            }
-                        }
-                    }
-                }
-            }
-            return Tensor(uncheckedShape: [n, c, h, w], data: out)
-        case .float32:
-            guard arr.shape.count == 4 else {
-                throw DatasetError(.badData, "npz: \(source): \(name) is float32 with shape \(arr.shape); expected [N, C, H, W]")
-            }
+        let (h, w) = try imageSide(arr.shape, arr.dtype, name: name, source: source)
+        if arr.dtype == .float32 {
             let t = Tensor(uncheckedShape: arr.shape, data: arr.floats())
             guard t.data.allSatisfy(\.isFinite) else {
                 throw DatasetError(.badData, "npz: \(source): \(name) contains NaN or infinite values")
             }
             return t
-        default:
-            throw DatasetError(.unsupportedFormat, "npz: \(source): \(name) has dtype \(arr.dtype) (\(arr.dtype.rawValue)); images must be uint8 [N, H, W, C] or float32 [N, C, H, W]")
         }
+        let n = arr.shape[0], c = arr.shape.count == 4 ? arr.shape[3] : 1
+        var out = [Float](repeating: 0, count: n * c * h * w)
+        arr.payload.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            for i in 0..<n {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        for ch in 0..<c {
+                            out[((i * c + ch) * h + y) * w + x] = Float(raw[((i * h + y) * w + x) * c + ch]) / 255
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(uncheckedShape: [n, c, h, w], data: out)
     }
 
     /// Converts a label array to class indices, checking count and range.

@@ -92,6 +92,16 @@ public enum SyntheticDataset {
     public static let contrast: Float = 0.15
     /// Weight of the shared luminance field in each channel.
     public static let luminance: Float = 0.8
+    /// Largest image side generated.
+    public static let maxImageSize = 1024
+    /// Most float32 pixel bytes one generated split may take (4 GiB).
+    public static let maxSplitBytes = 4 << 30
+
+    /// Most images of `spec`'s size one split may hold within `maxSplitBytes`.
+    public static func maxImages(_ spec: Spec) -> Int {
+        let side = min(max(spec.imageSize, 1), maxImageSize)
+        return maxSplitBytes / (4 * max(spec.channels, 1) * side * side)
+    }
 
     /// The natural-spectrum amplitude envelope `A` on the half spectrum `[H, W/2+1]`, optionally band-limited.
     static func envelope(_ spec: Spec, band: FrequencyBand?) -> [Float] {
@@ -186,6 +196,9 @@ public enum SyntheticDataset {
     public static func generate(_ spec: Spec, count: Int, split: Split, seed: UInt64) throws -> ImageSet {
         try validate(spec)
         guard count >= 0 else { throw DatasetError(.invalidArgument, "synthetic: count must be non-negative, got \(count)") }
+        guard count <= maxImages(spec) else {
+            throw DatasetError(.invalidArgument, "synthetic: \(count) images of \(spec.channels)×\(spec.imageSize)×\(spec.imageSize) exceed the \(maxSplitBytes >> 30) GiB a split may take (at most \(maxImages(spec)))")
+        }
         let n = spec.imageSize, c = spec.channels, plane = n * n
         let tmpl = try templates(spec, seed: seed)
         let env = envelope(spec, band: nil)
@@ -236,9 +249,14 @@ public enum SyntheticDataset {
     }
 
     static func validate(_ spec: Spec) throws {
-        guard spec.imageSize >= 2 else { throw DatasetError(.invalidSettings, "synthetic: image_size must be at least 2, got \(spec.imageSize)") }
-        guard spec.channels >= 1 else { throw DatasetError(.invalidSettings, "synthetic: channels must be positive, got \(spec.channels)") }
-        guard spec.classes >= 2 else { throw DatasetError(.invalidSettings, "synthetic: classes must be at least 2, got \(spec.classes)") }
+        guard (2...maxImageSize).contains(spec.imageSize) else {
+            throw DatasetError(.invalidSettings, "synthetic: image_size must be 2…\(maxImageSize), got \(spec.imageSize)", key: "image_size")
+        }
+        guard (1...64).contains(spec.channels) else { throw DatasetError(.invalidSettings, "synthetic: channels must be 1…64, got \(spec.channels)") }
+        guard (2...10_000).contains(spec.classes) else { throw DatasetError(.invalidSettings, "synthetic: classes must be 2…10000, got \(spec.classes)") }
+        guard 4 * spec.classes * spec.channels * spec.imageSize * spec.imageSize <= maxSplitBytes else {
+            throw DatasetError(.invalidSettings, "synthetic: \(spec.classes) class templates of \(spec.channels)×\(spec.imageSize)×\(spec.imageSize) exceed \(maxSplitBytes >> 30) GiB")
+        }
         guard spec.alpha.isFinite, spec.alpha >= 0 else { throw DatasetError(.invalidSettings, "synthetic: alpha must be finite and ≥ 0, got \(spec.alpha)") }
         guard spec.snr.isFinite, spec.snr >= 0 else { throw DatasetError(.invalidSettings, "synthetic: snr must be finite and ≥ 0, got \(spec.snr)") }
     }

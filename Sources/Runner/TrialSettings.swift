@@ -7,12 +7,21 @@ import Sweeps
 /// engine's defaults in exactly one place.
 public enum TrialSettings {
     /// The dataset settings of a trial; fields left out of the sweep keep `DatasetSettings`' defaults.
+    /// Invalid settings (a size out of range, …) are a non-retryable `TrialFailure`: running the trial
+    /// again cannot help, so a worker reports it at once instead of trapping or retrying.
     public static func dataset(_ spec: DatasetSpec) throws -> DatasetSettings {
-        // Both types share snake_case keys; a JSON round trip fills defaults without a second copy of them.
-        let data = try JSONEncoder().encode(spec)
-        do { return try JSONDecoder().decode(DatasetSettings.self, from: data) } catch {
+        do { return try datasetSettings(spec) } catch let e as DatasetError {
+            throw TrialFailure(reason: "invalid dataset settings: \(e.message)", retryable: false)
+        } catch {
             throw TrialFailure(reason: "invalid dataset settings: \(error)", retryable: false)
         }
+    }
+
+    /// `dataset(_:)` with the engine's own error (which names the key at fault), for validation.
+    static func datasetSettings(_ spec: DatasetSpec) throws -> DatasetSettings {
+        // Both types share snake_case keys; a JSON round trip fills defaults without a second copy of them.
+        // (`DatasetSettings.init(from:)` validates and throws its own `DatasetError`, which the decoder passes on.)
+        return try JSONDecoder().decode(DatasetSettings.self, from: JSONEncoder().encode(spec))
     }
 
     /// The architecture, sized to the data it will see and normalizing with the training statistics.

@@ -5,7 +5,7 @@ import Foundation
 /// canonical JSON and trial id are computed. Must agree with the `CodingKeys` of the spec structs.
 enum SettingsSchema {
     enum FieldType {
-        case int(min: Int)
+        case int(min: Int, max: Int = Int.max)
         case double(min: Double?, exclusiveMin: Bool)
         case bool
         case string
@@ -16,7 +16,7 @@ enum SettingsSchema {
     static let sections: [String: [String: FieldType]] = [
         "dataset": [
             "name": .choice(DatasetSpec.Name.allCases.map(\.rawValue)),
-            "image_size": .int(min: 4), "train_size": .int(min: 1), "test_size": .int(min: 1),
+            "image_size": .int(min: DatasetSpec.imageSizes.lowerBound, max: DatasetSpec.imageSizes.upperBound), "train_size": .int(min: 1), "test_size": .int(min: 1),
             "filter": .choice(DatasetSpec.Filter.allCases.map(\.rawValue)),
             "filter_compat": .choice(DatasetSpec.Compat.allCases.map(\.rawValue)),
             "data_dir": .string, "path": .string,
@@ -72,11 +72,15 @@ enum SettingsSchema {
 
     static func check(_ type: FieldType, _ value: JSONValue, path: String, fail: (String, String) -> SweepError) throws -> JSONValue {
         switch type {
-        case .int(let min):
+        case .int(let min, let max):
             guard case .number(let d) = value, let i = JSONValue.exactInt(d) else {
                 throw fail(path, "expected an integer, got \(value.kindName) \(value.canonical)")
             }
-            guard i >= min else { throw fail(path, "expected an integer ≥ \(min), got \(i)") }
+            if max == Int.max {
+                guard i >= min else { throw fail(path, "expected an integer ≥ \(min), got \(i)") }
+            } else {
+                guard i >= min && i <= max else { throw fail(path, "expected an integer \(min)…\(max), got \(i)") }
+            }
             return value
         case .double(let min, let exclusive):
             guard case .number(let d) = value, d.isFinite else {
@@ -181,4 +185,9 @@ enum SettingsSchema {
             throw fail("\(pre)dataset.path", "dataset npz needs path (the .npz file)")
         }
     }
+}
+
+extension DatasetSpec {
+    /// Image sides a sweep may ask for (the engine's `DatasetSettings.imageSizes`; a test pins the two).
+    public static let imageSizes = 4...1024
 }

@@ -21,31 +21,51 @@ public struct ExpandedTrial: Sendable, Hashable {
 extension SweepSpec {
     /// Visits every trial in order (seed level, grid block, cartesian index, then includes) without
     /// materializing the grid: memory is bounded by one point whatever the grid size. Throws the first
-    /// invalid point, naming the file, the key path and the point.
-    public func forEachTrial(_ body: (ExpandedTrial) throws -> Void) throws {
+    /// invalid point, naming the file, the key path and the point. `progress`, if given, hears
+    /// (trials visited, `trialCount`) every `every` trials and once at the end: expanding 10^6 trials
+    /// takes seconds, so a caller that stores them can show it is alive.
+    public func forEachTrial(every: Int = SweepSpec.progressInterval, progress: ((Int, Int) -> Void)? = nil,
+                             _ body: (ExpandedTrial) throws -> Void) throws {
         var ordinal = 0
+        let total = progress == nil ? 0 : trialCount
+        func visit(_ trial: ExpandedTrial) throws {
+            try body(trial)
+            ordinal += 1
+            if let progress, ordinal % max(1, every) == 0 { progress(ordinal, total) }
+        }
         for (rank, seed) in seeds.enumerated() {
             for axes in blocks {
-                let counts = axes.map(\.count)
-                let total = counts.reduce(1, *)
-                var index = [Int](repeating: 0, count: axes.count)
-                for _ in 0..<total {
-                    var point: [String: JSONValue] = [:]
-                    for (a, axis) in axes.enumerated() {
-                        for (p, path) in axis.paths.enumerated() { point[path] = axis.values[index[a]][p] }
-                    }
-                    // advance the mixed-radix counter, last axis fastest
-                    var a = axes.count - 1
-                    while a >= 0 { index[a] += 1; if index[a] < counts[a] { break }; index[a] = 0; a -= 1 }
-                    if isExcluded(point) { continue }
-                    try body(makeTrial(point: point, seed: seed, rank: rank, ordinal: ordinal, origin: "grid"))
-                    ordinal += 1
+                try forEachPoint(of: axes) { point in
+                    try visit(makeTrial(point: point, seed: seed, rank: rank, ordinal: ordinal, origin: "grid"))
+                    return true
                 }
             }
             for (i, point) in include.enumerated() {
-                try body(makeTrial(point: point, seed: seed, rank: rank, ordinal: ordinal, origin: "include[\(i)]"))
-                ordinal += 1
+                try visit(makeTrial(point: point, seed: seed, rank: rank, ordinal: ordinal, origin: "include[\(i)]"))
             }
+        }
+        progress?(ordinal, total)
+    }
+
+    /// Trials between two `forEachTrial` progress reports, by default.
+    public static let progressInterval = 50_000
+
+    /// Visits the points of one block that are not excluded, last axis fastest, restricted to the given
+    /// row indices of each axis (all rows when nil); `body` returns false to stop.
+    func forEachPoint(of axes: [Axis], rows given: [[Int]]? = nil, _ body: ([String: JSONValue]) throws -> Bool) rethrows {
+        let rows = given ?? axes.map { Array($0.values.indices) }
+        if rows.contains(where: \.isEmpty) { return }
+        var index = [Int](repeating: 0, count: axes.count)
+        while true {
+            var point: [String: JSONValue] = [:]
+            for (a, axis) in axes.enumerated() {
+                for (p, path) in axis.paths.enumerated() { point[path] = axis.values[rows[a][index[a]]][p] }
+            }
+            if !isExcluded(point), try !body(point) { return }
+            // advance the mixed-radix counter, last axis fastest
+            var a = axes.count - 1
+            while a >= 0 { index[a] += 1; if index[a] < rows[a].count { break }; index[a] = 0; a -= 1 }
+            if a < 0 { return }
         }
     }
 
@@ -54,15 +74,6 @@ extension SweepSpec {
         var out: [ExpandedTrial] = []
         try forEachTrial { out.append($0) }
         return out
-    }
-
-    /// Expands every point once so that any invalid combination is reported before the sweep starts.
-    /// Returns the number of trials.
-    @discardableResult
-    public func validateAll() throws -> Int {
-        var n = 0
-        try forEachTrial { _ in n += 1 }
-        return n
     }
 
     func isExcluded(_ point: [String: JSONValue]) -> Bool {

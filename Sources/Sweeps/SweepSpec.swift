@@ -1,7 +1,8 @@
 import Foundation
 
 /// A parsed and validated sweep file (`sweeps/*.yaml`, `version: 1`). Construction validates everything
-/// that can be checked without expanding the grid; `validateAll()` also expands every point.
+/// that can be checked without expanding the grid; `validateAll()` also checks the cross-field rules of
+/// every trial, once per distinct combination of the values they depend on.
 ///
 /// File shape (keys beyond the issue's are marked *):
 /// ```
@@ -16,13 +17,19 @@ import Foundation
 /// exclude: [{model.depth: 1, train.weight_decay: 0.01}]  # drop grid points matching all keys
 /// seeds: [0, 1]                   # default [0]
 /// runner: {max_attempts: 3, trial_timeout: 2h}           # durations: 90s, 30m, 2h, 1d or seconds
+///                                 # max_trials: 1000000 (the cap on seeds × grid points + includes)*
 /// ```
+/// Bounds, checked before anything is expanded: the file is at most `maxFileBytes`, YAML anchors and
+/// aliases are refused, an axis holds at most `maxAxisValues` values, and the trial count — computed
+/// from the axis lengths, zip groups, excludes and includes — is at most `runner.max_trials`.
 public struct SweepSpec: Sendable {
     /// One grid axis: a dotted path (or a zip group of paths) and its values.
     public struct Axis: Sendable, Hashable {
         public var paths: [String]
         /// `values[i][p]` is the value of `paths[p]` at step i.
         public var values: [[JSONValue]]
+        /// Where each path's list is written in the file (`grid.model.depth`, `zip[0].train.lr`), for errors.
+        public var keyPaths: [String]
         public var count: Int { values.count }
     }
 
@@ -32,7 +39,17 @@ public struct SweepSpec: Sendable {
         public var maxAttempts: Int = 3
         /// Per-trial wall-clock limit in seconds; nil = none.
         public var trialTimeout: Double?
+        /// Most trials the sweep may expand to (seeds × grid points + includes), checked from the axis
+        /// lengths before anything is expanded; default `SweepSpec.defaultMaxTrials`.
+        public var maxTrials: Int = SweepSpec.defaultMaxTrials
     }
+
+    /// Default `runner.max_trials`; a sweep that needs more says so in its file.
+    public static let defaultMaxTrials = 1_000_000
+    /// Values one axis may hold (a `linspace` count included), whatever `runner.max_trials` says.
+    public static let maxAxisValues = 1_000_000
+    /// Largest sweep file read; real ones are a few kilobytes.
+    public static let maxFileBytes = 16 << 20
 
     public var version: Int
     public var name: String
@@ -55,9 +72,19 @@ public struct SweepSpec: Sendable {
 
     /// Reads and validates a sweep file.
     public static func load(path: String) throws -> SweepSpec {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) }
-        catch { throw SweepError(.io, "\(path): cannot read the sweep file", cause: SendableDescription(error)) }
+        let data: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            // read one byte past the limit, so a huge file (or /dev/zero) is refused without reading it all
+            data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
+        } catch { throw SweepError(.io, "\(path): cannot read the sweep file", cause: SendableDescription(error)) }
+        guard data.count <= maxFileBytes else {
+            throw SweepError(.invalidSpec, "\(path): the sweep file is larger than \(maxFileBytes >> 20) MB; sweep files describe grids, they do not list them")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SweepError(.invalidSpec, "\(path): the sweep file is not UTF-8 text")
+        }
         return try SweepSpec(yaml: text, file: path)
     }
 
@@ -97,6 +124,9 @@ public struct SweepSpec: Sendable {
         guard let f = tree["fixed"] else { throw fail("fixed", "missing required key fixed (the settings shared by every trial)") }
         guard f.pairs != nil else { throw fail("fixed", "expected a map with dataset, model, train, probes; got \(f.kindName)") }
         fixed = try SettingsSchema.checkSettings(f.json, partial: true, prefix: "fixed", fail: fail)
+        // runner first: max_trials bounds the axes below
+        runner = try SweepSpec.runnerSettings(tree["runner"], fail: fail)
+        let axisLimit = min(runner.maxTrials, SweepSpec.maxAxisValues)
         // zip
         var zipAxes: [Axis] = []
         if let z = tree["zip"] {
@@ -105,13 +135,14 @@ public struct SweepSpec: Sendable {
                 guard let pairs = g.pairs, !pairs.isEmpty else { throw fail("zip[\(gi)]", "expected a non-empty map {path: [values], …}") }
                 var lists: [[JSONValue]] = []
                 for (path, list) in pairs {
-                    lists.append(try SweepSpec.axisValues(path: path, list, keyPath: "zip[\(gi)].\(path)", fail: fail))
+                    lists.append(try SweepSpec.axisValues(path: path, list, keyPath: "zip[\(gi)].\(path)", limit: axisLimit, fail: fail))
                 }
                 let n = lists[0].count
                 for (i, l) in lists.enumerated() where l.count != n {
                     throw fail("zip[\(gi)].\(pairs[i].key)", "zip lists must have equal lengths; \(pairs[0].key) has \(n), this has \(l.count)")
                 }
-                zipAxes.append(Axis(paths: pairs.map(\.key), values: (0..<n).map { i in lists.map { $0[i] } }))
+                zipAxes.append(Axis(paths: pairs.map(\.key), values: (0..<n).map { i in lists.map { $0[i] } },
+                                    keyPaths: pairs.map { "zip[\(gi)].\($0.key)" }))
             }
         }
         // grid
@@ -127,8 +158,8 @@ public struct SweepSpec: Sendable {
                 if pairs.isEmpty && zipAxes.isEmpty { throw fail(where_, "the grid is empty; give at least one axis (or use include for single points)") }
                 var axes: [Axis] = []
                 for (path, list) in pairs {
-                    let values = try SweepSpec.axisValues(path: path, list, keyPath: "\(where_).\(path)", fail: fail)
-                    axes.append(Axis(paths: [path], values: values.map { [$0] }))
+                    let values = try SweepSpec.axisValues(path: path, list, keyPath: "\(where_).\(path)", limit: axisLimit, fail: fail)
+                    axes.append(Axis(paths: [path], values: values.map { [$0] }, keyPaths: ["\(where_).\(path)"]))
                 }
                 blocks.append(axes + zipAxes)
             }
@@ -161,37 +192,47 @@ public struct SweepSpec: Sendable {
         if let s = tree["seeds"] {
             guard let items = s.items, !items.isEmpty else { throw fail("seeds", "expected a non-empty list of integers") }
             var seeds: [Int] = []
+            var seen = Set<Int>()
             for (i, it) in items.enumerated() {
                 guard case .scalar(.number(let d)) = it.kind, let v = JSONValue.exactInt(d), v >= 0 else {
                     throw fail("seeds[\(i)]", "expected a non-negative integer, got \(it.json.display)")
                 }
-                if seeds.contains(v) { throw fail("seeds[\(i)]", "seed \(v) is listed twice") }
+                if !seen.insert(v).inserted { throw fail("seeds[\(i)]", "seed \(v) is listed twice") }
                 seeds.append(v)
             }
             self.seeds = seeds
         } else { seeds = [0] }
-        // runner
+        try checkSize()
+    }
+
+    /// The `runner:` section: retries, the per-trial time limit and the cap on the trial count.
+    static func runnerSettings(_ r: YAMLTree?, fail: (String, String) -> SweepError) throws -> RunnerSettings {
         var runner = RunnerSettings()
-        if let r = tree["runner"] {
-            guard let pairs = r.pairs else { throw fail("runner", "expected a map with max_attempts, trial_timeout") }
-            for (k, v) in pairs {
-                switch k {
-                case "max_attempts":
-                    guard case .scalar(.number(let d)) = v.kind, let i = JSONValue.exactInt(d), i >= 1 else {
-                        throw fail("runner.max_attempts", "expected an integer ≥ 1, got \(v.json.display)")
-                    }
-                    runner.maxAttempts = i
-                case "trial_timeout":
-                    guard case .scalar(let sv) = v.kind, let secs = SweepSpec.duration(sv) else {
-                        throw fail("runner.trial_timeout", "expected a duration like 90s, 30m, 2h, 1d or a number of seconds, got \(v.json.display)")
-                    }
-                    runner.trialTimeout = secs
-                default:
-                    throw fail("runner.\(k)", "unknown key; expected one of max_attempts, trial_timeout")
+        guard let r else { return runner }
+        let keys = "max_attempts, trial_timeout, max_trials"
+        guard let pairs = r.pairs else { throw fail("runner", "expected a map with \(keys)") }
+        for (k, v) in pairs {
+            switch k {
+            case "max_attempts":
+                guard case .scalar(.number(let d)) = v.kind, let i = JSONValue.exactInt(d), i >= 1 else {
+                    throw fail("runner.max_attempts", "expected an integer ≥ 1, got \(v.json.display)")
                 }
+                runner.maxAttempts = i
+            case "trial_timeout":
+                guard case .scalar(let sv) = v.kind, let secs = SweepSpec.duration(sv) else {
+                    throw fail("runner.trial_timeout", "expected a duration like 90s, 30m, 2h, 1d or a number of seconds, got \(v.json.display)")
+                }
+                runner.trialTimeout = secs
+            case "max_trials":
+                guard case .scalar(.number(let d)) = v.kind, let i = JSONValue.exactInt(d), i >= 1 else {
+                    throw fail("runner.max_trials", "expected an integer ≥ 1, got \(v.json.display)")
+                }
+                runner.maxTrials = i
+            default:
+                throw fail("runner.\(k)", "unknown key; expected one of \(keys)")
             }
         }
-        self.runner = runner
+        return runner
     }
 
     /// Parses `90s`, `30m`, `2h`, `1d` or a plain number of seconds.
@@ -206,38 +247,59 @@ public struct SweepSpec: Sendable {
         }
     }
 
-    /// Values of one axis: a non-empty list, or `{linspace: [a, b, n]}` / `{logspace: [a, b, n]}`.
-    static func axisValues(path: String, _ t: YAMLTree, keyPath: String, fail: (String, String) -> SweepError) throws -> [JSONValue] {
+    /// Values of one axis: a non-empty list, or `{linspace: [a, b, n]}` / `{logspace: [a, b, n]}`, of at most
+    /// `limit` values (a generator's count is checked before any value is made). Each value is checked once.
+    static func axisValues(path: String, _ t: YAMLTree, keyPath: String, limit: Int,
+                           fail: (String, String) -> SweepError) throws -> [JSONValue] {
         guard SettingsSchema.isKnownPath(path) else {
             if path == "seed" { throw fail(keyPath, "seeds are an axis of their own; use the top-level seeds list") }
             throw fail(keyPath, "no such setting; known paths: \(SettingsSchema.knownPaths.joined(separator: ", "))")
         }
-        var raw: [JSONValue]
+        let raw: [JSONValue]
         if let items = t.items {
+            guard items.count <= limit else { throw fail(keyPath, tooMany(items.count, limit: limit)) }
             raw = items.map(\.json)
         } else if let pairs = t.pairs, pairs.count == 1, ["linspace", "logspace"].contains(pairs[0].key) {
-            let spec = pairs[0].value.json.arrayValue ?? []
-            guard spec.count == 3, let a = spec[0].doubleValue, let b = spec[1].doubleValue,
-                  let nd = spec[2].doubleValue, let n = JSONValue.exactInt(nd), n >= 1 else {
-                throw fail(keyPath, "expected \(pairs[0].key): [start, stop, count]")
-            }
-            let log = pairs[0].key == "logspace"
-            raw = (0..<n).map { i in
-                let x = n == 1 ? a : a + (b - a) * Double(i) / Double(n - 1)
-                return .number(roundSignificant(log ? pow(10, x) : x))
-            }
+            raw = try generated(pairs[0].key, pairs[0].value.json, keyPath: keyPath, limit: limit, fail: fail)
         } else {
             throw fail(keyPath, "expected a non-empty list of values (or {linspace|logspace: [start, stop, count]}), got \(t.kindName)")
         }
         if raw.isEmpty { throw fail(keyPath, "expected a non-empty list of values; an empty axis makes an empty grid") }
         var out: [JSONValue] = []
+        var seen = Set<JSONValue>()
+        out.reserveCapacity(raw.count)
         for (i, v) in raw.enumerated() {
             let norm = try SettingsSchema.checkField(path, v) { _, w in fail("\(keyPath)[\(i)]", w) }
-            if out.contains(norm) { throw fail("\(keyPath)[\(i)]", "value \(v.display) is listed twice") }
+            if !seen.insert(norm).inserted { throw fail("\(keyPath)[\(i)]", "value \(v.display) is listed twice") }
             out.append(norm)
         }
         return out
     }
+
+    /// The values of `{linspace: [a, b, n]}` (n evenly spaced from a to b) or `{logspace: …}` (10^linspace).
+    static func generated(_ kind: String, _ spec: JSONValue, keyPath: String, limit: Int,
+                          fail: (String, String) -> SweepError) throws -> [JSONValue] {
+        let items = spec.arrayValue ?? []
+        guard items.count == 3, let a = items[0].doubleValue, let b = items[1].doubleValue, a.isFinite, b.isFinite,
+              let nd = items[2].doubleValue, nd.isFinite, nd == nd.rounded(), nd >= 1 else {
+            throw fail(keyPath, "expected \(kind): [start, stop, count] with finite start and stop and an integer count ≥ 1")
+        }
+        // compare as Double first: 1e300 does not fit an Int
+        guard nd <= Double(limit) else { throw fail(keyPath, tooMany(nd, limit: limit, generator: kind)) }
+        let n = Int(nd), log = kind == "logspace"
+        return (0..<n).map { i in
+            let x = n == 1 ? a : a + (b - a) * Double(i) / Double(n - 1)
+            return .number(roundSignificant(log ? pow(10, x) : x))
+        }
+    }
+
+    static func tooMany(_ n: Double, limit: Int, generator: String? = nil) -> String {
+        let what = generator.map { "\($0) count \(JSONValue.numberText(n))" } ?? "\(JSONValue.numberText(n)) values"
+        let why = limit < maxAxisValues ? "runner.max_trials is \(limit)" : "the most one axis may hold"
+        return "\(what) is more than \(limit) (\(why))"
+    }
+
+    static func tooMany(_ n: Int, limit: Int) -> String { tooMany(Double(n), limit: limit) }
 
     /// Rounds to 12 significant digits so generated values (10^-4.666…) print the same on every machine.
     static func roundSignificant(_ x: Double) -> Double {

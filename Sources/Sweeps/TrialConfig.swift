@@ -13,7 +13,8 @@ public struct DatasetSpec: Codable, Sendable, Hashable {
     public enum Band: String, Codable, Sendable, CaseIterable { case low, mid, high, mixed }
 
     public var name: Name
-    /// Side of the square images; default 32 (synthetic), fixed at 32 for cifar10.
+    /// Side of the square images, 4…1024: synthetic default 32; cifar10 and npz use the data's own size
+    /// and, if this is given, it must match it (checked before the sweep starts and by the worker).
     public var imageSize: Int?
     /// Training images; default: the whole split (synthetic: 10000 generated).
     public var trainSize: Int?

@@ -14,7 +14,10 @@ struct YAMLTree: Sendable {
     /// 1-based line, when Yams reports one.
     var line: Int?
 
+    /// Parses one document. Anchors, aliases and deep nesting are refused from the parser's events before
+    /// any node is built (see `screen`), so a hostile file fails fast in memory linear in its length.
     static func parse(_ text: String, file: String) throws -> YAMLTree {
+        try screen(text, file: file)
         let node: Node?
         do { node = try Yams.compose(yaml: text) }
         catch { throw SweepError(.invalidSpec, "\(file): not valid YAML: \(error)", cause: SendableDescription(error)) }

@@ -62,24 +62,44 @@ public enum NPY {
         return out
     }
 
-    /// Decodes a `.npy` blob; `name` appears in errors so users know which file is wrong.
-    public static func decode(_ data: Data, name: String = "array") throws -> Array {
+    /// A parsed `.npy` header: what the payload holds and how long it is, known before it is read.
+    public struct Header: Sendable {
+        public var shape: [Int]
+        public var dtype: DType
+        /// Bytes before the payload (magic, version, length field and header text).
+        public var headerBytes: Int
+        /// Bytes of the payload: product of the shape × element size (checked for overflow).
+        public var payloadBytes: Int
+    }
+
+    /// Longest header accepted; numpy writes under 200 bytes and reads at most 10,000 by default.
+    public static let maxHeaderBytes = 65_536
+
+    /// Parses the header at the start of `data`, which may hold only a prefix of the file: nil means
+    /// "read more" (the header is longer than `data`). A shape whose size overflows is an error, so a
+    /// hostile header cannot make a caller allocate or trap.
+    public static func header(_ data: Data, name: String = "array") throws -> Header? {
         let bytes = [UInt8](data.prefix(12))
-        guard bytes.count >= 10, bytes[0] == 0x93, Swift.Array(bytes[1...5]) == Swift.Array("NUMPY".utf8) else {
+        if bytes.count < 10 { return nil }
+        guard bytes[0] == 0x93, Swift.Array(bytes[1...5]) == Swift.Array("NUMPY".utf8) else {
             throw TensorError(.corruptData, "\(name): not a .npy file (bad magic)")
         }
         let major = bytes[6]
         let headerLen: Int, start: Int
         if major == 1 {
             headerLen = Int(bytes[8]) | Int(bytes[9]) << 8; start = 10
-        } else if major == 2 || major == 3, bytes.count >= 12 {
+        } else if major == 2 || major == 3 {
+            if bytes.count < 12 { return nil }
             headerLen = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; start = 12
         } else {
             throw TensorError(.corruptData, "\(name): unsupported .npy version \(major)")
         }
-        guard data.count >= start + headerLen,
-              let header = String(data: data.subdata(in: data.startIndex + start ..< data.startIndex + start + headerLen), encoding: .utf8) else {
-            throw TensorError(.corruptData, "\(name): truncated .npy header")
+        guard headerLen <= maxHeaderBytes else {
+            throw TensorError(.corruptData, "\(name): .npy header of \(headerLen) bytes is longer than \(maxHeaderBytes)")
+        }
+        if data.count < start + headerLen { return nil }
+        guard let header = String(data: data.subdata(in: data.startIndex + start ..< data.startIndex + start + headerLen), encoding: .utf8) else {
+            throw TensorError(.corruptData, "\(name): .npy header is not text")
         }
         guard let descr = field(header, "descr") else { throw TensorError(.corruptData, "\(name): .npy header has no descr") }
         let normalized = descr == "<u1" ? "|u1" : descr
@@ -98,13 +118,26 @@ public enum NPY {
             }
             return v
         }
-        let expected = shape.reduce(1, *) * dtype.size
-        let payloadStart = data.startIndex + start + headerLen
-        let actual = data.endIndex - payloadStart
-        guard actual >= expected else {
-            throw TensorError(.corruptData, "\(name): payload is \(actual) bytes, shape \(shape) of \(descr) needs \(expected)")
+        var payload = dtype.size
+        for d in shape {
+            let (p, overflow) = payload.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw TensorError(.corruptData, "\(name): shape \(shape) is too large to address") }
+            payload = p
         }
-        return Array(shape: shape, dtype: dtype, payload: data.subdata(in: payloadStart ..< payloadStart + expected))
+        return Header(shape: shape, dtype: dtype, headerBytes: start + headerLen, payloadBytes: payload)
+    }
+
+    /// Decodes a `.npy` blob; `name` appears in errors so users know which file is wrong.
+    public static func decode(_ data: Data, name: String = "array") throws -> Array {
+        guard let h = try header(data, name: name) else {
+            throw TensorError(.corruptData, data.count < 10 ? "\(name): not a .npy file (bad magic)" : "\(name): truncated .npy header")
+        }
+        let payloadStart = data.startIndex + h.headerBytes
+        let actual = data.endIndex - payloadStart
+        guard actual >= h.payloadBytes else {
+            throw TensorError(.corruptData, "\(name): payload is \(actual) bytes, shape \(h.shape) of \(h.dtype.rawValue) needs \(h.payloadBytes)")
+        }
+        return Array(shape: h.shape, dtype: h.dtype, payload: data.subdata(in: payloadStart ..< payloadStart + h.payloadBytes))
     }
 
     /// Decodes a `.npy` as a float tensor.

@@ -8,7 +8,7 @@ extension FSweep {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks: training throughput, probe time, cluster overhead.",
-            subcommands: [BenchTrain.self, BenchConv.self, BenchProbe.self, BenchCluster.self, BenchStore.self])
+            subcommands: [BenchTrain.self, BenchConv.self, BenchProbe.self, BenchCluster.self, BenchStore.self, BenchValidate.self])
     }
 
     /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.
@@ -78,6 +78,21 @@ extension FSweep {
             let r = try StoreBenchmark.run(directory: URL(fileURLWithPath: scratch))
             Console.line(String(format: "%d trials: expand %.2f s, expand+store %.2f s, reopen unchanged %.2f s, peak RSS %.0f MB",
                                 r.trials, r.expandSeconds, r.createSeconds, r.reopenSeconds, r.peakResidentMB))
+        }
+    }
+}
+
+extension FSweep {
+    /// `fsweep bench validate`: validation of a 10^6-trial grid against the former trial-by-trial check.
+    struct BenchValidate: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "validate",
+            abstract: "Time to validate a 1000 × 1000 grid, side by side with checking every trial, and to refuse a billion-laughs file.")
+
+        func run() throws {
+            let r = try ValidationBenchmark.run()
+            Console.line(String(format: "%d trials: validate %.3f s, trial by trial %.1f s (%.0f× slower), expand alone %.1f s; "
+                + "billion laughs refused in %.4f s", r.trials, r.validateSeconds, r.perTrialSeconds,
+                r.perTrialSeconds / r.validateSeconds, r.expandSeconds, r.billionLaughsSeconds))
         }
     }
 }

@@ -32,7 +32,7 @@ extension FSweep {
         }
 
         func run() throws {
-            try SweepValidation.checkProbes(specPath: spec)
+            try SweepValidation.validate(specPath: spec, report: Console.error)
             let logger = log.makeLogger("fsweep.coordinator")
             var settings = CoordinatorSettings()
             settings.heartbeatInterval = heartbeat.heartbeat

@@ -31,7 +31,7 @@ extension FSweep {
         func run() throws {
             var logger = log.makeLogger("fsweep.run")
             if log.logLevel == "info" { logger.logLevel = .notice }
-            try SweepValidation.checkProbes(specPath: spec)
+            try SweepValidation.validate(specPath: spec, report: Console.error)
             var settings = CoordinatorSettings()
             if let trialTimeout { settings.stallTimeout = trialTimeout }
             settings.shutdownGrace = grace

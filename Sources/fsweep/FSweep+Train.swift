@@ -19,7 +19,7 @@ extension FSweep {
         @Option(help: "synthetic | cifar10 | npz") var dataset: String = "synthetic"
         @Option(help: "Directory with the CIFAR-10 binary batches.") var dataDir: String?
         @Option(help: "Path of an .npz image set (x_train, y_train, x_test, y_test).") var dataPath: String?
-        @Option(help: "Synthetic image side.") var imageSize: Int?
+        @Option(help: "Image side, 4…1024 (synthetic: generated, default 32; cifar10/npz: must match the data).") var imageSize: Int?
         @Option(help: "Training images (class-balanced subset).") var trainSize: Int?
         @Option(help: "Test images (class-balanced subset).") var testSize: Int?
         @Option(help: "none | hpf | lpf") var filter: String?

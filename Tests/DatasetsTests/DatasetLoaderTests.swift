@@ -52,3 +52,56 @@ import TensorCore
     let e = #expect(throws: DatasetError.self) { try DatasetLoader.load(s, seed: 0) }
     #expect(e?.code == .io)
 }
+
+/// A directory of `.npy` files holding `n` uint8 images of `size`×`size`×3 per split, labels cycling 0, 1, 2.
+private func npyDirectory(n: Int, size: Int) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("npy-sizes-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let x = Data((0..<(n * size * size * 3)).map { UInt8($0 % 251) })
+    let y = Data((0..<n).map { UInt8($0 % 3) })
+    for split in ["train", "test"] {
+        try NPY.encode(payload: x, dtype: .uint8, shape: [n, size, size, 3]).write(to: dir.appendingPathComponent("x_\(split).npy"))
+        try NPY.encode(payload: y, dtype: .uint8, shape: [n]).write(to: dir.appendingPathComponent("y_\(split).npy"))
+    }
+    return dir
+}
+
+@Test func npzImageSizeIsCheckedAgainstTheFileOrTakenFromIt() throws {
+    // a 16-px file used to train at 16 px under a config saying image_size 32
+    let dir = try npyDirectory(n: 6, size: 16)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var s = DatasetSettings()
+    s.name = .npz
+    s.path = dir.path
+    s.imageSize = 32
+    let e = #expect(throws: DatasetError.self) { try DatasetLoader.load(s, seed: 0) }
+    #expect(e?.key == "image_size")
+    #expect(e?.message == "dataset: image_size 32 but the images of npz \(dir.path) are 16×16; leave image_size out to use the data's own size")
+    s.imageSize = nil
+    #expect(try DatasetLoader.load(s, seed: 0).train.images.shape == [6, 3, 16, 16])
+    s.imageSize = 16
+    #expect(try DatasetLoader.load(s, seed: 0).test.images.shape == [6, 3, 16, 16])
+    #expect(try NumPyImages.shape(path: dir.path) == DataShape(train: 6, test: 6, height: 16, width: 16))
+}
+
+@Test func fileSubsetsLargerThanTheDataAreErrorsNotSilentlySmaller() throws {
+    // balancedSubset returns every image when asked for more: a train_size of 7 used to train on 6
+    let dir = try npyDirectory(n: 6, size: 4)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var s = DatasetSettings()
+    s.name = .npz
+    s.path = dir.path
+    s.trainSize = 7
+    let e = #expect(throws: DatasetError.self) { try DatasetLoader.load(s, seed: 0) }
+    #expect(e?.key == "train_size" && e?.message == "dataset: train_size 7 but npz \(dir.path) has 6 training images")
+    // cifar10: checked against the official split sizes before any file is read
+    var c = DatasetSettings()
+    c.name = .cifar10
+    c.dataDir = dir.path
+    c.testSize = 10_001
+    let t = #expect(throws: DatasetError.self) { try DatasetLoader.load(c, seed: 0) }
+    #expect(t?.key == "test_size" && t?.message == "dataset: test_size 10001 but cifar10 in \(dir.path) has 10000 test images")
+    // data that is not on this machine cannot be checked here (the workers check it)
+    c.dataDir = "/nonexistent/cifar"
+    #expect(try DatasetLoader.check(c) == false)
+}

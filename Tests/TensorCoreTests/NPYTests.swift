@@ -27,4 +27,19 @@ import Testing
         do { _ = try NPY.decode(bad, name: "y.npy"); Issue.record("accepted complex dtype") }
         catch let e as TensorError { #expect(e.code == .invalidArgument && e.message.contains("<c8")) }
     }
+
+    @Test func headerParsesFromAPrefixAndRefusesOverflowingShapes() throws {
+        let blob = NPY.encode(payload: Data(count: 6), dtype: .uint8, shape: [2, 3])
+        #expect(try NPY.header(blob.prefix(9)) == nil)
+        #expect(try NPY.header(blob.prefix(20)) == nil)   // the header text is not all there yet
+        #expect(try NPY.header(blob.prefix(blob.count - 7)) == nil)
+        let h = try #require(try NPY.header(blob.prefix(blob.count - 6)))
+        #expect(h.shape == [2, 3] && h.dtype == .uint8 && h.headerBytes == blob.count - 6 && h.payloadBytes == 6)
+        // a shape whose byte count overflows Int: an error naming the file, never a trap or an allocation
+        var huge = NPY.encode(payload: Data(), dtype: .float32, shape: [0, 0])
+        if let r = huge.range(of: Data("(0, 0)".utf8)) { huge.replaceSubrange(r, with: Data("(4294967296, 4294967296)".utf8)) }
+        #expect { try NPY.decode(huge, name: "big.npy") } throws: {
+            ($0 as? TensorError)?.message == "big.npy: shape [4294967296, 4294967296] is too large to address"
+        }
+    }
 }
