@@ -2,7 +2,7 @@ import TensorCore
 
 extension DiffeoStabilityProbe {
     /// `D_f`, `G_f` and `R_f` from the logits `[N, K]` of the clean, deformed and noisy images (row `i` of
-    /// each is image `i`), as docs/SCIENCE.md §4 defines them:
+    /// each is image `i`), as docs/SCIENCE.md §4.2 defines them:
     /// - `clean`: `D_f = median_i ‖f(τx_i) − f(x_i)‖² / median_i ‖f(x_{π(i)}) − f(x_{π(i+1)})‖²` with `π` a
     ///   permutation seeded by `pairSeed` and indices cyclic (N pairs of distinct images); medians of an
     ///   even count average the two middle values. `R_f` = ratio of the two numerator medians.

@@ -2,7 +2,7 @@ import Foundation
 import Networks
 import TensorCore
 
-/// Relative stability to diffeomorphisms (Petrini et al. NeurIPS 2021; docs/SCIENCE.md §4).
+/// Relative stability to diffeomorphisms (Petrini et al. NeurIPS 2021; docs/SCIENCE.md §4.2).
 ///
 /// For each evaluation image one random deformation `τ` at the temperature of typical displacement
 /// `delta`, and Gaussian noise `η` rescaled to `‖η‖ = ‖τx − x‖` (no clipping). With `f` the logits,

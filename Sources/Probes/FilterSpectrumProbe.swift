@@ -1,7 +1,7 @@
 import Networks
 import TensorCore
 
-/// Filter spectrum (Petrini et al. 2021; docs/SCIENCE.md §4 companion): each 3×3 filter of each 3×3
+/// Filter spectrum (Petrini et al. 2021; docs/SCIENCE.md §4.3): each 3×3 filter of each 3×3
 /// convolution projected on the 9 eigenvectors `Ψ_λ` of the graph Laplacian of the 3×3 grid
 /// (4-neighbour), `c_λ = mean over the O·C filters of (w·Ψ_λ)²`.
 ///
