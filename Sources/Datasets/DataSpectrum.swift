@@ -1,6 +1,6 @@
 import TensorCore
 
-/// The data's amplitude spectrum `sqrt(E|x̂_cij|²)`: the curve the sensitivity profiles are compared to (SCIENCE.md §1).
+/// The data's amplitude spectrum `sqrt(E|x̂_cij|²)`: the curve the sensitivity profiles are compared to (docs/SCIENCE.md §1.3).
 public enum DataSpectrum {
     /// Default number of images averaged over.
     public static let defaultImages = 5000

@@ -1,13 +1,14 @@
 import TensorCore
 
 extension FrequencyFilter {
-    /// What to do with filtered pixels that leave [0, 1] (SCIENCE.md §3's LFC/HFC test sets).
+    /// What happens to filtered pixels before a model sees them (the LFC/HFC test sets of
+    /// docs/SCIENCE.md §3). There is deliberately no clipping to [0, 1]: a high-frequency component is
+    /// zero-mean, so clipping would delete about half of it.
     public enum OutputRange: String, Sendable, Hashable, Codable, CaseIterable {
-        /// Keep the real part as is (the paper's hpf training data, normalized afterwards).
+        /// The real-valued filtered image as is (the clean default; the model holds its own normalization).
         case unchanged
-        /// Clip to [0, 1] (clean default for evaluating on filtered test sets).
-        case clip
-        /// Divide each image by its maximum over channels and pixels (the published LFC/HFC code).
+        /// Each image divided by its maximum over channels and pixels, `x / max(x)` (Wang et al.'s
+        /// published code); an image whose maximum is 0 or not finite is left unchanged.
         case paperRescale
     }
 
@@ -17,8 +18,6 @@ extension FrequencyFilter {
         switch range {
         case .unchanged:
             break
-        case .clip:
-            for k in 0..<out.count { out.data[k] = Swift.min(Swift.max(out.data[k], 0), 1) }
         case .paperRescale:
             guard out.rank == 4 else {
                 throw DatasetError(.invalidArgument, "paperRescale needs [N, C, H, W] images, got \(out.shape)")

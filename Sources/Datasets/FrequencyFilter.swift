@@ -5,8 +5,8 @@ import TensorCore
 @inline(__always)
 func signedFrequency(_ i: Int, _ n: Int) -> Int { i < (n + 1) / 2 ? i : i - n }
 
-/// Frequency-domain filters on images: the paper's high-pass CIFAR ("hpf") and its low-pass and
-/// circular relatives.
+/// Frequency-domain filters on images: the paper's high-pass CIFAR ("hpf", docs/SCIENCE.md §8.2) and its
+/// low-pass and circular relatives.
 ///
 /// Each filter picks a set `S` of frequencies `(ky, kx)` (signed, numpy `fftfreq·n` convention) and
 /// either removes it (`highPass`) or keeps only it (`lowPass`) from every channel's orthonormal 2-D
@@ -16,7 +16,7 @@ func signedFrequency(_ i: Int, _ n: Int) -> Int { i < (n + 1) / 2 ? i : i - n }
 /// - `square` clean: `S = { |ky| < K and |kx| < K }` (paper hpf with `K = H/4`).
 /// - `square` paper: `S = { −K ≤ ky, kx ≤ K−1 }` (the published mask; for 32px and `K = 8` it covers
 ///   `[−8, 7]`, the `+8` partner of each `−8` row/column is missing).
-/// - `circle`: `S = { sqrt(ky² + kx²) < K }` (SCIENCE.md §3's `M_r`), same in both compat modes.
+/// - `circle`: `S = { sqrt(ky² + kx²) < K }` (docs/SCIENCE.md §3's `M_r`), same in both compat modes.
 public struct FrequencyFilter: Sendable, Hashable, Codable {
     /// Whether the set `S` is removed or kept.
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable { case highPass, lowPass }

@@ -1,7 +1,7 @@
 import TensorCore
 
 /// The radial (azimuthal) average of a frequency map, shared by the data spectrum and the probes'
-/// sensitivity maps so both curves are binned identically (SCIENCE.md §1).
+/// sensitivity maps so both curves are binned identically (docs/SCIENCE.md §1.2).
 ///
 /// Input maps are in numpy `fft2` order (DC at `[0, 0]`). The map is fftshifted (DC moves to
 /// `[H/2, W/2]`), channels are summed, and values are averaged within radius bins:

@@ -2,18 +2,21 @@ import Foundation
 import Networks
 import TensorCore
 
-/// Relative stability to diffeomorphisms (Petrini et al. NeurIPS 2021; SCIENCE.md §4).
+/// Relative stability to diffeomorphisms (Petrini et al. NeurIPS 2021; docs/SCIENCE.md §4.2).
 ///
 /// For each evaluation image one random deformation `τ` at the temperature of typical displacement
-/// `delta`, and Gaussian noise `η` rescaled to `‖η‖ = ‖τx − x‖` (no clipping). With `f` the logits:
-/// `D_f = median ‖f(τx) − f(x)‖² / median ‖f(x1) − f(x2)‖²`, `G_f` the same with `x + η`, `R_f = D_f / G_f`.
-/// Pairs `(x1, x2)` are consecutive images of a seeded permutation (cyclic). Parameters: `delta`
-/// (pixels, default 1), `cutoff` (c, default 3), `temperature` (overrides `delta`). Images: a seeded
-/// class-balanced subset of `images` test images (default 500).
+/// `delta`, and Gaussian noise `η` rescaled to `‖η‖ = ‖τx − x‖` (no clipping). With `f` the logits,
+/// `D_f` (deformations) and `G_f` (noise) compare how far the perturbation moves `f` with how far apart
+/// `f` puts two different images, and `R_f = D_f / G_f`; `ratios` gives the two definitions (the
+/// default: medians of squared logit distances over images and over cyclic pairs of a seeded
+/// permutation; `compat: paper`: the published code's per-logit medians and all-pairs denominator).
+/// Parameters: `delta` (pixels, default 1), `cutoff` (c, default 3), `temperature` (overrides `delta`).
+/// Images: a seeded class-balanced subset of `images` test images (default 500).
 ///
-/// Scalars: `diffeo_stability.D_f`, `.G_f`, `.R_f`, `.temperature`, `.delta` (requested, from T by the
-/// paper's formula), `.delta_applied` (RMS pixel displacement of the fields actually drawn), `.T_min`,
-/// `.T_max`, `.images`. Also the outputs of `filter_spectrum` (with the ratio when run by a `ProbeSuite`).
+/// Scalars (names in `ProbeOutput`): `diffeo_stability.D_f`, `.G_f`, `.R_f`, `.temperature`, `.delta`
+/// (requested, from T by the paper's formula), `.delta_applied` (RMS pixel displacement of the fields
+/// actually drawn), `.T_min`, `.T_max`, `.images`. Also the outputs of `filter_spectrum` (with the ratio
+/// when run by a `ProbeSuite`).
 public final class DiffeoStabilityProbe: Probe {
     /// Registry name (also the prefix of most result names).
     public static let probeName = "diffeo_stability"
@@ -65,36 +68,20 @@ public final class DiffeoStabilityProbe: Probe {
         let f0 = try Evaluation.logits(model, x: set.images, batchSize: ModelEvaluation.batchSize)
         let fd = try Evaluation.logits(model, x: warped, batchSize: ModelEvaluation.batchSize)
         let fg = try Evaluation.logits(model, x: noisy, batchSize: ModelEvaluation.batchSize)
-        let k = f0.shape[1]
-        func dist2(_ a: Tensor, _ i: Int, _ b: Tensor, _ j: Int) -> Double {
-            var s = 0.0
-            for l in 0..<k { let d = Double(a.data[i * k + l] - b.data[j * k + l]); s += d * d }
-            return s
-        }
-        var prng = SeededRNG(seed: SeededRNG.derive(options.seed, "diffeo.pairs"))
-        let perm = prng.permutation(count)
-        let denom = Self.median((0..<count).map { dist2(f0, perm[$0], f0, perm[($0 + 1) % count]) })
-        let dMed = Self.median((0..<count).map { dist2(fd, $0, f0, $0) })
-        let gMed = Self.median((0..<count).map { dist2(fg, $0, f0, $0) })
+        let ratios = Self.ratios(clean: f0, deformed: fd, noisy: fg, compat: options.compat,
+                                 pairSeed: SeededRNG.derive(options.seed, "diffeo.pairs"))
         let bounds = Diffeomorphism.temperatureBounds(n: n, c: Double(c))
         var r = ProbeResult()
-        r.scalars["diffeo_stability.D_f"] = dMed / denom
-        r.scalars["diffeo_stability.G_f"] = gMed / denom
-        r.scalars["diffeo_stability.R_f"] = dMed / gMed
-        r.scalars["diffeo_stability.temperature"] = t
-        r.scalars["diffeo_stability.delta"] = Diffeomorphism.typicalDisplacement(temperature: t, n: n, c: Double(c))
-        r.scalars["diffeo_stability.delta_applied"] = (sq / Double(count)).squareRoot()
-        r.scalars["diffeo_stability.T_min"] = bounds.min
-        r.scalars["diffeo_stability.T_max"] = bounds.max
-        r.scalars["diffeo_stability.images"] = Double(count)
+        r.scalars[ProbeOutput.diffeoD] = ratios.d
+        r.scalars[ProbeOutput.diffeoG] = ratios.g
+        r.scalars[ProbeOutput.diffeoR] = ratios.r
+        r.scalars[ProbeOutput.diffeoTemperature] = t
+        r.scalars[ProbeOutput.diffeoDelta] = Diffeomorphism.typicalDisplacement(temperature: t, n: n, c: Double(c))
+        r.scalars[ProbeOutput.diffeoDeltaApplied] = (sq / Double(count)).squareRoot()
+        r.scalars[ProbeOutput.diffeoTMin] = bounds.min
+        r.scalars[ProbeOutput.diffeoTMax] = bounds.max
+        r.scalars[ProbeOutput.diffeoImages] = Double(count)
         r.merge(FilterSpectrumProbe.spectrum(model, initial: initialFilterSpectrum))
         return r
-    }
-
-    /// Median (mean of the two middle values for an even count).
-    static func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        guard !s.isEmpty else { return .nan }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

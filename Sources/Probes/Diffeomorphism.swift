@@ -1,7 +1,7 @@
 import Foundation
 import TensorCore
 
-/// Random smooth deformations of the image grid (Petrini et al. NeurIPS 2021; SCIENCE.md §4).
+/// Random smooth deformations of the image grid (Petrini et al. NeurIPS 2021; docs/SCIENCE.md §4.1).
 ///
 /// Each axis gets a field `τ(u, v) = Σ_{i,j ≥ 1, sqrt(i²+j²) < c+0.5} C_ij sin(iπu) sin(jπv)` with
 /// `C_ij ~ N(0, T/(i²+j²))` and `u, v` on `linspace(0, 1, n)`; the pixel displacement is `n·τ` (the

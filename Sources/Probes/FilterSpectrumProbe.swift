@@ -1,7 +1,7 @@
 import Networks
 import TensorCore
 
-/// Filter spectrum (Petrini et al. 2021; SCIENCE.md §4 companion): each 3×3 filter of each 3×3
+/// Filter spectrum (Petrini et al. 2021; docs/SCIENCE.md §4.3): each 3×3 filter of each 3×3
 /// convolution projected on the 9 eigenvectors `Ψ_λ` of the graph Laplacian of the 3×3 grid
 /// (4-neighbour), `c_λ = mean over the O·C filters of (w·Ψ_λ)²`.
 ///
@@ -69,14 +69,14 @@ public final class FilterSpectrumProbe: Probe {
     static func spectrum(_ model: Model, initial: Tensor?) -> ProbeResult {
         var r = ProbeResult()
         guard let coef = coefficients(model) else {
-            r.scalars["filter_spectrum.layers"] = 0
+            r.scalars[ProbeOutput.filterSpectrumLayers] = 0
             return r
         }
-        r.scalars["filter_spectrum.layers"] = Double(coef.shape[0])
-        r.arrays["filter_spectrum.coefficients"] = coef
-        r.arrays["filter_spectrum.eigenvalues"] = SensitivityProbe.vector(laplacianBasis().eigenvalues)
+        r.scalars[ProbeOutput.filterSpectrumLayers] = Double(coef.shape[0])
+        r.arrays[ProbeOutput.filterSpectrumCoefficients] = coef
+        r.arrays[ProbeOutput.filterSpectrumEigenvalues] = SensitivityProbe.vector(laplacianBasis().eigenvalues)
         if let initial, initial.shape == coef.shape {
-            r.arrays["filter_spectrum.ratio"] = Tensor(uncheckedShape: coef.shape,
+            r.arrays[ProbeOutput.filterSpectrumRatio] = Tensor(uncheckedShape: coef.shape,
                 data: zip(coef.data, initial.data).map { $1 > 0 ? $0 / $1 : .nan })
         }
         return r

@@ -1,6 +1,6 @@
 import TensorCore
 
-/// Real Fourier basis images of unit L2 norm (Yin et al. 2019; SCIENCE.md §2).
+/// Real Fourier basis images of unit L2 norm (Yin et al. 2019; docs/SCIENCE.md §2).
 ///
 /// `U_ij = Re(IFFT2_ortho(E))` where `E` holds `(1+1j)/2` at fft2 index `(i, j)` and `(1−1j)/2` at its
 /// mirror `(−i, −j)`, or `1` when the index is its own mirror (DC and the Nyquist rows/columns of even

@@ -2,7 +2,7 @@ import Datasets
 import Networks
 import TensorCore
 
-/// Fourier heatmap (Yin et al. 2019; SCIENCE.md §2): error under additive Fourier-basis noise.
+/// Fourier heatmap (Yin et al. 2019; docs/SCIENCE.md §2): error under additive Fourier-basis noise.
 ///
 /// For each frequency, every evaluation image becomes `clip(x + v·r_c·U_ij, 0, 1)` with the same basis
 /// image on every channel and an independent seeded sign `r_c ∈ {−1, +1}` per image and channel. Only one
@@ -73,17 +73,17 @@ public final class FourierHeatmapProbe: Probe {
             }
         }
         var r = ProbeResult()
-        r.arrays["fourier_heatmap.error"] = error
-        r.arrays["fourier_heatmap.logit_change"] = change
-        r.scalars["fourier_heatmap.v"] = v
-        r.scalars["fourier_heatmap.images"] = Double(n)
-        r.scalars["fourier_heatmap.clean_error"] = Double(zip(cleanPred, set.labels).filter { $0 != $1 }.count) / Double(n)
-        r.scalars["fourier_heatmap.mean_error"] = error.data.reduce(0.0) { $0 + Double($1) } / Double(plane)
+        r.arrays[ProbeOutput.fourierHeatmapError] = error
+        r.arrays[ProbeOutput.fourierHeatmapLogitChange] = change
+        r.scalars[ProbeOutput.fourierHeatmapV] = v
+        r.scalars[ProbeOutput.fourierHeatmapImages] = Double(n)
+        r.scalars[ProbeOutput.fourierHeatmapCleanError] = Double(zip(cleanPred, set.labels).filter { $0 != $1 }.count) / Double(n)
+        r.scalars[ProbeOutput.fourierHeatmapMeanError] = error.data.reduce(0.0) { $0 + Double($1) } / Double(plane)
         return r
     }
 }
 
-/// Filtered-accuracy curves (Yin et al. 2019; SCIENCE.md §2): accuracy on low-pass and high-pass
+/// Filtered-accuracy curves (Yin et al. 2019; docs/SCIENCE.md §2): accuracy on low-pass and high-pass
 /// filtered test sets with a centred square window of side `B = 2, 4, …, H`.
 ///
 /// Windows (signed frequencies `k`): clean `|ky|, |kx| ≤ B/2` (symmetric, so the filtered image is real;
@@ -126,9 +126,9 @@ public final class FilteredAccuracyProbe: Probe {
             high.append(Float(try ModelEvaluation.accuracy(model, x: hp, y: set.labels)))
         }
         var r = ProbeResult()
-        r.arrays["filtered_accuracy.bandwidth"] = SensitivityProbe.vector(bs)
-        r.arrays["filtered_accuracy.lowpass"] = SensitivityProbe.vector(low)
-        r.arrays["filtered_accuracy.highpass"] = SensitivityProbe.vector(high)
+        r.arrays[ProbeOutput.filteredAccuracyBandwidth] = SensitivityProbe.vector(bs)
+        r.arrays[ProbeOutput.filteredAccuracyLowpass] = SensitivityProbe.vector(low)
+        r.arrays[ProbeOutput.filteredAccuracyHighpass] = SensitivityProbe.vector(high)
         return r
     }
 }

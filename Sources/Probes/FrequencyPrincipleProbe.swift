@@ -2,7 +2,7 @@ import Foundation
 import Networks
 import TensorCore
 
-/// Frequency principle (Xu et al. 2019; SCIENCE.md §5): how well the network fits the low- and the
+/// Frequency principle (Xu et al. 2019; docs/SCIENCE.md §5): how well the network fits the low- and the
 /// high-frequency part of the target function on the training images.
 ///
 /// On the first `images` training images (default 2000), flattened pixels in [0, 1]:
@@ -40,8 +40,8 @@ public final class FrequencyPrincipleProbe: Probe {
         guard let cache else { return ProbeResult() }
         let logits = try Evaluation.logits(model, x: cache.x, batchSize: ModelEvaluation.batchSize)
         let (eLow, eHigh) = try Self.errors(kernel: cache.kernel, labels: cache.labels, probabilities: Self.softmax(logits))
-        return ProbeResult(scalars: ["frequency_principle.e_low": eLow, "frequency_principle.e_high": eHigh,
-                                     "frequency_principle.delta": cache.delta])
+        return ProbeResult(scalars: [ProbeOutput.eLow: eLow, ProbeOutput.eHigh: eHigh,
+                                     ProbeOutput.frequencyPrincipleDelta: cache.delta])
     }
 
     /// Row-normalized Gaussian kernel `[N·N]` of flattened images and the δ used.

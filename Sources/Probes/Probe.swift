@@ -1,6 +1,6 @@
 import Networks
 
-/// A measurement of a trained network (SCIENCE.md): `(model, data, options) → ProbeResult`.
+/// A measurement of a trained network (docs/SCIENCE.md): `(model, data, options) → ProbeResult`.
 ///
 /// Probes are classes so one instance can cache work that depends only on the data (the frequency
 /// principle's kernel matrix) across the epochs of a training run; make a fresh one per run.
@@ -13,10 +13,16 @@ public protocol Probe: AnyObject {
     var defaultEvery: Int? { get }
     /// Runs the measurement. The model is used in evaluation mode and its weights are not changed.
     func run(model: Model, data: ProbeData, options: ProbeOptions) throws -> ProbeResult
+    /// Checks the parameters whose valid range depends on the image size (`lfc_hfc`'s radii against the
+    /// Nyquist radius), so a sweep can refuse them before anything trains. Errors name the parameter as
+    /// `params.<key>: …`. Default: nothing depends on the size.
+    func validate(_ options: ProbeOptions, imageSize: Int) throws
 }
 
 extension Probe {
     public var defaultEvery: Int? { nil }
+
+    public func validate(_ options: ProbeOptions, imageSize: Int) throws {}
 
     /// Throws for parameter names the probe does not know.
     public func validate(_ options: ProbeOptions) throws {
@@ -32,7 +38,7 @@ extension Probe {
 
 /// Every probe by name: the one place the runner and the CLI look them up.
 public enum ProbeRegistry {
-    /// Registered names, in the order of SCIENCE.md.
+    /// Registered names, in the order of docs/SCIENCE.md.
     public static let names: [String] = [
         SensitivityProbe.probeName, FourierHeatmapProbe.probeName, FilteredAccuracyProbe.probeName,
         LowHighFrequencyProbe.probeName, DiffeoStabilityProbe.probeName, FilterSpectrumProbe.probeName,
@@ -51,6 +57,24 @@ public enum ProbeRegistry {
         case FrequencyPrincipleProbe.probeName: return FrequencyPrincipleProbe()
         default:
             throw ProbeError(.unknownProbe, "unknown probe '\(name)' (known: \(names.joined(separator: ", ")))")
+        }
+    }
+
+    /// Checks requests before anything runs: `every`, each name, its parameter names (`validate(_:)`) and,
+    /// when the image size is known, the size-dependent parameters (`validate(_:imageSize:)`). Errors start
+    /// with the request's key, e.g. `probes[2].params.radii: 12 is past the Nyquist radius 8 of 16-px images`.
+    public static func validate(_ specs: [ProbeSpec], imageSize: Int?) throws {
+        for (i, spec) in specs.enumerated() {
+            if let e = spec.every, e <= 0 {
+                throw ProbeError(.invalidParameter, "probes[\(i)].every: must be a positive number of epochs, got \(e)")
+            }
+            do {
+                let p = try make(spec.name)
+                try p.validate(spec.options)
+                if let imageSize { try p.validate(spec.options, imageSize: imageSize) }
+            } catch let e as ProbeError {
+                throw e.keyed("probes[\(i)]")
+            }
         }
     }
 

@@ -20,6 +20,12 @@ public struct ProbeError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
+    /// The same error under a key path: `probes[2]` + `params.radii: …` gives `probes[2].params.radii: …`;
+    /// other messages get `key: ` in front.
+    public func keyed(_ key: String) -> ProbeError {
+        ProbeError(code, key + (message.hasPrefix("params.") ? "." : ": ") + message, cause: cause)
+    }
+
     public var description: String {
         if let cause { return "\(message) (caused by: \(cause))" }
         return message

@@ -22,7 +22,7 @@ public struct ProbeResult: Sendable {
     }
 
     /// The suffix for values recorded after epoch `epoch` (1-based; 0 = before training).
-    public static func epochSuffix(_ epoch: Int) -> String { "@e\(epoch)" }
+    public static func epochSuffix(_ epoch: Int) -> String { ProbeOutput.epochSuffix(epoch) }
 }
 
 /// A probe parameter as it comes from a sweep file (`params:`), kept JSON-shaped and untyped until a
@@ -36,7 +36,7 @@ public enum ProbeValue: Sendable, Hashable {
 
 /// How one probe runs: image budget, compat mode, seed and its own parameters.
 public struct ProbeOptions: Sendable {
-    /// Clean definitions (default) or the published code's quirks (SCIENCE.md).
+    /// Clean definitions (default) or the published code's quirks (docs/SCIENCE.md).
     public enum Compat: String, Sendable, Codable, CaseIterable { case clean, paper }
 
     /// Evaluation images; nil = the probe's documented default.

@@ -45,18 +45,13 @@ public final class ProbeSuite {
     private var epochsRun: [String: [Int]] = [:]
     private var last: [String: (epoch: Int, result: ProbeResult)] = [:]
 
-    /// Checks every name and parameter up front, so a bad request fails before training starts.
+    /// Checks every name and parameter up front (`ProbeRegistry.validate`, against the image size of the
+    /// data when there is any), so a bad request fails before training starts.
     public init(_ specs: [ProbeSpec], data: ProbeData) throws {
         self.specs = specs
         self.data = data
-        var probes: [any Probe] = []
-        for s in specs {
-            let p = try ProbeRegistry.make(s.name)
-            try p.validate(s.options)
-            if let e = s.every, e <= 0 { throw ProbeError(.invalidParameter, "\(s.name): every must be a positive number of epochs, got \(e)") }
-            probes.append(p)
-        }
-        self.probes = probes
+        try ProbeRegistry.validate(specs, imageSize: data.test?.height ?? data.images.map { $0.shape[2] })
+        self.probes = try specs.map { try ProbeRegistry.make($0.name) }
     }
 
     /// The recording interval of spec `i` (its own or the probe's default).
@@ -84,7 +79,7 @@ public final class ProbeSuite {
         var out = ProbeResult()
         for (i, p) in probes.enumerated() where isDue(i, epoch: epoch) {
             let r = try p.run(model: model, data: data, options: specs[i].options)
-            out.merge(r, suffix: ProbeResult.epochSuffix(epoch))
+            out.merge(r, suffix: ProbeOutput.epochSuffix(epoch))
             last[specs[i].name] = (epoch, r)
             epochsRun[specs[i].name, default: []].append(epoch)
             for (k, v) in r.scalars { history[k, default: []].append((epoch, v)) }
@@ -105,10 +100,10 @@ public final class ProbeSuite {
             }
         }
         for (name, epochs) in epochsRun {
-            out.arrays["\(name).epochs"] = Tensor(uncheckedShape: [epochs.count], data: epochs.map(Float.init))
+            out.arrays[ProbeOutput.epochs(probe: name)] = Tensor(uncheckedShape: [epochs.count], data: epochs.map(Float.init))
         }
         for (k, points) in history {
-            out.arrays["\(k).by_epoch"] = Tensor(uncheckedShape: [points.count], data: points.map { Float($0.value) })
+            out.arrays[ProbeOutput.byEpoch(k)] = Tensor(uncheckedShape: [points.count], data: points.map { Float($0.value) })
         }
         return out
     }

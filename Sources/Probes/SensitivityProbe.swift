@@ -3,7 +3,7 @@ import Foundation
 import Networks
 import TensorCore
 
-/// Gradient frequency sensitivity (Godfrey et al. 2022; SCIENCE.md §1).
+/// Gradient frequency sensitivity (Godfrey et al. 2022; docs/SCIENCE.md §1).
 ///
 /// `S[c,i,j] = mean_x ‖(|FFT2_ortho(∂f_l/∂x_c)(x)[i,j]|)_l‖_2` over the evaluation images, plus the `rms`
 /// variant `sqrt(mean_l |·|²)`. Per batch: one forward pass, then the K one-hot cotangents go backward
@@ -14,18 +14,20 @@ import TensorCore
 ///
 /// Images: `data.images` when given (exactly those), else a seeded class-balanced subset of `images`
 /// test images (default: the whole test split). Parameters: `smooth` (Bool, default true: the figure
-/// smoothing before the alignment correlations), `spectrum_images` (default 5000).
+/// smoothing of §1.4 for the log profiles and the alignment correlations; the slope never smooths),
+/// `spectrum_images` (default 5000).
 ///
-/// Outputs (maps in numpy fft2 order, DC at `[c, 0, 0]`; profiles binned by `RadialProfile` with the
-/// request's compat):
+/// Outputs (names in `ProbeOutput`; maps in numpy fft2 order, DC at `[c, 0, 0]`; profiles binned by
+/// `RadialProfile` with the request's compat, all `[R]` on the same bins):
 /// - `sensitivity.map`, `sensitivity.rms_map` `[C, H, W]`
 /// - `sensitivity.radial`, `sensitivity.rms_radial`, `sensitivity.radii` `[R]`
 /// - `data_spectrum.map` `[C, H, W]`, `data_spectrum.radial` `[R]` (training split, normalized, or the
 ///   evaluation images when no training split is given)
-/// - `sensitivity.log_profile`, `data_spectrum.log_profile` `[R′]`: the figure curves (normalized,
-///   smoothed, log) the alignment is computed on
-/// - scalars `alignment.pearson`, `alignment.spearman`, `sensitivity.centroid` (mean radius of the
-///   sensitivity mass, cycles per image), `sensitivity.images`
+/// - `sensitivity.log_profile`, `data_spectrum.log_profile` `[R]`: the figure curves (normalized,
+///   smoothed, log; §1.4)
+/// - scalars `alignment.slope` (the headline: least-squares slope of log sensitivity on log data spectrum),
+///   `alignment.pearson`, `alignment.spearman`, `alignment.shells` (§1.5), `sensitivity.centroid` (mean
+///   radius of the sensitivity mass, cycles per image), `sensitivity.images`
 public final class SensitivityProbe: Probe {
     /// Registry name (also the prefix of most result names).
     public static let probeName = "sensitivity"
@@ -57,24 +59,26 @@ public final class SensitivityProbe: Probe {
         let dataMap = try DataSpectrum.compute(spectrumSource, stats: data.spectrumStats(model: model), maxImages: spectrumImages)
         let dataRadial = try RadialProfile.compute(dataMap, compat: compat)
 
-        let half = try options.bool("smooth", true) ? ProfileStatistics.halfWidth(imageSize: x.shape[2]) : 0
-        let sCurve = ProfileStatistics.figureCurve(radial.values, halfWidth: half)
-        let dCurve = ProfileStatistics.figureCurve(dataRadial.values, halfWidth: half)
+        let smoothed = try options.bool("smooth", true)
+        let alignment = ProfileStatistics.alignment(radii: radial.radii, sensitivity: radial.values, data: dataRadial.values,
+                                                    nyquist: Double(min(x.shape[2], x.shape[3])) / 2, smoothed: smoothed)
 
         var r = ProbeResult()
-        r.arrays["sensitivity.map"] = maps.map
-        r.arrays["sensitivity.rms_map"] = maps.rms
-        r.arrays["sensitivity.radial"] = Self.vector(radial.values)
-        r.arrays["sensitivity.rms_radial"] = Self.vector(rmsRadial.values)
-        r.arrays["sensitivity.radii"] = Self.vector(radial.radii.map(Float.init))
-        r.arrays["data_spectrum.map"] = dataMap
-        r.arrays["data_spectrum.radial"] = Self.vector(dataRadial.values)
-        r.arrays["sensitivity.log_profile"] = Self.vector(sCurve.map(Float.init))
-        r.arrays["data_spectrum.log_profile"] = Self.vector(dCurve.map(Float.init))
-        r.scalars["alignment.pearson"] = ProfileStatistics.pearson(sCurve, dCurve)
-        r.scalars["alignment.spearman"] = ProfileStatistics.spearman(sCurve, dCurve)
-        r.scalars["sensitivity.centroid"] = Self.centroid(maps.map)
-        r.scalars["sensitivity.images"] = Double(x.shape[0])
+        r.arrays[ProbeOutput.sensitivityMap] = maps.map
+        r.arrays[ProbeOutput.sensitivityRMSMap] = maps.rms
+        r.arrays[ProbeOutput.sensitivityRadial] = Self.vector(radial.values)
+        r.arrays[ProbeOutput.sensitivityRMSRadial] = Self.vector(rmsRadial.values)
+        r.arrays[ProbeOutput.sensitivityRadii] = Self.vector(radial.radii.map(Float.init))
+        r.arrays[ProbeOutput.dataSpectrumMap] = dataMap
+        r.arrays[ProbeOutput.dataSpectrumRadial] = Self.vector(dataRadial.values)
+        r.arrays[ProbeOutput.sensitivityLogProfile] = Self.vector(ProfileStatistics.figureCurve(radial.values, smoothed: smoothed).map(Float.init))
+        r.arrays[ProbeOutput.dataSpectrumLogProfile] = Self.vector(ProfileStatistics.figureCurve(dataRadial.values, smoothed: smoothed).map(Float.init))
+        r.scalars[ProbeOutput.alignmentSlope] = alignment.slope
+        r.scalars[ProbeOutput.alignmentPearson] = alignment.pearson
+        r.scalars[ProbeOutput.alignmentSpearman] = alignment.spearman
+        r.scalars[ProbeOutput.alignmentShells] = Double(alignment.shells)
+        r.scalars[ProbeOutput.sensitivityCentroid] = Self.centroid(maps.map)
+        r.scalars[ProbeOutput.sensitivityImages] = Double(x.shape[0])
         return r
     }
 

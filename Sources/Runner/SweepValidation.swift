@@ -40,12 +40,17 @@ public enum SweepValidation {
         let big = trials >= reportAbove
         var lastReport = start
         let paths = Set(SweepSpec.settingPaths.filter { $0.hasPrefix("dataset.") || $0 == "probes" })
-        var probeLists = Set<[ProbeRequest]>(), datasets = Set<DatasetSpec>(), unchecked = Set<String>()
+        var probeChecks = Set<ProbeCheck>(), probeLists = Set<[ProbeRequest]>(), datasets = Set<DatasetSpec>(), unchecked = Set<String>()
         var cells = 0
         try spec.forEachCell(varying: paths) { cell in
             cells += 1
             let config = try cell.trial.config()
-            if probeLists.insert(config.probes).inserted { try checkProbes(config.probes, spec: spec, cell: cell) }
+            // Size-dependent probe parameters (lfc_hfc radii ≤ Nyquist) are checked per image size.
+            let size = imageSize(config.dataset)
+            if probeChecks.insert(ProbeCheck(probes: config.probes, imageSize: size)).inserted {
+                probeLists.insert(config.probes)
+                try checkProbes(config.probes, imageSize: size, spec: spec, cell: cell)
+            }
             if datasets.insert(config.dataset).inserted, let missing = try checkDataset(config.dataset, spec: spec, cell: cell) {
                 unchecked.insert(missing)
             }
@@ -69,10 +74,27 @@ public enum SweepValidation {
 
     static func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
-    /// A probe list against the probe registry (names and parameter names).
-    static func checkProbes(_ probes: [ProbeRequest], spec: SweepSpec, cell: SweepSpec.Cell) throws {
+    struct ProbeCheck: Hashable {
+        var probes: [ProbeRequest]
+        var imageSize: Int?
+    }
+
+    /// The image side a trial will see, when known before its data is read (an npz file's is known only
+    /// once read, unless the sweep states it).
+    static func imageSize(_ dataset: DatasetSpec) -> Int? {
+        guard let settings = try? TrialSettings.datasetSettings(dataset) else { return nil }
+        switch settings.name {
+        case .npz: return settings.imageSize
+        case .cifar10: return CIFAR10.shape.height
+        case .synthetic: return settings.imageSize ?? DatasetSettings.defaultImageSize
+        }
+    }
+
+    /// A probe list against the probe registry: names, parameter names, and parameters against the image
+    /// size (errors name the key, `probes[2].params.radii`).
+    static func checkProbes(_ probes: [ProbeRequest], imageSize: Int?, spec: SweepSpec, cell: SweepSpec.Cell) throws {
         do {
-            _ = try ProbeSuite(probes.map { LocalTrial.probeSpec($0, seed: 0) }, data: ProbeData())
+            try ProbeRegistry.validate(probes.map { LocalTrial.probeSpec($0, seed: 0) }, imageSize: imageSize)
         } catch let e as ProbeError {
             throw spec.error(cell, path: "probes", e.message)
         }

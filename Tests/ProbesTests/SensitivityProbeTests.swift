@@ -164,8 +164,18 @@ import TensorCore
         #expect(r.arrays["sensitivity.radial"]?.shape == radii.shape)
         #expect(r.arrays["data_spectrum.radial"]?.shape == radii.shape)
         #expect(r.scalars["sensitivity.images"] == 6)
+        #expect(r.arrays["sensitivity.log_profile"]?.shape == radii.shape, "every radial bin survives the smoothing")
+        #expect(r.arrays["data_spectrum.log_profile"]?.shape == radii.shape)
         let p = try #require(r.scalars["alignment.pearson"]), s = try #require(r.scalars["alignment.spearman"])
         #expect(p >= -1 && p <= 1 && s >= -1 && s <= 1)
+        // alignment.slope recomputed from the stored arrays: polyfit of the logs over shells 1…H/2.
+        let sens = try #require(r.arrays["sensitivity.radial"]).data, data = try #require(r.arrays["data_spectrum.radial"]).data
+        let shells = radii.data.indices.filter { radii.data[$0] >= 1 && radii.data[$0] <= Float(size / 2) }
+        #expect(shells == [1, 2, 3, 4] && r.scalars["alignment.shells"] == 4)
+        let slope = polyfitSlope(shells.map { log(Double(data[$0])) }, shells.map { log(Double(sens[$0])) })
+        expectClose(try #require(r.scalars["alignment.slope"]), slope, tol: 1e-9, "alignment.slope")
+        let figure = (ProfileStatistics.figureCurve(sens), ProfileStatistics.figureCurve(data))
+        expectClose(p, ProfileStatistics.pearson(shells.map { figure.0[$0] }, shells.map { figure.1[$0] }), tol: 1e-12, "Pearson")
         // The map of the chosen images equals the map computed directly on the same balanced subset.
         let subset = try test.balancedSubset(6, seed: SeededRNG.derive(0, "sensitivity.subset"))
         #expect(try SensitivityProbe.maps(model, subset.images).map == r.arrays["sensitivity.map"])
@@ -194,27 +204,5 @@ import TensorCore
         var m = Tensor(zeros: [1, 8, 8])
         m[0, 3, 4] = 2  // ky = 3, kx = −4
         #expect(SensitivityProbe.centroid(m) == 5)
-    }
-}
-
-@Suite struct ProfileStatisticsTests {
-    @Test func correlationsAgainstHandValues() {
-        // Pearson of (1,2,3,4) and (2,4,5,9): means 2.5, 5; Σdadb = 4.5+0.5+0+6 = 11, Σda² = 5, Σdb² = 26.
-        expectClose(ProfileStatistics.pearson([1, 2, 3, 4], [2, 4, 5, 9]), 11 / (5 * 26.0).squareRoot(), tol: 1e-12)
-        // Monotone but non-linear: Spearman 1, Pearson < 1.
-        #expect(ProfileStatistics.spearman([1, 2, 3, 4], [1, 10, 100, 1000]) == 1)
-        #expect(ProfileStatistics.pearson([1, 2, 3, 4], [1, 10, 100, 1000]) < 0.99)
-        #expect(ProfileStatistics.ranks([3, 1, 3, 2]) == [3.5, 1, 3.5, 2])
-        #expect(ProfileStatistics.pearson([1, 1, 1], [1, 2, 3]).isNaN)
-    }
-
-    @Test func figureCurveNormalizesSmoothsAndLogs() {
-        let v: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]  // sum 45
-        let c = ProfileStatistics.figureCurve(v, halfWidth: 3)
-        #expect(c.count == 3)
-        expectClose(c[0], log(4.0 / 45), tol: 1e-9)  // mean of 1…7 is 4
-        expectClose(c[2], log(6.0 / 45), tol: 1e-9)
-        #expect(ProfileStatistics.figureCurve([1, 3], halfWidth: 3).count == 2)
-        #expect(ProfileStatistics.halfWidth(imageSize: 32) == 3 && ProfileStatistics.halfWidth(imageSize: 64) == 5)
     }
 }

@@ -86,4 +86,17 @@ import Testing
         #expect(summary.trials == 2_000_000 && summary.cells == 2 && summary.datasets == 2 && summary.probeLists == 1)
         #expect(lines.last?.hasPrefix("validated v: 2000000 trials in 2 distinct settings (2 datasets, 1 probe list) in ") == true, "\(lines)")
     }
+
+    /// Radii that fit 32-px images but not the 16-px point of the grid are refused before the sweep starts,
+    /// naming the key; radii that fit every image size pass.
+    @Test func radiiPastNyquistFailBeforeTheSweepStarts() throws {
+        func spec(radii: String) -> String {
+            Self.yaml(dataset: "{name: synthetic}", grid: "dataset.image_size: [32, 16]")
+                .replacingOccurrences(of: "[sensitivity]", with: "[sensitivity, {name: lfc_hfc, params: {radii: \(radii)}}]")
+        }
+        let m = message(spec(radii: "[4, 8, 12]")) ?? ""
+        #expect(m.contains("probes[1].params.radii: 12 is past the Nyquist radius 8 of 16-px images (use radii ≤ 8, or leave radii out for 2, 4, 6, 8)"), "\(m)")
+        #expect(m.contains("{dataset.image_size=16}"), "\(m)")
+        #expect(message(spec(radii: "[2, 4, 8]")) == nil)
+    }
 }
