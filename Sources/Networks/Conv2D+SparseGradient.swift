@@ -18,7 +18,7 @@ extension Conv2D {
         let n = x.shape[0], g = try geometry(x)
         try dy.expectShape([copies * n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradients (\(copies) copies)")
         guard n > 0, copies > 0, Self.nonzeroFraction(dy) <= Self.sparseDensityLimit else {
-            if ranUnrolled { return try inputGradientsUnrolled(dy, copies: copies) }  // tiny maps: one GEMM (Conv2D+Unrolled)
+            if lastPlan?.forward == .unrolled { return try inputGradientsUnrolled(dy, copies: copies) }  // tiny maps: one GEMM (Conv2D+Unrolled)
             if inChannels < Self.columnGradientMaxChannels { return columnInputGradients(dy, g) }
             return try backwardPerCopy(dy, copies: copies)
         }
@@ -39,13 +39,12 @@ extension Conv2D {
         let rows = dy.shape[0], o = outChannels
         var dx = Tensor(zeros: [rows, g.c, g.h, g.w])  // col2im adds
         let chunks = min(Parallel.threads, rows)
-        if scratch.count < chunks * g.colCount { scratch = [Float](repeating: 0, count: chunks * g.colCount) }
         weight.value.data.withUnsafeBufferPointer { wb in
         dy.data.withUnsafeBufferPointer { dyb in
         dx.data.withUnsafeMutableBufferPointer { dxb in
-        scratch.withUnsafeMutableBufferPointer { cb in
+        workspace.scratch(chunks * g.colCount) { cp in
             // Non-empty (rows > 0, every dimension positive).
-            let wp = wb.baseAddress!, dyp = dyb.baseAddress!, dxp = dxb.baseAddress!, cp = cb.baseAddress!
+            let wp = wb.baseAddress!, dyp = dyb.baseAddress!, dxp = dxb.baseAddress!
             withSerialBLAS(chunks > 1) { Parallel.forChunks(chunks) { range in
                 for chunk in range {
                     for row in (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks) {
