@@ -1,4 +1,5 @@
 import CMachine
+import Foundation
 import TensorCore
 
 /// Winograd F(4×4, 3×3) for the training passes of stride-1, padding-1 3×3 convolutions (channel counts
@@ -14,25 +15,16 @@ import TensorCore
 /// Rounding: ≈ 2e-6 of the largest output against a double-precision direct convolution (direct float32
 /// kernels: ≈ 3e-7), from the transforms' coefficients (up to 8 in A, 5 in B, 1/24 in G); see `fs_winograd.h`.
 ///
-/// Work per group: the transforms are split over the group's images, the 36 products over ξ, so every
-/// sum has one fixed order whatever the thread count (the weight gradient's groups add in batch order).
+/// Each thread takes a fixed contiguous share of the batch and runs its groups start to end (transforms, the 36
+/// products, output) with no barrier between; weight-gradient partials are added in thread order, so results are
+/// reproducible for a fixed thread count. The large buffers are process-wide (`WinogradBuffers`), sized for the
+/// largest layer: layers run one at a time.
 final class WinogradConvolution {
     let batch: Int, channels: Int, outputs: Int, height: Int, width: Int
     /// Tiles per image (`ty × tx` 4×4 output blocks) and images per group.
     let tilesY: Int, tilesX: Int, groupImages: Int
-    /// `Parallel.threads` at creation (the per-thread image buffers).
+    /// `Parallel.threads` at creation.
     let threads: Int
-    /// Transformed filters `U [36][C][O]` of the last forward pass (its backward reuses them).
-    private var filters: [Float]
-    /// `dU [36][C][O]` summed over a backward pass's groups.
-    private var filterGradient: [Float] = []
-    /// `V [36][R][C]` of one group (input tiles; in the backward pass also dV).
-    private var inputTiles: [Float]
-    /// `M [36][R][O]` of one group (output tiles; in the backward pass dM).
-    private var outputTiles: [Float]
-    /// Per thread: a bordered channels-last input (`[4ty+2][4tx+2][C]`, border always zero), a channels-last
-    /// output or output gradient (`[4ty][4tx][O]`) and a bordered input gradient (`[4ty+2][4tx+2][C]`).
-    private var images: [Float]
 
     /// Tile rows of the matrix products per group: enough for OpenBLAS to run near its peak (a row is one tile).
     static let targetRows = 256
@@ -50,150 +42,145 @@ final class WinogradConvolution {
         width = g.w
         tilesY = (g.h + 3) / 4
         tilesX = (g.w + 3) / 4
-        let tiles = tilesY * tilesX
-        groupImages = max(1, min(batch, Self.targetRows / tiles))
-        threads = Parallel.threads
-        let rows = groupImages * tiles
-        filters = [Float](repeating: 0, count: 36 * g.c * outChannels)
-        inputTiles = [Float](repeating: 0, count: 36 * rows * g.c)
-        outputTiles = [Float](repeating: 0, count: 36 * rows * outChannels)
-        images = [Float](repeating: 0, count: threads * Self.imageFloats(tilesY, tilesX, g.c, outChannels))
+        threads = min(Parallel.threads, batch)
+        groupImages = max(1, min((batch + threads - 1) / threads, Self.targetRows / (tilesY * tilesX)))
     }
 
-    /// Floats of one thread's image buffers (see `images`).
-    private static func imageFloats(_ ty: Int, _ tx: Int, _ c: Int, _ o: Int) -> Int {
-        2 * (4 * ty + 2) * (4 * tx + 2) * c + 16 * ty * tx * o
-    }
-
-    /// Offsets of the output and input-gradient buffers inside one thread's images.
-    private var outputOffset: Int { (4 * tilesY + 2) * (4 * tilesX + 2) * channels }
+    /// Floats of one thread's share of `WinogradBuffers.tiles`: V `[36][R][C]`, M `[36][R][O]`, a bordered
+    /// channels-last input `[4ty+2][4tx+2][C]` (border zero during a call), a channels-last output or output gradient
+    /// `[4ty][4tx][O]` and a bordered input gradient.
+    private var threadFloats: Int { 36 * rows * (channels + outputs) + gradientOffset + borderedFloats }
+    private var rows: Int { groupImages * tilesY * tilesX }
+    private var borderedFloats: Int { (4 * tilesY + 2) * (4 * tilesX + 2) * channels }
+    /// Offsets inside one thread's share.
+    private var outputTilesOffset: Int { 36 * rows * channels }
+    private var imageOffset: Int { 36 * rows * (channels + outputs) }
+    private var outputOffset: Int { imageOffset + borderedFloats }
     private var gradientOffset: Int { outputOffset + 16 * tilesY * tilesX * outputs }
+    private var filterFloats: Int { 36 * channels * outputs }
 
-    /// Bytes this plan holds (`bench train` reports where a worker's memory goes).
-    var bytes: Int { 4 * (filters.count + filterGradient.count + inputTiles.count + outputTiles.count + images.count) }
-
-    /// The images of group `g` (starting image, count).
-    private func group(_ index: Int) -> Range<Int> {
-        let first = index * groupImages
-        return first..<min(batch, first + groupImages)
-    }
-
-    private var groups: Int { (batch + groupImages - 1) / groupImages }
+    /// Bytes of the process-wide buffers this geometry needs (`bench train` reports where memory goes).
+    var bytes: Int { 4 * (threads * threadFloats + (1 + threads) * filterFloats) }
 }
 
 extension WinogradConvolution {
-    /// `y [N, O, H, W] = conv(x [N, C, H, W], w) + b`; keeps the transformed filters for `backward`.
+    /// `y [N, O, H, W] = conv(x [N, C, H, W], w) + b`.
     func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        let c = channels, o = outputs, tiles = tilesY * tilesX, rows = groupImages * tiles
-        let inStride = c * height * width, outStride = o * height * width
-        transformFilters(w)
-        withBuffers { u, _, v, m, buffers in
-            for index in 0..<groups {
-                let images = group(index)
-                forImages(images, buffers) { img, buffer in
-                    loadBordered(x + img * inStride, channels: c, into: buffer)
-                    let done = fs_wino_input(buffer, c, tilesY, tilesX, v, rows * c, c, (img - images.lowerBound) * tiles)
+        let c = channels, o = outputs, tiles = tilesY * tilesX, ld = rows
+        WinogradBuffers.shared.use(filters: filterFloats, gradients: 0, tiles: threads * threadFloats) { u, _, space in
+            transformFilters(w, into: u)
+            forGroups(space) { share, images in
+                let v = share, m = share + outputTilesOffset, xp = share + imageOffset, ycl = share + outputOffset
+                for img in images {
+                    loadBordered(x + img * c * height * width, channels: c, into: xp)
+                    let done = fs_wino_input(xp, c, tilesY, tilesX, v, ld * c, c, (img - images.lowerBound) * tiles)
                     precondition(done == 1, "fs_wino_input declined a geometry it was planned for")
                 }
-                forPositions { xi in
-                    BLAS.gemm(m: images.count * tiles, n: o, k: c, a: v + xi * rows * c, lda: c, b: u + xi * c * o, ldb: o,
-                              c: m + xi * rows * o, ldc: o)
+                for xi in 0..<36 {
+                    BLAS.gemm(m: images.count * tiles, n: o, k: c, a: v + xi * ld * c, lda: c, b: u + xi * c * o, ldb: o,
+                              c: m + xi * ld * o, ldc: o)
                 }
-                forImages(images, buffers) { img, buffer in
-                    let ycl = buffer + self.outputOffset
-                    let done = fs_wino_output(m, rows * o, o, (img - images.lowerBound) * tiles, o, b, tilesY, tilesX,
+                for img in images {
+                    let done = fs_wino_output(m, ld * o, o, (img - images.lowerBound) * tiles, o, b, tilesY, tilesX,
                                               height, width, ycl)
                     precondition(done == 1, "fs_wino_output declined a geometry it was planned for")
-                    Kernels.transpose(ycl, rows: height * width, columns: o, sourceStride: o, into: y + img * outStride,
+                    Kernels.transpose(ycl, rows: height * width, columns: o, sourceStride: o, into: y + img * o * height * width,
                                       destinationStride: height * width, complex: false)
                 }
             }
         }
     }
 
-    /// Backward of the last `forward` (same weights): `dx` written when non-nil, `dU` summed and folded into
-    /// `dw` (added) when non-nil. The bias gradient is the caller's (a plain sum of `dy`).
-    func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                  dw: UnsafeMutablePointer<Float>?) {
-        let c = channels, o = outputs, tiles = tilesY * tilesX, rows = groupImages * tiles
-        if dw != nil, filterGradient.count < filters.count { filterGradient = [Float](repeating: 0, count: filters.count) }
-        withBuffers { u, du, v, m, buffers in
-            for index in 0..<groups {
-                let images = group(index), first = index == 0
-                forImages(images, buffers) { img, buffer in
-                    let t0 = (img - images.lowerBound) * tiles
-                    if dw != nil {
-                        loadBordered(x + img * c * height * width, channels: c, into: buffer)
-                        _ = fs_wino_input(buffer, c, tilesY, tilesX, v, rows * c, c, t0)
-                    }
-                    let dyp = buffer + self.outputOffset
-                    loadPadded(dy + img * o * height * width, channels: o, into: dyp)
-                    _ = fs_wino_output_adjoint(dyp, o, tilesY, tilesX, m, rows * o, o, t0)
-                }
-                let r = images.count * tiles
-                forPositions { xi in
-                    let vx = v + xi * rows * c, mx = m + xi * rows * o
-                    if let du {
-                        BLAS.gemm(transA: true, m: c, n: o, k: r, a: vx, lda: c, b: mx, ldb: o,
-                                  beta: first ? 0 : 1, c: du + xi * c * o, ldc: o)
-                    }
-                    if dx != nil {
-                        BLAS.gemm(transB: true, m: r, n: c, k: o, a: mx, lda: o, b: u + xi * c * o, ldb: o, c: vx, ldc: c)
-                    }
-                }
-                guard let dx else { continue }
-                forImages(images, buffers) { img, buffer in
-                    let dxp = buffer + self.gradientOffset
-                    dxp.update(repeating: 0, count: self.outputOffset)  // tiles overlap: their adjoints add
-                    _ = fs_wino_input_adjoint(v, rows * c, c, (img - images.lowerBound) * tiles, c, tilesY, tilesX, dxp)
-                    storeBordered(dxp, channels: c, into: dx + img * c * height * width)
+    /// `dx` written when non-nil; `Gᵀ dU G` added into `dw` when non-nil. The bias gradient is the caller's.
+    func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                  dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+        let c = channels, o = outputs, tiles = tilesY * tilesX, ld = rows
+        let gradients = dw == nil ? 0 : threads * filterFloats
+        WinogradBuffers.shared.use(filters: filterFloats, gradients: gradients, tiles: threads * threadFloats) { u, dus, space in
+            if dx != nil { transformFilters(w, into: u) }
+            forShares(space) { t, images, share in
+                let v = share, m = share + outputTilesOffset
+                let du = dw == nil ? nil : dus + t * filterFloats
+                var first = true
+                for start in stride(from: images.lowerBound, to: images.upperBound, by: groupImages) {
+                    let group = start..<min(images.upperBound, start + groupImages)
+                    backwardGroup(group, x: x, dy: dy, u: u, du: du, accumulate: !first, dx: dx, share: share, v: v, m: m)
+                    first = false
                 }
             }
-            guard let dw, let du else { return }
-            Parallel.forChunks(c) { range in fs_wino_filter_adjoint(du, o, c, range.lowerBound, range.upperBound, dw) }
+            guard let dw else { return }
+            let total = filterFloats
+            Parallel.forChunks(total) { range in  // thread partials added in thread order
+                for t in 1..<max(1, threads) {
+                    let part = dus + t * total
+                    for i in range { dus[i] += part[i] }
+                }
+            }
+            Parallel.forChunks(c) { range in fs_wino_filter_adjoint(dus, o, c, range.lowerBound, range.upperBound, dw) }
+        }
+    }
+
+    /// One group of the backward pass inside a thread's share: dM from dy, V from x (weight gradient), the 36
+    /// products, then dx.
+    private func backwardGroup(_ group: Range<Int>, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, u: UnsafePointer<Float>,
+                               du: UnsafeMutablePointer<Float>?, accumulate: Bool, dx: UnsafeMutablePointer<Float>?,
+                               share: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) {
+        let c = channels, o = outputs, tiles = tilesY * tilesX, ld = rows, plane = height * width
+        for img in group {
+            let t0 = (img - group.lowerBound) * tiles
+            if du != nil {
+                loadBordered(x + img * c * plane, channels: c, into: share + imageOffset)
+                _ = fs_wino_input(share + imageOffset, c, tilesY, tilesX, v, ld * c, c, t0)
+            }
+            loadPadded(dy + img * o * plane, channels: o, into: share + outputOffset)
+            _ = fs_wino_output_adjoint(share + outputOffset, o, tilesY, tilesX, m, ld * o, o, t0)
+        }
+        let r = group.count * tiles
+        for xi in 0..<36 {
+            let vx = v + xi * ld * c, mx = m + xi * ld * o
+            if let du {
+                BLAS.gemm(transA: true, m: c, n: o, k: r, a: vx, lda: c, b: mx, ldb: o,
+                          beta: accumulate ? 1 : 0, c: du + xi * c * o, ldc: o)
+            }
+            if dx != nil { BLAS.gemm(transB: true, m: r, n: c, k: o, a: mx, lda: o, b: u + xi * c * o, ldb: o, c: vx, ldc: c) }
+        }
+        guard let dx else { return }
+        let dxp = share + gradientOffset
+        for img in group {
+            dxp.update(repeating: 0, count: borderedFloats)  // tiles overlap: their adjoints add
+            _ = fs_wino_input_adjoint(v, ld * c, c, (img - group.lowerBound) * tiles, c, tilesY, tilesX, dxp)
+            storeBordered(dxp, channels: c, into: dx + img * c * plane)
         }
     }
 
     /// `U = G W Gᵀ` for every filter, split over input channels.
-    private func transformFilters(_ w: UnsafePointer<Float>) {
+    private func transformFilters(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
         let c = channels, o = outputs
-        filters.withUnsafeMutableBufferPointer { ub in
-            let u = ub.baseAddress!  // 36·C·O > 0
-            Parallel.forChunks(c) { range in fs_wino_filter(w, o, c, range.lowerBound, range.upperBound, u) }
-        }
+        Parallel.forChunks(c) { range in fs_wino_filter(w, o, c, range.lowerBound, range.upperBound, u) }
     }
 
-    /// Runs `body` with base pointers of U, dU (nil when not allocated), V, M and the per-thread buffers.
-    private func withBuffers(_ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>,
-                                      UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
-        filters.withUnsafeMutableBufferPointer { ub in
-        filterGradient.withUnsafeMutableBufferPointer { db in
-        inputTiles.withUnsafeMutableBufferPointer { vb in
-        outputTiles.withUnsafeMutableBufferPointer { mb in
-        images.withUnsafeMutableBufferPointer { ib in
-            // All non-empty (every size positive) except dU before the first weight gradient.
-            body(ub.baseAddress!, db.baseAddress, vb.baseAddress!, mb.baseAddress!, ib.baseAddress!)
-        }}}}}
-    }
-
-    /// `body(image, thread's buffers)` for the images of a group, split over the threads; BLAS stays serial.
-    private func forImages(_ images: Range<Int>, _ base: UnsafeMutablePointer<Float>,
-                           _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
-        let chunks = min(threads, images.count)
-        let per = Self.imageFloats(tilesY, tilesX, channels, outputs)
-        Parallel.forChunks(chunks, threads: chunks) { range in
-            for chunk in range {
-                let lo = images.lowerBound + images.count * chunk / chunks
-                let hi = images.lowerBound + images.count * (chunk + 1) / chunks
-                for img in lo..<hi { body(img, base + chunk * per) }
+    /// `body(thread, images, share)` per thread: its contiguous images of the batch (at least one: `threads` ≤
+    /// batch) and its share of the buffers; BLAS serial inside.
+    private func forShares(_ space: UnsafeMutablePointer<Float>, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+        let per = threadFloats
+        withSerialBLAS(true) {
+            Parallel.forChunks(threads, threads: threads) { range in
+                for t in range {
+                    // The buffers are shared with other layers: clear the bordered input once (its border then
+                    // stays zero for the whole call, interiors are overwritten image by image).
+                    (space + t * per + imageOffset).update(repeating: 0, count: borderedFloats)
+                    body(t, (batch * t / threads)..<(batch * (t + 1) / threads), space + t * per)
+                }
             }
         }
     }
 
-    /// `body(ξ)` for the 36 transformed positions, split over the threads with serial BLAS in each.
-    private func forPositions(_ body: (Int) -> Void) {
-        withSerialBLAS(true) {
-            Parallel.forChunks(36, threads: threads) { range in for xi in range { body(xi) } }
+    /// `body(share, group)` for every group of `groupImages` images of every thread's share.
+    private func forGroups(_ space: UnsafeMutablePointer<Float>, _ body: (UnsafeMutablePointer<Float>, Range<Int>) -> Void) {
+        forShares(space) { _, images, share in
+            for start in stride(from: images.lowerBound, to: images.upperBound, by: groupImages) {
+                body(share, start..<min(images.upperBound, start + groupImages))
+            }
         }
     }
 
@@ -252,10 +239,44 @@ extension Conv2D {
         gradient.data.withUnsafeMutableBufferPointer { dxb in
         weight.grad.data.withUnsafeMutableBufferPointer { gw in
             // Non-empty (n > 0, every dimension positive); dx is empty without input gradient.
-            winograd.backward(x: xb.baseAddress!, dy: dyb.baseAddress!, dx: dx == nil ? nil : dxb.baseAddress,
+        weight.value.data.withUnsafeBufferPointer { wb in
+            winograd.backward(x: xb.baseAddress!, dy: dyb.baseAddress!, w: wb.baseAddress!, dx: dx == nil ? nil : dxb.baseAddress,
                               dw: weights ? gw.baseAddress : nil)
-        }}}}
+        }}}}}
         if weights { addBiasGradient(dy) }
         if dx != nil { dx = gradient }
+    }
+}
+
+/// The Winograd path's large buffers, one set per process sized for the largest layer (layers run one at a
+/// time; the lock makes concurrent models, as in the tests, take turns): transformed filters U, per-thread
+/// filter-gradient partials dU, and per-thread tile matrices and image buffers.
+/// `@unchecked Sendable`: every access to the arrays happens inside `use`, under `lock`.
+final class WinogradBuffers: @unchecked Sendable {
+    static let shared = WinogradBuffers()
+    private let lock = NSLock()
+    private var filters: [Float] = [], gradients: [Float] = [], tiles: [Float] = []
+
+    /// Runs `body(U, dU partials, tiles)` with each buffer grown to at least the given float count (> 0 for U
+    /// and tiles; dU may be 0 and is then not to be used).
+    func use(filters f: Int, gradients g: Int, tiles t: Int,
+             _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        Workspace.grow(&filters, to: f)
+        Workspace.grow(&gradients, to: max(g, 1))
+        Workspace.grow(&tiles, to: t)
+        filters.withUnsafeMutableBufferPointer { fb in
+        gradients.withUnsafeMutableBufferPointer { gb in
+        tiles.withUnsafeMutableBufferPointer { tb in
+            body(fb.baseAddress!, gb.baseAddress!, tb.baseAddress!)  // grown to ≥ 1 above
+        }}}
+    }
+
+    /// Bytes held now (the largest layer's needs).
+    var bytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return 4 * (filters.count + gradients.count + tiles.count)
     }
 }
