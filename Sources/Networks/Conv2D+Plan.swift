@@ -35,9 +35,6 @@ extension Conv2D {
             self.batch == batch && self.height == height && self.width == width && self.train == train
                 && self.backend == backend && threads == Parallel.threads
         }
-
-        /// Bytes the plan's own objects hold (Winograd buffers; oneDNN's blocked copies are not counted).
-        var bytes: Int { winograd?.bytes ?? 0 }
     }
 
     /// The plans of one layer, the most recent last; at most `capacity` (training, evaluation, a last short
@@ -59,13 +56,14 @@ extension Conv2D {
     }
 
     /// Paths for a geometry: all im2col on that backend; tiny "same" maps unrolled; else Winograd for the
-    /// training passes it serves, oneDNN direct (where built in) or im2col for the rest, and the batch GEMM for the
+    /// training passes it serves on maps of ≥ 8×8, oneDNN direct (where built in) or im2col for the rest, and the batch GEMM for the
     /// weight gradient of small maps after oneDNN (its kernel ran at 56–131 GFLOP/s on VGG's 4×4 layers, the batch
     /// GEMM at 100–150).
     func paths(_ g: Geometry, train: Bool) -> (forward: Path, inputGradient: Path, weightGradient: Path) {
         if backend == .im2col { return (.im2col, .im2col, .im2col) }
         if usesUnrolledWeights(g) { return (.unrolled, .unrolled, .unrolled) }
-        if backend == .winograd, train, WinogradConvolution.supports(g, outChannels: outChannels) {
+        if backend == .winograd, train, g.cols >= WinogradConvolution.minimumPositions,
+           WinogradConvolution.supports(g, outChannels: outChannels) {
             return (.winograd, .winograd, .winograd)
         }
         #if canImport(CDNNL)
@@ -124,9 +122,6 @@ extension Conv2D {
             }
         }}
     }
-
-    /// Bytes this layer's plans and work buffers hold (`bench train` reports where a worker's memory goes).
-    var planBytes: Int { plans.plans.reduce(0) { $0 + $1.bytes } }
 }
 
 /// The growable work buffers of the im2col, batch-GEMM and unrolled paths, kept across steps so their pages
