@@ -8,7 +8,7 @@ extension FSweep {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks: training throughput, probe time, cluster overhead.",
-            subcommands: [BenchTrain.self, BenchConv.self, BenchProbe.self, BenchCluster.self, BenchStore.self])
+            subcommands: [BenchTrain.self, BenchConv.self, BenchTrial.self, BenchProbe.self, BenchCluster.self, BenchStore.self])
     }
 
     /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.
