@@ -4,60 +4,66 @@
 
 #include <string.h>
 
-// ---- Filter transforms (scalar: O·C·36 values per step, negligible beside the tile transforms) ----
+// ---- Filter transforms, vectorized over output channels (the weights arrive transposed, [c][9][o]) ----
 
-/// u = G g for one column of 3: the filter's interpolation at 0, 1, −1, 2, −2 and ∞ (with Lavin's scalings).
-/// (Products with the reciprocals, not divisions: divisions took most of a 512×512 layer's filter transform.)
-static const float r4 = 1.0f / 4, r6 = 1.0f / 6, r12 = 1.0f / 12, r24 = 1.0f / 24;
-static inline void filter_1d(const float g[3], float u[6]) {
-    u[0] = g[0] * r4;
-    u[1] = -(g[0] + g[1] + g[2]) * r6;
-    u[2] = -(g[0] - g[1] + g[2]) * r6;
-    u[3] = g[0] * r24 + g[1] * r12 + g[2] * r6;
-    u[4] = g[0] * r24 - g[1] * r12 + g[2] * r6;
-    u[5] = g[2];
-}
+/// u = G g (3 → 6): the filter's interpolation at 0, 1, −1, 2, −2 and ∞ (with Lavin's scalings). Products with
+/// the reciprocals, not divisions.
+#define FILTER_1D(g, u)                                                                            \
+    do {                                                                                           \
+        u[0] = g[0] * (1.0f / 4);                                                                  \
+        u[1] = -(g[0] + g[1] + g[2]) * (1.0f / 6);                                                 \
+        u[2] = -(g[0] - g[1] + g[2]) * (1.0f / 6);                                                 \
+        u[3] = g[0] * (1.0f / 24) + g[1] * (1.0f / 12) + g[2] * (1.0f / 6);                        \
+        u[4] = g[0] * (1.0f / 24) - g[1] * (1.0f / 12) + g[2] * (1.0f / 6);                        \
+        u[5] = g[2];                                                                               \
+    } while (0)
+/// g = Gᵀ u (6 → 3), the adjoint of FILTER_1D.
+#define FILTER_ADJ_1D(u, g)                                                                        \
+    do {                                                                                           \
+        g[0] = u[0] * (1.0f / 4) - (u[1] + u[2]) * (1.0f / 6) + (u[3] + u[4]) * (1.0f / 24);       \
+        g[1] = (u[2] - u[1]) * (1.0f / 6) + (u[3] - u[4]) * (1.0f / 12);                           \
+        g[2] = (u[3] + u[4] - u[1] - u[2]) * (1.0f / 6) + u[5];                                    \
+    } while (0)
 
-/// g = Gᵀ u, the adjoint of filter_1d.
-static inline void filter_adjoint_1d(const float u[6], float g[3]) {
-    g[0] = u[0] * r4 - (u[1] + u[2]) * r6 + (u[3] + u[4]) * r24;
-    g[1] = (u[2] - u[1]) * r6 + (u[3] - u[4]) * r12;
-    g[2] = (u[3] + u[4] - u[1] - u[2]) * r6 + u[5];
-}
+/// Both filter transforms for elements of type T (a float or a vector of LANES floats), over output channels
+/// oi = o0, o0 + LANES, ... < o1.
+#define FS_FILTER_KERNELS(SUFFIX, T, LANES, ATTRIBUTES)                                            \
+    ATTRIBUTES static void filter##SUFFIX(const float *wt, long o, long c, long c0, long c1, long o0, \
+                                          long o1, float *u) {                                     \
+        for (long ci = c0; ci < c1; ci++)                                                          \
+            for (long oi = o0; oi + LANES <= o1; oi += LANES) {                                    \
+                T g[9], t[6][3], col[3], out[6];                                                   \
+                for (int k = 0; k < 9; k++) g[k] = *(const T *)(wt + (ci * 9 + k) * o + oi);       \
+                for (int j = 0; j < 3; j++) {                                                      \
+                    col[0] = g[j]; col[1] = g[3 + j]; col[2] = g[6 + j];                           \
+                    FILTER_1D(col, out);                                                           \
+                    for (int r = 0; r < 6; r++) t[r][j] = out[r];                                  \
+                }                                                                                  \
+                for (int r = 0; r < 6; r++) {                                                      \
+                    FILTER_1D(t[r], out);                                                          \
+                    for (int s = 0; s < 6; s++) *(T *)(u + ((r * 6 + s) * c + ci) * o + oi) = out[s]; \
+                }                                                                                  \
+            }                                                                                      \
+    }                                                                                              \
+    ATTRIBUTES static void filter_adjoint##SUFFIX(const float *du, long o, long c, long c0, long c1, \
+                                                  long o0, long o1, float *dwt) {                  \
+        for (long ci = c0; ci < c1; ci++)                                                          \
+            for (long oi = o0; oi + LANES <= o1; oi += LANES) {                                    \
+                T t[6][3], row[6], g[3];                                                           \
+                for (int r = 0; r < 6; r++) {                                                      \
+                    for (int s = 0; s < 6; s++) row[s] = *(const T *)(du + ((r * 6 + s) * c + ci) * o + oi); \
+                    FILTER_ADJ_1D(row, t[r]);                                                      \
+                }                                                                                  \
+                for (int j = 0; j < 3; j++) {                                                      \
+                    for (int r = 0; r < 6; r++) row[r] = t[r][j];                                  \
+                    FILTER_ADJ_1D(row, g);                                                         \
+                    for (int i = 0; i < 3; i++) *(T *)(dwt + (ci * 9 + i * 3 + j) * o + oi) = g[i]; \
+                }                                                                                  \
+            }                                                                                      \
+    }
 
-void fs_wino_filter(const float *w, long o, long c, long c0, long c1, float *u) {
-    for (long ci = c0; ci < c1; ci++)  // input channels outer: the 36 output streams run along oi
-        for (long oi = 0; oi < o; oi++) {
-            const float *g = w + (oi * c + ci) * 9;
-            float t[6][3], col[3], out[6];
-            for (int j = 0; j < 3; j++) {  // G g: columns
-                col[0] = g[j]; col[1] = g[3 + j]; col[2] = g[6 + j];
-                filter_1d(col, out);
-                for (int r = 0; r < 6; r++) t[r][j] = out[r];
-            }
-            for (int r = 0; r < 6; r++) {  // (G g) Gᵀ: rows
-                filter_1d(t[r], out);
-                for (int s = 0; s < 6; s++) u[((r * 6 + s) * c + ci) * o + oi] = out[s];
-            }
-        }
-}
-
-void fs_wino_filter_adjoint(const float *du, long o, long c, long c0, long c1, float *dw) {
-    for (long ci = c0; ci < c1; ci++)
-        for (long oi = 0; oi < o; oi++) {
-            float t[6][3], row[6], g[3];
-            for (int r = 0; r < 6; r++) {  // rows: (dU) G
-                for (int s = 0; s < 6; s++) row[s] = du[((r * 6 + s) * c + ci) * o + oi];
-                filter_adjoint_1d(row, t[r]);
-            }
-            float *d = dw + (oi * c + ci) * 9;
-            for (int j = 0; j < 3; j++) {  // columns: Gᵀ (dU G)
-                for (int r = 0; r < 6; r++) row[r] = t[r][j];
-                filter_adjoint_1d(row, g);
-                d[j] += g[0]; d[3 + j] += g[1]; d[6 + j] += g[2];
-            }
-        }
-}
+typedef float fs_scalar;
+FS_FILTER_KERNELS(_1, fs_scalar, 1, )
 
 // ---- Tile transforms, vectorized over channels: one copy per vector width ----
 //
@@ -217,6 +223,8 @@ void fs_wino_filter_adjoint(const float *du, long o, long c, long c0, long c1, f
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 FS_WINO_KERNELS(_16, 16, __attribute__((target("avx512f"))))
 FS_WINO_KERNELS(_8, 8, __attribute__((target("avx2,fma"))))
+FS_FILTER_KERNELS(_16, vf_16, 16, __attribute__((target("avx512f"))))
+FS_FILTER_KERNELS(_8, vf_8, 8, __attribute__((target("avx2,fma"))))
 
 static int widest = 16;  // fs_wino_limit_lanes
 
@@ -235,14 +243,37 @@ static int lanes_for(long channels) {
     case 8: NAME##_8(__VA_ARGS__); return 1;                                                       \
     default: return 0;                                                                             \
     }
+#define VECTOR_CALL(LANES, NAME, ...)                                                              \
+    if (LANES == 16) NAME##_16(__VA_ARGS__, out);                                                  \
+    else if (LANES == 8) NAME##_8(__VA_ARGS__, out);
 #else
 static int lanes_for(long channels) { (void)channels; return 0; }
 #define DISPATCH(CHANNELS, NAME, ...) return 0;
+#define VECTOR_CALL(LANES, NAME, ...)
 #endif
 
 int fs_wino_lanes(long channels) { return lanes_for(channels); }
 
 void fs_wino_limit_lanes(int lanes) { widest = lanes < 16 ? 8 : 16; }
+
+/// The vector kernels for the output channels a vector width covers, the scalar ones for the rest.
+#define FILTER_DISPATCH(NAME, ...)                                                                 \
+    do {                                                                                           \
+        const int lanes = lanes_for(o);                                                            \
+        const long vo = lanes ? o - o % lanes : 0;                                                 \
+        VECTOR_CALL(lanes, NAME, __VA_ARGS__, 0, vo)                                               \
+        NAME##_1(__VA_ARGS__, vo, o, out);                                                         \
+    } while (0)
+
+void fs_wino_filter(const float *wt, long o, long c, long c0, long c1, float *u) {
+    float *out = u;
+    FILTER_DISPATCH(filter, wt, o, c, c0, c1);
+}
+
+void fs_wino_filter_adjoint(const float *du, long o, long c, long c0, long c1, float *dwt) {
+    float *out = dwt;
+    FILTER_DISPATCH(filter_adjoint, du, o, c, c0, c1);
+}
 
 int fs_wino_input(const float *xp, long c, long ty, long tx, float *v, long xi_stride, long ld, long t0) {
     DISPATCH(c, input, xp, c, ty, tx, v, xi_stride, ld, t0)

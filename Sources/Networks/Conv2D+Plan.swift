@@ -56,7 +56,7 @@ extension Conv2D {
     }
 
     /// Paths for a geometry: all im2col on that backend; tiny "same" maps unrolled; else Winograd for the
-    /// training passes it serves on maps of ≥ 8×8, oneDNN direct (where built in) or im2col for the rest, and the batch GEMM for the
+    /// training passes it serves on maps of ≥ 4×4, oneDNN direct (where built in) or im2col for the rest, and the batch GEMM for the
     /// weight gradient of small maps after oneDNN (its kernel ran at 56–131 GFLOP/s on VGG's 4×4 layers, the batch
     /// GEMM at 100–150).
     func paths(_ g: Geometry, train: Bool) -> (forward: Path, inputGradient: Path, weightGradient: Path) {

@@ -26,10 +26,10 @@ final class WinogradConvolution {
     /// `Parallel.threads` at creation.
     let threads: Int
 
-    /// Output positions per image from which Winograd is planned: on 4×4 maps (one tile per image, the filter
-    /// transforms as large as the tile work) it measured 110–150 GFLOP/s on 2 threads against 300 for oneDNN's
-    /// direct kernels; on 8×8 and larger 180–480.
-    static let minimumPositions = 64
+    /// Output positions per image from which Winograd is planned (`bench conv`, 2 threads, Zen 4): on 4×4 maps
+    /// (one tile per image) 450–480 GFLOP/s of direct-convolution work with AVX-512 and 390–430 with AVX2, against
+    /// 160–310 for oneDNN's direct kernels and the batch GEMM; smaller maps are unrolled (≤ 4 positions) or direct.
+    static let minimumPositions = 16
 
     /// Tile rows of the matrix products per group: enough for OpenBLAS to run near its peak (a row is one tile).
     static let targetRows = 256
@@ -63,14 +63,16 @@ final class WinogradConvolution {
     private var outputOffset: Int { imageOffset + borderedFloats }
     private var gradientOffset: Int { outputOffset + 16 * tilesY * tilesX * outputs }
     private var filterFloats: Int { 36 * channels * outputs }
+    /// The tile buffers of all threads and, after them, the weights (or their gradient) transposed to `[C·9][O]`.
+    private var tileFloats: Int { threads * threadFloats + 9 * channels * outputs }
 }
 
 extension WinogradConvolution {
     /// `y [N, O, H, W] = conv(x [N, C, H, W], w) + b`.
     func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         let c = channels, o = outputs, tiles = tilesY * tilesX, ld = rows
-        WinogradBuffers.shared.use(filters: filterFloats, gradients: 0, tiles: threads * threadFloats) { u, _, space in
-            transformFilters(w, into: u)
+        WinogradBuffers.shared.use(filters: filterFloats, gradients: 0, tiles: tileFloats) { u, _, space in
+            transformFilters(w, into: u, scratch: space + threads * threadFloats)
             forGroups(space) { share, images in
                 let v = share, m = share + outputTilesOffset, xp = share + imageOffset, ycl = share + outputOffset
                 for img in images {
@@ -98,8 +100,8 @@ extension WinogradConvolution {
                   dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
         let c = channels, o = outputs, tiles = tilesY * tilesX, ld = rows
         let gradients = dw == nil ? 0 : threads * filterFloats
-        WinogradBuffers.shared.use(filters: filterFloats, gradients: gradients, tiles: threads * threadFloats) { u, dus, space in
-            if dx != nil { transformFilters(w, into: u) }
+        WinogradBuffers.shared.use(filters: filterFloats, gradients: gradients, tiles: tileFloats) { u, dus, space in
+            if dx != nil { transformFilters(w, into: u, scratch: space + threads * threadFloats) }
             forShares(space) { t, images, share in
                 let v = share, m = share + outputTilesOffset
                 let du = dw == nil ? nil : dus + t * filterFloats
@@ -118,7 +120,7 @@ extension WinogradConvolution {
                     for i in range { dus[i] += part[i] }
                 }
             }
-            Parallel.forChunks(c) { range in fs_wino_filter_adjoint(dus, o, c, range.lowerBound, range.upperBound, dw) }
+            foldFilterGradient(dus, into: dw, scratch: space + threads * threadFloats)
         }
     }
 
@@ -155,10 +157,28 @@ extension WinogradConvolution {
         }
     }
 
-    /// `U = G W Gᵀ` for every filter, split over input channels.
-    private func transformFilters(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
-        let c = channels, o = outputs
-        Parallel.forChunks(c) { range in fs_wino_filter(w, o, c, range.lowerBound, range.upperBound, u) }
+    /// `U = G W Gᵀ` for every filter: the weights transposed to `[C·9][O]` in `scratch` (split over output
+    /// channels), then transformed along O (split over input channels).
+    private func transformFilters(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, scratch wt: UnsafeMutablePointer<Float>) {
+        let c = channels, o = outputs, row = 9 * c
+        Parallel.forChunks(o) { rows in
+            Kernels.transpose(w + rows.lowerBound * row, rows: rows.count, columns: row, sourceStride: row,
+                              into: wt + rows.lowerBound, destinationStride: o, complex: false)
+        }
+        Parallel.forChunks(c) { range in fs_wino_filter(wt, o, c, range.lowerBound, range.upperBound, u) }
+    }
+
+    /// `dw += Gᵀ dU G` (dU summed in `du`): the adjoint along O into `scratch` `[C·9][O]`, transposed back into
+    /// `du` (no longer needed) and added.
+    private func foldFilterGradient(_ du: UnsafeMutablePointer<Float>, into dw: UnsafeMutablePointer<Float>,
+                                    scratch dwt: UnsafeMutablePointer<Float>) {
+        let c = channels, o = outputs, row = 9 * c
+        Parallel.forChunks(c) { range in fs_wino_filter_adjoint(du, o, c, range.lowerBound, range.upperBound, dwt) }
+        Parallel.forChunks(o) { rows in
+            Kernels.transpose(dwt + rows.lowerBound, rows: row, columns: rows.count, sourceStride: o,
+                              into: du + rows.lowerBound * row, destinationStride: row, complex: false)
+            Kernels.add(du + rows.lowerBound * row, dw + rows.lowerBound * row, count: rows.count * row)
+        }
     }
 
     /// `body(thread, images, share)` per thread: its contiguous images of the batch (at least one: `threads` ≤

@@ -9,12 +9,13 @@ import TensorCore
     static let hasKernels = fs_wino_lanes(8) > 0
     static let hasAVX512 = fs_has_avx512() == 1
 
-    /// Maps of ≥ 64 positions (where the plan takes Winograd), ragged ones (not multiples of the 4×4 tile), and
-    /// a batch of several groups (`targetRows` / 4 tiles = 64 images per group).
+    /// Maps of ≥ 16 positions (where the plan takes Winograd), ragged ones (not multiples of the 4×4 tile), one
+    /// tile per image, and a batch of several groups (`targetRows` / 4 tiles = 64 images per group).
     static let cases: [ConvCase] = [
         ConvCase(n: 3, c: 16, o: 32, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true),
         ConvCase(n: 2, c: 8, o: 16, h: 6, w: 11, k: 3, stride: 1, padding: 1, bias: false),
         ConvCase(n: 2, c: 32, o: 16, h: 9, w: 8, k: 3, stride: 1, padding: 1, bias: true),
+        ConvCase(n: 5, c: 32, o: 16, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true),
         ConvCase(n: 70, c: 8, o: 8, h: 8, w: 8, k: 3, stride: 1, padding: 1, bias: true),
     ]
 
@@ -35,7 +36,7 @@ import TensorCore
         maxAbsDiff(a, b) / max(1, b.data.reduce(0) { max($0, abs($1)) })
     }
 
-    @Test("the plan picks Winograd for training passes only, and not for 3 channels, stride 2 or 4×4 maps",
+    @Test("the plan picks Winograd for training passes only, and not for 3 channels, stride 2 or 3×3 maps",
           .enabled(if: hasKernels, "the Winograd kernels need AVX2 + FMA"))
     func planChoice() throws {
         let (layer, x) = try Conv2DTests.make(Self.cases[0])
@@ -47,7 +48,7 @@ import TensorCore
         #expect(prep.paths(try prep.geometry(px), train: true).forward != .winograd)
         let (strided, sx) = try Conv2DTests.make(ConvCase(n: 2, c: 8, o: 8, h: 8, w: 8, k: 3, stride: 2, padding: 1, bias: true))
         #expect(strided.paths(try strided.geometry(sx), train: true).forward != .winograd)
-        let (small, mx) = try Conv2DTests.make(ConvCase(n: 2, c: 16, o: 16, h: 4, w: 4, k: 3, stride: 1, padding: 1, bias: true))
+        let (small, mx) = try Conv2DTests.make(ConvCase(n: 2, c: 16, o: 16, h: 3, w: 3, k: 3, stride: 1, padding: 1, bias: true))
         #expect(small.paths(try small.geometry(mx), train: true).forward != .winograd)
         _ = try layer.forward(x, mode: .train)
         #expect(layer.lastPlan?.forward == .winograd)

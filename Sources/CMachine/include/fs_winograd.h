@@ -34,12 +34,14 @@ int fs_wino_lanes(long channels);
 /// paths on one AVX-512 machine. Process-wide; not for concurrent use with running kernels.
 void fs_wino_limit_lanes(int lanes);
 
-/// u[ξ·c·o + ci·o + oi] = (G w[oi][ci] Gᵀ)[ξ] for w [o][c][3][3] and input channels c0 ≤ ci < c1 (callers split
-/// the channels over threads): the filters in the transformed domain, [36][c][o].
-void fs_wino_filter(const float *w, long o, long c, long c0, long c1, float *u);
+/// u[ξ·c·o + ci·o + oi] = (G w[oi][ci] Gᵀ)[ξ] for input channels c0 ≤ ci < c1 (callers split the channels over
+/// threads), from the weights transposed to wt[(ci·9 + k)·o + oi] = w[oi][ci][k] (so the kernels run along oi):
+/// the filters in the transformed domain, [36][c][o].
+void fs_wino_filter(const float *wt, long o, long c, long c0, long c1, float *u);
 
-/// dw[oi][ci][3][3] += Gᵀ du[·][ci][oi] G for c0 ≤ ci < c1: the adjoint of fs_wino_filter (du [36][c][o]).
-void fs_wino_filter_adjoint(const float *du, long o, long c, long c0, long c1, float *dw);
+/// dwt[(ci·9 + k)·o + oi] = (Gᵀ du[·][ci][oi] G)[k] for c0 ≤ ci < c1 (overwritten, transposed like fs_wino_filter's
+/// wt): the adjoint of fs_wino_filter (du [36][c][o]).
+void fs_wino_filter_adjoint(const float *du, long o, long c, long c0, long c1, float *dwt);
 
 /// V = Bᵀ d B of the ty·tx tiles of one bordered channels-last image `xp` (c channels) into
 /// v[ξ·xi_stride + (t0 + a·tx + b)·ld + ci]. Returns 1, or 0 when c is not a multiple of 8 or the CPU lacks AVX2.
