@@ -76,22 +76,25 @@ extension Conv2D {
     /// The cached plan for an `[batch, C, H, W]` input in this mode, made on a miss.
     func plan(for g: Geometry, batch: Int, train: Bool) throws -> Plan {
         try plans.plan(batch: batch, height: g.h, width: g.w, train: train, backend: backend) {
-            let p = paths(g, train: train)
-            let uses = [p.forward, p.inputGradient, p.weightGradient]
-            #if canImport(CDNNL)
-            let oneDNN = uses.contains(.oneDNN) ? try OneDNNConvolution(self, batch: batch, height: g.h, width: g.w) : nil
-            #endif
-            let winograd = uses.contains(.winograd) ? WinogradConvolution(g, batch: batch, outChannels: outChannels) : nil
-            #if canImport(CDNNL)
-            return Plan(batch: batch, height: g.h, width: g.w, train: train, backend: backend, threads: Parallel.threads,
-                        forward: p.forward, inputGradient: p.inputGradient, weightGradient: p.weightGradient,
-                        oneDNN: oneDNN, winograd: winograd)
-            #else
-            return Plan(batch: batch, height: g.h, width: g.w, train: train, backend: backend, threads: Parallel.threads,
-                        forward: p.forward, inputGradient: p.inputGradient, weightGradient: p.weightGradient,
-                        winograd: winograd)
-            #endif
+            try makePlan(g, batch: batch, train: train)
         }
+    }
+
+    /// A new plan: the paths and the objects they keep (oneDNN primitives, which may fail to build).
+    private func makePlan(_ g: Geometry, batch: Int, train: Bool) throws -> Plan {
+        let p = paths(g, train: train)
+        let uses = [p.forward, p.inputGradient, p.weightGradient]
+        let winograd = uses.contains(.winograd) ? WinogradConvolution(g, batch: batch, outChannels: outChannels) : nil
+        #if canImport(CDNNL)
+        let oneDNN = uses.contains(.oneDNN) ? try OneDNNConvolution(self, batch: batch, height: g.h, width: g.w) : nil
+        return Plan(batch: batch, height: g.h, width: g.w, train: train, backend: backend, threads: Parallel.threads,
+                    forward: p.forward, inputGradient: p.inputGradient, weightGradient: p.weightGradient,
+                    oneDNN: oneDNN, winograd: winograd)
+        #else
+        return Plan(batch: batch, height: g.h, width: g.w, train: train, backend: backend, threads: Parallel.threads,
+                    forward: p.forward, inputGradient: p.inputGradient, weightGradient: p.weightGradient,
+                    winograd: winograd)
+        #endif
     }
 
     /// One path's share of a backward pass: `dx` (when non-nil, overwritten) and, when `weights`, dW and db added.
@@ -104,6 +107,8 @@ extension Conv2D {
         case .oneDNN:
             #if canImport(CDNNL)
             try backwardOneDNN(plan, x: x, dy: dy, dx: &dx, weights: weights)
+            #else
+            preconditionFailure("a oneDNN path in a build without oneDNN")  // `paths` never plans one there
             #endif
         }
     }

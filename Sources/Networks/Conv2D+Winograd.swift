@@ -98,7 +98,6 @@ extension WinogradConvolution {
     /// `dx` written when non-nil; `Gᵀ dU G` added into `dw` when non-nil. The bias gradient is the caller's.
     func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                   dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
-        let c = channels, o = outputs, tiles = tilesY * tilesX, ld = rows
         let gradients = dw == nil ? 0 : threads * filterFloats
         WinogradBuffers.shared.use(filters: filterFloats, gradients: gradients, tiles: tileFloats) { u, dus, space in
             if dx != nil { transformFilters(w, into: u, scratch: space + threads * threadFloats) }
