@@ -14,7 +14,7 @@ extension Conv2D {
         case onednn
         /// As `onednn`, but training passes of stride-1 "same" 3×3 convolutions with channel counts that are
         /// multiples of 8 run our Winograd F(4×4, 3×3) (Conv2D+Winograd, AVX2 or AVX-512): 4× fewer
-        /// multiplications, rounding ≈ 2e-6 of the largest output instead of ≈ 3e-7. Evaluation and the probes
+        /// multiplications, rounding ≈ 2e-6 of the largest output instead of ≈ 2e-7. Evaluation and the probes
         /// stay direct. `FSWEEP_CONV_BACKEND=onednn` turns it off.
         case winograd
 

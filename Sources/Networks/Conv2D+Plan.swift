@@ -19,7 +19,7 @@ extension Conv2D {
     struct Plan {
         let batch: Int, height: Int, width: Int
         /// Training or evaluation: Winograd serves training passes only, so evaluation and the probes run the
-        /// direct kernels (rounding ≈ 3e-7 of the largest output instead of ≈ 2e-6).
+        /// direct kernels (rounding ≈ 2e-7 of the largest output instead of ≈ 2e-6).
         let train: Bool
         let backend: Backend
         /// `Parallel.threads` at planning: oneDNN and the Winograd buffers fix their work split then.

@@ -12,8 +12,8 @@ import TensorCore
 /// `dM = A dY Aᵀ`; input gradient `dV[ξ] = dM[ξ] · U[ξ]ᵀ`, `dX = Σ B dV Bᵀ`; weight gradient
 /// `dU[ξ] = Σ_groups V[ξ]ᵀ · dM[ξ]`, `dW = Gᵀ dU G`.
 ///
-/// Rounding: ≈ 2e-6 of the largest output against a double-precision direct convolution (direct float32
-/// kernels: ≈ 3e-7), from the transforms' coefficients (up to 8 in A, 5 in B, 1/24 in G); see `fs_winograd.h`.
+/// Rounding: 1.5–3.5e-6 of the largest output against a double-precision direct convolution (im2col + BLAS:
+/// 1.7–2.5e-7; measured on the test geometries), from the transforms' coefficients (up to 8 in A, 5 in B, 1/24 in G); see `fs_winograd.h`.
 ///
 /// Each thread takes a fixed contiguous share of the batch and runs its groups start to end (transforms, the 36
 /// products, output) with no barrier between; weight-gradient partials are added in thread order, so results are
