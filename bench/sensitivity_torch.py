@@ -13,9 +13,8 @@ convolution runs in the Fourier domain (rfft2, a per-frequency complex matmul, i
 The linear model gets no shortcut here (autograd per logit and per batch, like the others): this is the
 baseline as a PyTorch user would write it; fsweep notices that its gradients do not depend on the image.
 
-Usage (venv outside the repo):
-    python3 -m venv /work/venv-torch && /work/venv-torch/bin/pip install torch==2.13.0+cpu numpy
-    /work/venv-torch/bin/python bench/sensitivity_torch.py --threads 2 --images 1000
+Usage (the venv bench/setup-torch-venv.sh makes, outside the repository):
+    "$(./bench/setup-torch-venv.sh)" bench/sensitivity_torch.py --threads 2 --images 1000
 """
 import argparse
 import json

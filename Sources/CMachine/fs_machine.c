@@ -1,6 +1,9 @@
 #include "fs_machine.h"
 
 #include <stdlib.h>  // defines __GLIBC__ on glibc systems
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -258,9 +261,20 @@ int fs_transpose(const float *src, long rows, long columns, long src_stride, flo
 }
 
 
+/// 1 when FSWEEP_ISA is "avx2" (any case): the AVX-512 paths are then never taken.
+static int avx2_forced(void) {
+    const char *isa = getenv("FSWEEP_ISA");
+    return isa && strcasecmp(isa, "avx2") == 0;
+}
+
 int fs_has_avx512(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+    static int cached = -1;  // a race only writes the same value twice
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && !avx2_forced() ? 1 : 0;
+    }
+    return cached;
 #else
     return 0;
 #endif
@@ -270,7 +284,7 @@ int fs_sparse_gather(const float *values, long stride, long copies, const int32_
                      const float *weights, long row_length, long tap_width, long k, long pad, long h, long w,
                      long oh, long ow, float *out, long pixel_stride, long copy_stride) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (!__builtin_cpu_supports("avx512f") || tap_width % 32 != 0 || stride % 5 != 0 || k * k > 64) return 0;
+    if (!fs_has_avx512() || tap_width % 32 != 0 || stride % 5 != 0 || k * k > 64) return 0;
     gather512(values, stride, copies, rows, start, weights, row_length, tap_width, k, pad, h, w, oh, ow, out,
               pixel_stride, copy_stride);
     return 1;
@@ -286,7 +300,7 @@ int fs_sparse_scatter(const float *values, long stride, long copies, const int32
                       const float *weights, long row_length, long tap_width, const int64_t *targets,
                       float *out, long copy_stride) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (!__builtin_cpu_supports("avx512f") || tap_width % 16 != 0 || row_length % 16 != 0 || stride % 5 != 0) return 0;
+    if (!fs_has_avx512() || tap_width % 16 != 0 || row_length % 16 != 0 || stride % 5 != 0) return 0;
     scatter512(values, stride, copies, rows, count, weights, row_length, tap_width, targets, out, copy_stride);
     return 1;
 #else
@@ -299,12 +313,25 @@ int fs_sparse_scatter(const float *values, long stride, long copies, const int32
 float fs_fma_chain(long iterations, int *lanes) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) { *lanes = 16; return chain512(iterations); }
+    if (fs_has_avx512()) { *lanes = 16; return chain512(iterations); }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) { *lanes = 8; return chain256(iterations); }
 #endif
     *lanes = 4;
     return chain128(iterations);
 }
+
+#if defined(__linux__)
+/// FSWEEP_ISA=avx2 for the libraries too: OpenBLAS picks its kernels in its own constructor, before any code of
+/// ours runs, from OPENBLAS_CORETYPE; oneDNN reads ONEDNN_MAX_CPU_ISA. When FSWEEP_ISA=avx2 is set and they are
+/// not, this constructor sets both (Haswell, AVX2) and executes the program again, once, with the same arguments.
+__attribute__((constructor)) static void fs_apply_isa(int argc, char **argv) {
+    (void)argc;
+    if (!avx2_forced() || getenv("OPENBLAS_CORETYPE") || !argv || !argv[0]) return;
+    setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+    if (!getenv("ONEDNN_MAX_CPU_ISA")) setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then the libraries keep their choice
+}
+#endif
 
 int fs_keep_freed_memory(void) {
 #if defined(__GLIBC__)

@@ -7,12 +7,12 @@ extension Conv2D {
     /// (170–220 GFLOP/s there, against ~100 for a batch-wide GEMM forward).
     static let batchGEMMMaxPositions = 16
 
-    /// Every image's im2col into `batchColumns` `[C·k·k × N·H'·W']`, images side by side.
+    /// Every image's im2col into `workspace.columns` `[C·k·k × N·H'·W']`, images side by side.
     private func fillBatchColumns(_ x: Tensor, _ g: Geometry) {
         let n = x.shape[0], p = g.cols, np = n * p, inStride = g.c * g.h * g.w
-        if batchColumns.count < g.rows * np { batchColumns = [Float](repeating: 0, count: g.rows * np) }
+        Workspace.grow(&workspace.columns, to: g.rows * np)
         x.data.withUnsafeBufferPointer { xb in
-        batchColumns.withUnsafeMutableBufferPointer { cb in
+        workspace.columns.withUnsafeMutableBufferPointer { cb in
             // Non-empty (n > 0, every dimension positive).
             let xp = xb.baseAddress!, cp = cb.baseAddress!
             guard g.s == 1 else {
@@ -47,10 +47,10 @@ extension Conv2D {
         let n = x.shape[0], o = outChannels, p = g.cols, ckk = g.rows, np = n * p
         guard n > 0 else { return }
         fillBatchColumns(x, g)
-        if batchProduct.count < o * np { batchProduct = [Float](repeating: 0, count: o * np) }
+        Workspace.grow(&workspace.product, to: o * np)
         dy.data.withUnsafeBufferPointer { dyb in
-        batchColumns.withUnsafeBufferPointer { cb in
-        batchProduct.withUnsafeMutableBufferPointer { rb in
+        workspace.columns.withUnsafeBufferPointer { cb in
+        workspace.product.withUnsafeMutableBufferPointer { rb in
             // Non-empty (n > 0, every dimension positive).
             let dyp = dyb.baseAddress!, cp = cb.baseAddress!, rp = rb.baseAddress!
             Parallel.forChunks(n) { images in

@@ -18,7 +18,7 @@ extension Conv2D {
         let n = x.shape[0], g = try geometry(x)
         try dy.expectShape([copies * n, outChannels, g.oh, g.ow], "\(name) (Conv2D) output gradients (\(copies) copies)")
         guard n > 0, copies > 0, Self.nonzeroFraction(dy) <= Self.sparseDensityLimit else {
-            if ranUnrolled { return try inputGradientsUnrolled(dy, copies: copies) }  // tiny maps: one GEMM (Conv2D+Unrolled)
+            if lastPlan?.forward == .unrolled { return try inputGradientsUnrolled(dy, copies: copies) }  // tiny maps: one GEMM (Conv2D+Unrolled)
             if inChannels < Self.columnGradientMaxChannels { return columnInputGradients(dy, g) }
             return try backwardPerCopy(dy, copies: copies)
         }
@@ -39,13 +39,12 @@ extension Conv2D {
         let rows = dy.shape[0], o = outChannels
         var dx = Tensor(zeros: [rows, g.c, g.h, g.w])  // col2im adds
         let chunks = min(Parallel.threads, rows)
-        if scratch.count < chunks * g.colCount { scratch = [Float](repeating: 0, count: chunks * g.colCount) }
         weight.value.data.withUnsafeBufferPointer { wb in
         dy.data.withUnsafeBufferPointer { dyb in
         dx.data.withUnsafeMutableBufferPointer { dxb in
-        scratch.withUnsafeMutableBufferPointer { cb in
+        workspace.scratch(chunks * g.colCount) { cp in
             // Non-empty (rows > 0, every dimension positive).
-            let wp = wb.baseAddress!, dyp = dyb.baseAddress!, dxp = dxb.baseAddress!, cp = cb.baseAddress!
+            let wp = wb.baseAddress!, dyp = dyb.baseAddress!, dxp = dxb.baseAddress!
             withSerialBLAS(chunks > 1) { Parallel.forChunks(chunks) { range in
                 for chunk in range {
                     for row in (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks) {
@@ -133,114 +132,168 @@ extension Conv2D {
     /// With `pooled`, `dy` is the gradient of the max pool that follows (see `inputGradients(pooled:…)`).
     static func sparseInputGradient(dy: Tensor, weight: Tensor, _ g: Geometry, batch n: Int, copies: Int,
                                     outChannels o: Int, pooled: PooledSource? = nil, dx: inout Tensor) {
-        let c = g.c, kk = g.k * g.k
-        let positions = g.oh * g.ow, plane = g.h * g.w
-        // Input-channel blocks: ≤ 192 KiB of weights each, a multiple of 16 channels when C allows. Per input
-        // pixel (AVX-512, stride 1, 32-channel blocks) each pixel's sums stay in registers over all its taps and
-        // are stored once (no zero-fill, no read-modify-write per position: ~20% faster than the scatter), with
-        // blocks up to 640 KiB (L2 is ≥ 1 MiB where AVX-512 is).
-        let gathers = g.s == 1 && c % 32 == 0 && kk <= 64 && fs_has_avx512() == 1
-        let budget = gathers ? 640 * 1024 : 192 * 1024, unit = gathers ? 32 : 16
-        let fit = max(1, budget / (4 * o * kk))
-        let blockChannels = c < 16 ? c : min(c, max(unit, fit / unit * unit))
-        let blocks = (c + blockChannels - 1) / blockChannels
-        // Blocked, transposed weights: block b (channels b·cb..<b·cb+cbₐ) holds rows [O][kk][cbₐ].
-        var transposed = [Float](repeating: 0, count: o * kk * c)
-        weight.data.withUnsafeBufferPointer { w in
-            for b in 0..<blocks {
-                let c0 = b * blockChannels, cb = min(blockChannels, c - c0), base = o * kk * c0
-                for oc in 0..<o {
-                    for ic in 0..<cb {
-                        for t in 0..<kk { transposed[base + (oc * kk + t) * cb + ic] = w[(oc * c + c0 + ic) * kk + t] }
-                    }
-                }
-            }
-        }
+        let blocks = SparseBlocks(g, outChannels: o)
+        let transposed = blocks.transposedWeights(weight, outChannels: o)
         let paddedCopies = (copies + 4) / 5 * 5  // copies padded to a multiple of the 5-row micro-kernel
-        let maxEntries = o * positions
         transposed.withUnsafeBufferPointer { wt in
         dy.data.withUnsafeBufferPointer { dyb in
         dx.data.withUnsafeMutableBufferPointer { dxb in
             // Non-empty (n > 0, copies > 0, every dimension positive).
             let wt = wt.baseAddress!, dyp = dyb.baseAddress!, dxp = dxb.baseAddress!
             Parallel.forChunks(n) { images in
-                let active = UnsafeMutablePointer<Int32>.allocate(capacity: maxEntries)
-                let start = UnsafeMutablePointer<Int32>.allocate(capacity: positions + 1)
-                let cursor = UnsafeMutablePointer<Int32>.allocate(capacity: positions)
-                let channels = UnsafeMutablePointer<Int32>.allocate(capacity: maxEntries)
-                let sources = UnsafeMutablePointer<Int32>.allocate(capacity: maxEntries)
-                let values = UnsafeMutablePointer<Float>.allocate(capacity: maxEntries * paddedCopies)
-                let acc = UnsafeMutablePointer<Float>.allocate(capacity: paddedCopies * kk * blockChannels)
-                let targets = UnsafeMutablePointer<Int>.allocate(capacity: kk)
-                let channelsLast = UnsafeMutablePointer<Float>.allocate(capacity: copies * plane * c)
-                let flags = UnsafeMutablePointer<Int32>.allocate(capacity: o * (pooled?.positions ?? 0))
-                defer {
-                    active.deallocate(); start.deallocate(); cursor.deallocate(); channels.deallocate(); sources.deallocate()
-                    values.deallocate(); acc.deallocate(); targets.deallocate(); channelsLast.deallocate(); flags.deallocate()
-                }
+                let scratch = SparseScratch(g, outChannels: o, copies: copies, paddedCopies: paddedCopies,
+                                            blockChannels: blocks.channels, pooledPositions: pooled?.positions ?? 0)
+                defer { scratch.deallocate() }
                 for img in images {
-                    // 1. Which (o, position) are non-zero in some copy; entries listed per position. `active`
-                    // holds 1 + the entry's offset in the image's gradient (0: inactive).
-                    if let pooled {
-                        listPooled(pooled, dy: dyp, image: img, batch: n, channels: o, positions: positions,
-                                   copies: copies, flags: flags, into: active)
-                    } else {
-                        markActive(dyp + img * o * positions, copyStride: n * o * positions, copies: copies,
-                                   count: o * positions, into: active)
-                    }
-                    let imageStride = o * (pooled?.positions ?? positions)
-                    start.initialize(repeating: 0, count: positions + 1)
-                    for oc in 0..<o {
-                        let row = active + oc * positions
-                        for pos in 0..<positions { start[pos + 1] &+= min(row[pos], 1) }  // active values are ≥ 0
-                    }
-                    for pos in 0..<positions { start[pos + 1] &+= start[pos]; cursor[pos] = start[pos] }
-                    for oc in 0..<o {
-                        let row = active + oc * positions
-                        for pos in 0..<positions where row[pos] != 0 {
-                            let e = Int(cursor[pos])
-                            cursor[pos] += 1
-                            channels[e] = Int32(oc)
-                            sources[e] = pooled == nil ? Int32(oc * positions + pos) : row[pos] - 1
-                        }
-                    }
-                    // Values copy by copy: one sequential stream at a time (ten strided reads per entry were
-                    // a third of this function).
-                    let entries = Int(start[positions])
-                    for k in 0..<paddedCopies {
-                        guard k < copies else {
-                            for e in 0..<entries { values[e * paddedCopies + k] = 0 }
-                            continue
-                        }
-                        let source = dyp + (k * n + img) * imageStride
-                        if let maps = pooled?.gate?.maps {
-                            // The gate's slope (1 for a ReLU, exact), applied as its backward would.
-                            for e in 0..<entries { values[e * paddedCopies + k] = maps[Int(channels[e])].slope(source[Int(sources[e])]) }
-                        } else {
-                            for e in 0..<entries { values[e * paddedCopies + k] = source[Int(sources[e])] }
-                        }
-                    }
-                    // 2. Per channel block: gathered per input pixel, or scattered per output position.
-                    if !gathers { channelsLast.initialize(repeating: 0, count: copies * plane * c) }
-                    for b in 0..<blocks {
-                        let c0 = b * blockChannels, cb = min(blockChannels, c - c0), blockWeights = wt + o * kk * c0
-                        if gathers {
-                            let done = fs_sparse_gather(values, paddedCopies, copies, channels, start, blockWeights, kk * cb, cb,
-                                                        g.k, g.pad, g.h, g.w, g.oh, g.ow, channelsLast + c0, c, plane * c)
-                            precondition(done == 1, "fs_sparse_gather declined a geometry it was chosen for")
-                        } else {
-                            scatter(g, channels: c0..<(c0 + cb), weights: blockWeights, start: start, rows: channels, values: values,
-                                    stride: paddedCopies, copies: copies, scratch: acc, targets: targets,
-                                    into: channelsLast, copyStride: plane * c)
-                        }
-                    }
-                    // 3. Channels-last → [C, H, W] for each copy of this image.
+                    _ = listEntries(dy: dyp, image: img, batch: n, g, outChannels: o, copies: copies,
+                                    paddedCopies: paddedCopies, pooled: pooled, scratch)
+                    blocks.accumulate(g, outChannels: o, weights: wt, copies: copies, paddedCopies: paddedCopies, scratch)
+                    // Channels-last → [C, H, W] for each copy of this image.
+                    let plane = g.h * g.w
                     for k in 0..<copies {
-                        Kernels.transpose(channelsLast + k * plane * c, rows: plane, columns: c, into: dxp + (k * n + img) * c * plane)
+                        Kernels.transpose(scratch.channelsLast + k * plane * g.c, rows: plane, columns: g.c,
+                                          into: dxp + (k * n + img) * g.c * plane)
                     }
                 }
             }
         }}}
+    }
+
+    /// How `sparseInputGradient` splits the input channels: blocks of ≤ 192 KiB of weights, a multiple of 16
+    /// channels when C allows. Per input pixel (AVX-512, stride 1, 32-channel blocks: `gathers`) each pixel's
+    /// sums stay in registers over all its taps and are stored once (no zero-fill, no read-modify-write per
+    /// position: ~20% faster than the scatter), with blocks up to 640 KiB (L2 is ≥ 1 MiB where AVX-512 is).
+    struct SparseBlocks {
+        let gathers: Bool, channels: Int, count: Int, total: Int, taps: Int
+
+        init(_ g: Geometry, outChannels o: Int) {
+            let c = g.c, kk = g.k * g.k
+            gathers = g.s == 1 && c % 32 == 0 && kk <= 64 && fs_has_avx512() == 1
+            let budget = gathers ? 640 * 1024 : 192 * 1024, unit = gathers ? 32 : 16
+            let fit = max(1, budget / (4 * o * kk))
+            channels = c < 16 ? c : min(c, max(unit, fit / unit * unit))
+            count = (c + channels - 1) / channels
+            total = c
+            taps = kk
+        }
+
+        /// Blocked, transposed weights: block b (channels b·cb..<b·cb+cbₐ) holds rows `[O][kk][cbₐ]`.
+        func transposedWeights(_ weight: Tensor, outChannels o: Int) -> [Float] {
+            var transposed = [Float](repeating: 0, count: o * taps * total)
+            weight.data.withUnsafeBufferPointer { w in
+                for b in 0..<count {
+                    let c0 = b * channels, cb = min(channels, total - c0), base = o * taps * c0
+                    for oc in 0..<o {
+                        for ic in 0..<cb {
+                            for t in 0..<taps { transposed[base + (oc * taps + t) * cb + ic] = w[(oc * total + c0 + ic) * taps + t] }
+                        }
+                    }
+                }
+            }
+            return transposed
+        }
+
+        /// Per channel block, the listed entries of one image gathered per input pixel or scattered per output
+        /// position into `scratch.channelsLast`.
+        func accumulate(_ g: Geometry, outChannels o: Int, weights wt: UnsafePointer<Float>, copies: Int, paddedCopies: Int,
+                        _ scratch: SparseScratch) {
+            let plane = g.h * g.w
+            if !gathers { scratch.channelsLast.initialize(repeating: 0, count: copies * plane * total) }
+            for b in 0..<count {
+                let c0 = b * channels, cb = min(channels, total - c0), blockWeights = wt + o * taps * c0
+                if gathers {
+                    let done = fs_sparse_gather(scratch.values, paddedCopies, copies, scratch.channels, scratch.start, blockWeights,
+                                                taps * cb, cb, g.k, g.pad, g.h, g.w, g.oh, g.ow, scratch.channelsLast + c0, total,
+                                                plane * total)
+                    precondition(done == 1, "fs_sparse_gather declined a geometry it was chosen for")
+                } else {
+                    Conv2D.scatter(g, channels: c0..<(c0 + cb), weights: blockWeights, start: scratch.start, rows: scratch.channels,
+                                   values: scratch.values, stride: paddedCopies, copies: copies, scratch: scratch.acc,
+                                   targets: scratch.targets, into: scratch.channelsLast, copyStride: plane * total)
+                }
+            }
+        }
+    }
+
+    /// One thread's buffers for `sparseInputGradient` (allocated per call of the thread's chunk).
+    struct SparseScratch {
+        /// 1 + the entry's offset in the image's gradient where non-zero in some copy, else 0, per (o, position).
+        let active: UnsafeMutablePointer<Int32>
+        /// Per output position, the first entry (`positions + 1` values) and a fill cursor.
+        let start: UnsafeMutablePointer<Int32>, cursor: UnsafeMutablePointer<Int32>
+        /// Per entry: its output channel and its offset in the image's gradient.
+        let channels: UnsafeMutablePointer<Int32>, sources: UnsafeMutablePointer<Int32>
+        /// Per entry, one value per (padded) copy.
+        let values: UnsafeMutablePointer<Float>
+        let acc: UnsafeMutablePointer<Float>, targets: UnsafeMutablePointer<Int>
+        /// The image's input gradients of all copies, channels-last.
+        let channelsLast: UnsafeMutablePointer<Float>
+        /// Scratch of `listPooled`.
+        let flags: UnsafeMutablePointer<Int32>
+
+        init(_ g: Geometry, outChannels o: Int, copies: Int, paddedCopies: Int, blockChannels: Int, pooledPositions: Int) {
+            let positions = g.oh * g.ow, maxEntries = o * positions, kk = g.k * g.k
+            active = .allocate(capacity: maxEntries)
+            start = .allocate(capacity: positions + 1)
+            cursor = .allocate(capacity: positions)
+            channels = .allocate(capacity: maxEntries)
+            sources = .allocate(capacity: maxEntries)
+            values = .allocate(capacity: maxEntries * paddedCopies)
+            acc = .allocate(capacity: paddedCopies * kk * blockChannels)
+            targets = .allocate(capacity: kk)
+            channelsLast = .allocate(capacity: copies * g.h * g.w * g.c)
+            flags = .allocate(capacity: o * pooledPositions)
+        }
+
+        func deallocate() {
+            active.deallocate(); start.deallocate(); cursor.deallocate(); channels.deallocate(); sources.deallocate()
+            values.deallocate(); acc.deallocate(); targets.deallocate(); channelsLast.deallocate(); flags.deallocate()
+        }
+    }
+
+    /// Step 1 of `sparseInputGradient` for one image: which (o, position) are non-zero in some copy, listed per
+    /// output position (`start`, `channels`, `sources`), and their values copy by copy (one sequential stream at
+    /// a time: ten strided reads per entry were a third of the function). Returns the number of entries.
+    static func listEntries(dy dyp: UnsafePointer<Float>, image img: Int, batch n: Int, _ g: Geometry, outChannels o: Int,
+                            copies: Int, paddedCopies: Int, pooled: PooledSource?, _ s: SparseScratch) -> Int {
+        let positions = g.oh * g.ow
+        if let pooled {
+            listPooled(pooled, dy: dyp, image: img, batch: n, channels: o, positions: positions,
+                       copies: copies, flags: s.flags, into: s.active)
+        } else {
+            markActive(dyp + img * o * positions, copyStride: n * o * positions, copies: copies,
+                       count: o * positions, into: s.active)
+        }
+        s.start.initialize(repeating: 0, count: positions + 1)
+        for oc in 0..<o {
+            let row = s.active + oc * positions
+            for pos in 0..<positions { s.start[pos + 1] &+= min(row[pos], 1) }  // active values are ≥ 0
+        }
+        for pos in 0..<positions { s.start[pos + 1] &+= s.start[pos]; s.cursor[pos] = s.start[pos] }
+        for oc in 0..<o {
+            let row = s.active + oc * positions
+            for pos in 0..<positions where row[pos] != 0 {
+                let e = Int(s.cursor[pos])
+                s.cursor[pos] += 1
+                s.channels[e] = Int32(oc)
+                s.sources[e] = pooled == nil ? Int32(oc * positions + pos) : row[pos] - 1
+            }
+        }
+        let entries = Int(s.start[positions]), imageStride = o * (pooled?.positions ?? positions)
+        for k in 0..<paddedCopies {
+            guard k < copies else {
+                for e in 0..<entries { s.values[e * paddedCopies + k] = 0 }
+                continue
+            }
+            let source = dyp + (k * n + img) * imageStride
+            if let maps = pooled?.gate?.maps {
+                // The gate's slope (1 for a ReLU, exact), applied as its backward would.
+                for e in 0..<entries { s.values[e * paddedCopies + k] = maps[Int(s.channels[e])].slope(source[Int(s.sources[e])]) }
+            } else {
+                for e in 0..<entries { s.values[e * paddedCopies + k] = source[Int(s.sources[e])] }
+            }
+        }
+        return entries
     }
 
     /// One channel block `channels` of the scatter: per output position with entries (`start`, `rows`,

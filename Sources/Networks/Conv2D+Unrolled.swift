@@ -19,7 +19,7 @@ extension Conv2D {
     /// entries per channel pair (P²) as im2col does products (9·P), or more.
     static let unrolledMaxPositions = 4
 
-    /// Whether all three passes of this geometry run through the unrolled matrix (on the oneDNN backends).
+    /// Whether all three passes of this geometry run through the unrolled matrix (on the accelerated backends).
     func usesUnrolledWeights(_ g: Geometry) -> Bool {
         g.s == 1 && g.oh == g.h && g.ow == g.w && g.cols <= Self.unrolledMaxPositions
     }
@@ -39,13 +39,13 @@ extension Conv2D {
     }
 
     /// `y = x · Mtᵀ + b` for an `n > 0` batch; builds Mt from the current weight and keeps it in
-    /// `unrolledMatrix`, so the backward differentiates exactly this product.
+    /// `workspace.unrolled`, so the backward differentiates exactly this product.
     func forwardUnrolled(_ x: Tensor, _ g: Geometry, into y: inout Tensor) {
         fillUnrolledMatrix(g)
         let n = x.shape[0], op = outChannels * g.cols, cp = g.c * g.cols
         let biasValues = bias?.value.data
         x.data.withUnsafeBufferPointer { xb in
-        unrolledMatrix.withUnsafeBufferPointer { mb in
+        workspace.unrolled.withUnsafeBufferPointer { mb in
         y.data.withUnsafeMutableBufferPointer { yb in
             // Non-empty (n > 0, every dimension positive).
             let xp = xb.baseAddress!, mp = mb.baseAddress!, yp = yb.baseAddress!
@@ -61,16 +61,14 @@ extension Conv2D {
         }}}
     }
 
-    /// Writes `Mt [(O·P) × (C·P)]` into `unrolledMatrix` (grown once, kept across steps): per output
+    /// Writes `Mt [(O·P) × (C·P)]` into `workspace.unrolled` (grown once, kept across steps): per output
     /// channel, its weight row is read once and its P rows of Mt are written front to back.
     private func fillUnrolledMatrix(_ g: Geometry) {
         let o = outChannels, c = g.c, positions = g.cols, kk = g.k * g.k, rowLength = c * positions
-        if unrolledMatrix.count < o * positions * rowLength {
-            unrolledMatrix = [Float](repeating: 0, count: o * positions * rowLength)
-        }
+        Workspace.grow(&workspace.unrolled, to: o * positions * rowLength)
         let taps = Self.unrolledTaps(g)
         weight.value.data.withUnsafeBufferPointer { wb in
-        unrolledMatrix.withUnsafeMutableBufferPointer { mb in
+        workspace.unrolled.withUnsafeMutableBufferPointer { mb in
         taps.withUnsafeBufferPointer { tb in
             let wp = wb.baseAddress!, mp = mb.baseAddress!, tp = tb.baseAddress!  // non-empty
             Parallel.forChunks(o) { channels in
@@ -145,14 +143,14 @@ extension Conv2D {
         }
     }
 
-    /// The backward of an unrolled forward: products with the forward's Mt (no oneDNN plan), dx returned
-    /// when `inputGradient`, dW and db added when `parameterGradients`.
-    func backwardUnrolled(x: Tensor, dy: Tensor, _ g: Geometry, parameterGradients: Bool, inputGradient: Bool) -> Tensor? {
-        if parameterGradients { weightGradientUnrolled(x: x, dy: dy, g) }
-        guard inputGradient else { return nil }
-        var dx = Tensor(uninitialized: x.shape)
-        inputGradientUnrolled(dy, g, into: &dx)
-        return dx
+    /// The backward of an unrolled forward: products with the forward's Mt, `dx` (when non-nil) overwritten,
+    /// dW and db added when `weights`.
+    func backwardUnrolled(x: Tensor, dy: Tensor, _ g: Geometry, dx: inout Tensor?, weights: Bool) {
+        if weights { weightGradientUnrolled(x: x, dy: dy, g) }
+        guard var gradient = dx else { return }
+        dx = nil  // unique buffer for the product
+        inputGradientUnrolled(dy, g, into: &gradient)
+        dx = gradient
     }
 
     /// `inputGradients(_:copies:)` after an unrolled forward: the copies are just more rows of one product.
@@ -171,23 +169,23 @@ extension Conv2D {
     private func inputGradientUnrolled(_ dy: Tensor, _ g: Geometry, into dx: inout Tensor) {
         let rows = dy.shape[0], op = outChannels * g.cols, cp = g.c * g.cols
         dy.data.withUnsafeBufferPointer { db in
-        unrolledMatrix.withUnsafeBufferPointer { mb in
+        workspace.unrolled.withUnsafeBufferPointer { mb in
         dx.data.withUnsafeMutableBufferPointer { xb in
             BLAS.teamGemm(m: rows, n: cp, k: op, a: db.baseAddress!, lda: op, b: mb.baseAddress!, ldb: cp,
                           c: xb.baseAddress!, ldc: cp)
         }}}
     }
 
-    /// `dMt = dyᵀ · x` as one GEMM of inner size N (into `batchProduct`), each entry then added to the
+    /// `dMt = dyᵀ · x` as one GEMM of inner size N (into `workspace.product`), each entry then added to the
     /// weight tap that connects its position pair; `db += Σ dy`.
     private func weightGradientUnrolled(x: Tensor, dy: Tensor, _ g: Geometry) {
         let n = x.shape[0], o = outChannels, c = g.c, positions = g.cols, kk = g.k * g.k
         let op = o * positions, cp = c * positions
-        if batchProduct.count < op * cp { batchProduct = [Float](repeating: 0, count: op * cp) }
+        Workspace.grow(&workspace.product, to: op * cp)
         let taps = Self.unrolledTaps(g)
         x.data.withUnsafeBufferPointer { xb in
         dy.data.withUnsafeBufferPointer { db in
-        batchProduct.withUnsafeMutableBufferPointer { rb in
+        workspace.product.withUnsafeMutableBufferPointer { rb in
         taps.withUnsafeBufferPointer { tb in
             // Non-empty (n > 0, every dimension positive).
             let xp = xb.baseAddress!, dyp = db.baseAddress!, dM = rb.baseAddress!, tp = tb.baseAddress!

@@ -11,9 +11,6 @@ public enum LRSchedule: Codable, Sendable, Hashable {
     /// ReduceLROnPlateau on the training loss (factor, patience, threshold 1e-4 relative, as PyTorch);
     /// training stops once the rate would fall below `minLR`.
     case plateau(factor: Double, patience: Int, minLR: Double)
-
-    /// The paper's default: ReduceLROnPlateau(factor 0.1, patience 20).
-    public static let paperDefault = LRSchedule.plateau(factor: 0.1, patience: 20, minLR: 1e-6)
 }
 
 /// The mutable state of a schedule across epochs.

@@ -23,13 +23,24 @@ public enum Memory {
     }
 
     /// Minor page faults of this process so far (pages first touched after allocation).
-    public static var minorPageFaults: Int {
+    public static var minorPageFaults: Int { Int(usage().ru_minflt) }
+
+    /// The largest resident set this process has had, in bytes (`ru_maxrss`: KiB on Linux, bytes on Darwin).
+    public static var peakResidentBytes: Int {
+        #if os(Linux)
+        Int(usage().ru_maxrss) * 1024
+        #else
+        Int(usage().ru_maxrss)
+        #endif
+    }
+
+    private static func usage() -> rusage {
         var usage = rusage()
         #if os(Linux)
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         #else
         getrusage(RUSAGE_SELF, &usage)
         #endif
-        return Int(usage.ru_minflt)
+        return usage
     }
 }

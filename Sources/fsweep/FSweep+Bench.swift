@@ -8,19 +8,20 @@ extension FSweep {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks: training throughput, probe time, cluster overhead.",
-            subcommands: [BenchTrain.self, BenchConv.self, BenchProbe.self, BenchCluster.self, BenchStore.self, BenchValidate.self])
+            subcommands: [BenchTrain.self, BenchConv.self, BenchTrial.self, BenchProbe.self, BenchCluster.self, BenchStore.self, BenchValidate.self])
     }
 
     /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.
     struct BenchTrain: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "train",
-            abstract: "Training images/s (forward+backward+SGD, batch 128, 32×32×3) for myrtle, vgg11, convactually, convactually-linear.")
+            abstract: "Training images/s (forward+backward+SGD, batch 128, 32×32×3), peak RSS and losses of the benchmark models.")
 
         @Option var threads: Int = 2
         @Option var batchSize: Int = 128
         @Option(help: "Timed steps per model (the median is reported).") var steps: Int = 5
-        @Option(help: "Comma-separated subset of myrtle,vgg11,convactually,convactually-linear.") var models: String?
+        @Option(help: "Comma-separated subset of \(TrainBenchmark.models.map(\.0).joined(separator: ",")).") var models: String?
         @Flag(help: "Print {\"myrtle\": {\"images_per_second\": …, \"gflops\": …}, …} only.") var json = false
+        @Option(help: "Write each model's initial parameters and the batch as .npy files under this directory.") var dump: String?
 
         func validate() throws {
             let known = Set(TrainBenchmark.models.map(\.0))
@@ -32,14 +33,11 @@ extension FSweep {
         func run() throws {
             let only = models.map { Set($0.split(separator: ",").map(String.init)) }
             let r = try TrainBenchmark.run(threads: threads, batch: batchSize, steps: steps, only: only,
-                                           log: json ? { _ in } : { Console.line($0) })
+                                           dump: dump.map { URL(fileURLWithPath: $0) }, log: json ? { _ in } : { Console.line($0) })
             if json {
                 var obj: [String: Any] = ["fma_peak_gflops": r.peak]
                 for (name, e) in r.entries {
-                    obj[name] = ["images_per_second": e.imagesPerSecond, "gflops": e.gflops,
-                                 "fraction_of_peak": e.fractionOfPeak, "median_step_seconds": e.medianStepSeconds,
-                                 "median_step_cpu_seconds": e.medianStepCPUSeconds,
-                                 "page_faults_per_step": e.pageFaultsPerStep]
+                    obj[name] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(e))
                 }
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
                 Console.line(String(decoding: data, as: UTF8.self))

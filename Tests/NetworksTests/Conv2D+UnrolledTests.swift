@@ -79,7 +79,7 @@ import TensorCore
     func matchesIm2col(_ t: ConvCase) throws {
         let (layer, oracle, x) = try Self.layerAndOracle(t, seed: 31)
         let y = try layer.forward(x, mode: .train), yRef = try oracle.forward(x, mode: .train)
-        #expect(layer.ranUnrolled && !oracle.ranUnrolled)
+        #expect(layer.lastPlan?.forward == .unrolled && oracle.lastPlan?.forward == .im2col)
         Self.expectClose(y, yRef, "\(t) forward")
         let naive = try Conv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value, stride: 1, padding: 1)
         Self.expectClose(y, naive, "\(t) forward vs naive")
@@ -128,7 +128,7 @@ import TensorCore
             let x = Tensor.randomNormal(shape, rng: &rng)
             let y = try layer.forward(x, mode: .eval)
             Self.expectClose(y, try oracle.forward(x, mode: .eval), "\(shape) forward")
-            #expect(layer.ranUnrolled == (shape[2] * shape[3] <= 4), "\(shape)")
+            #expect((layer.lastPlan?.forward == .unrolled) == (shape[2] * shape[3] <= 4), "\(shape)")
             let dy = Tensor.randomNormal(y.shape, rng: &rng)
             Self.expectClose(try layer.backward(dy, parameterGradients: false), try oracle.backward(dy, parameterGradients: false),
                              "\(shape) input gradient")

@@ -96,9 +96,15 @@ private final class Box<T>: @unchecked Sendable {
                 return cancel && !started.all.isEmpty
             }))
             let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-            // The background child is gone (a zombie awaiting its reaper would still answer kill 0: check its state).
-            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            #expect(state.isEmpty || state.contains(") Z "), "background process \(pid) survived (cancel: \(cancel))")
+            // The background child dies (SIGKILL is delivered asynchronously, so wait on its state; a zombie
+            // awaiting its reaper would still answer kill 0, hence /proc).
+            func gone() -> Bool {
+                let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+                return state.isEmpty || state.contains(") Z ") || state.contains(") X ")
+            }
+            let deadline = Date().addingTimeInterval(10)
+            while !gone() && Date() < deadline { usleep(10_000) }
+            #expect(gone(), "background process \(pid) survived (cancel: \(cancel))")
         }
     }
 }

@@ -28,7 +28,9 @@ int fs_sparse_scatter(const float *values, long stride, long copies, const int32
                       const float *weights, long row_length, long tap_width, const int64_t *targets,
                       float *out, long copy_stride);
 
-/// 1 when the CPU executes AVX-512F, so callers can pick a layout for the AVX-512 kernels up front.
+/// 1 when the CPU executes AVX-512F and the environment does not force the AVX2 paths (FSWEEP_ISA=avx2, which
+/// also sets OPENBLAS_CORETYPE=Haswell and ONEDNN_MAX_CPU_ISA=AVX2 for the libraries, see fs_machine.c), so
+/// callers can pick a layout for the AVX-512 kernels up front. Every AVX-512 kernel here asks it.
 int fs_has_avx512(void);
 
 /// The same sums as fs_sparse_scatter for stride-1 convolutions, organized per input pixel: for every
