@@ -46,18 +46,22 @@ let package = Package(
         .target(name: "Networks", dependencies: networksDependencies, swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fastMath),
-        .target(name: "Probes", dependencies: ["Networks", "Datasets"], swiftSettings: fastMath),
+        .target(name: "Probes", dependencies: ["Networks", "Datasets", "Trials"], swiftSettings: fastMath),
+        // The trial contract every module shares: config, result, lease, runner protocol, output names.
+        .target(name: "Trials"),
         .target(name: "Sweeps", dependencies: [
-            "TensorCore",
+            "Trials",
             .product(name: "Yams", package: "Yams"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Cluster", dependencies: [
-            "CZeroMQ", "Sweeps", .product(name: "Logging", package: "swift-log"),
+            "CZeroMQ", "Trials", "Sweeps", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Runner", dependencies: ["Networks", "Datasets", "Probes", "Sweeps", "CMachine"], swiftSettings: fastMath),
+        // Tables, figures and the HTML report from a sweep's store.
+        .target(name: "Reports", dependencies: ["Trials", "Sweeps", "TensorCore"]),
+        .target(name: "Runner", dependencies: ["Networks", "Datasets", "Probes", "Trials", "Sweeps", "CMachine"], swiftSettings: fastMath),
         .executableTarget(name: "fsweep", dependencies: [
-            "TensorCore", "Networks", "Datasets", "Probes", "Sweeps", "Cluster", "Runner",
+            "TensorCore", "Networks", "Datasets", "Probes", "Trials", "Sweeps", "Reports", "Cluster", "Runner",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: fastMath),
@@ -65,10 +69,12 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: fastMath),
         .testTarget(name: "NetworksTests", dependencies: ["Networks"], swiftSettings: fastMath),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: fastMath),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes"], swiftSettings: fastMath),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweeps", "fsweep"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner"], swiftSettings: fastMath),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trials"], swiftSettings: fastMath),
+        .testTarget(name: "TrialsTests", dependencies: ["Trials"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Trials"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Sweeps", "Trials"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Trials", "Sweeps", "fsweep"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Trials"], swiftSettings: fastMath),
     ] + dnnlTargets,
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Networks
 import TensorCore
+import Trials
 
 /// Relative stability to diffeomorphisms (Petrini et al. NeurIPS 2021; docs/SCIENCE.md §4.2).
 ///

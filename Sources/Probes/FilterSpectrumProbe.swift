@@ -1,5 +1,6 @@
 import Networks
 import TensorCore
+import Trials
 
 /// Filter spectrum (Petrini et al. 2021; docs/SCIENCE.md §4.3): each 3×3 filter of each 3×3
 /// convolution projected on the 9 eigenvectors `Ψ_λ` of the graph Laplacian of the 3×3 grid

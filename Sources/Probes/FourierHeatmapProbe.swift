@@ -1,6 +1,7 @@
 import Datasets
 import Networks
 import TensorCore
+import Trials
 
 /// Fourier heatmap (Yin et al. 2019; docs/SCIENCE.md §2): error under additive Fourier-basis noise.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Networks
 import TensorCore
+import Trials
 
 /// Frequency principle (Xu et al. 2019; docs/SCIENCE.md §5): how well the network fits the low- and the
 /// high-frequency part of the target function on the training images.

@@ -1,6 +1,7 @@
 import Datasets
 import Networks
 import TensorCore
+import Trials
 
 /// Accuracy on low- and high-frequency components (Wang et al. CVPR 2020; docs/SCIENCE.md §3).
 ///

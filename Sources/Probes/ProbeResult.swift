@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// What a probe measured: named scalars (go to the results table) and named Float32 arrays (go to `.npy`).
 ///

@@ -1,5 +1,6 @@
 import Networks
 import TensorCore
+import Trials
 
 /// One requested probe of a trial: what to run, how often, with which options.
 public struct ProbeSpec: Sendable {

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Networks
 import TensorCore
+import Trials
 
 /// Gradient frequency sensitivity (Godfrey et al. 2022; docs/SCIENCE.md §1).
 ///

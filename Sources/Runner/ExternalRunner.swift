@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// Runs a trial as a user command (any language, e.g. a PyTorch script on a GPU box), so the same
 /// coordinator can sweep code that is not the built-in trainer.

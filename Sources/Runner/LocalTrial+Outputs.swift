@@ -1,6 +1,7 @@
 import Foundation
 import Networks
 import Sweeps
+import Trials
 
 extension LocalTrial {
     /// Writes `model.safetensors`, `model.json`, `metrics.json` (scalars + per-epoch history) and

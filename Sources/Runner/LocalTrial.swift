@@ -4,6 +4,7 @@ import Networks
 import Probes
 import Sweeps
 import TensorCore
+import Trials
 
 /// Adapts the seeded `BatchIterator` to the trainer's `BatchSource`.
 struct EpochBatches: BatchSource {

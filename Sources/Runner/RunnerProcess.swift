@@ -1,6 +1,7 @@
 import Foundation
 import Sweeps
 import CMachine
+import Trials
 
 /// A runner command as a child process: `/bin/sh -c COMMAND` spawned as the leader of a process group of its
 /// own (so the whole group can be signalled), with default signal handling restored (the worker ignores

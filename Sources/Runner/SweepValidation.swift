@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Probes
 import Sweeps
+import Trials
 
 /// Checks of a sweep that need the engine (the `Sweeps` layer knows setting names, not probe parameters
 /// or what a dataset holds), run before a sweep starts so a typo or an impossible size fails in a second

@@ -1,6 +1,7 @@
 import Foundation
 import Networks
 import Sweeps
+import Trials
 
 /// Building trial configs outside a sweep (`fsweep train`), with the same validation as sweep files.
 public enum TrialConfigFile {

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Networks
 import Sweeps
+import Trials
 
 /// Maps the sweep-file settings (`Sweeps`) onto the engine's own settings types, applying the
 /// engine's defaults in exactly one place.

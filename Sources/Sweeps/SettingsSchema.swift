@@ -1,4 +1,5 @@
 import Foundation
+import Trials
 
 /// The typed shape of trial settings, checked by hand (not by `Codable`) so that every error names the
 /// key path and what was expected, and so that values are normalized (probe shorthand → map) before the

@@ -23,3 +23,9 @@ public struct SweepError: Error, CustomStringConvertible, Sendable {
         return "\(message) (\(code.rawValue))"
     }
 }
+
+/// Wraps a non-Sendable error's description as a Sendable cause (Foundation's and Yams' errors are not Sendable).
+public struct SendableDescription: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ error: any Error) { description = String(describing: error) }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Trials
 
 extension SweepSpec {
     /// The trials of a sweep that agree at some paths, represented by one of them: what validation checks

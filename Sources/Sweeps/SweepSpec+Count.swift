@@ -1,4 +1,5 @@
 import Foundation
+import Trials
 
 extension SweepSpec {
     /// How many trials `forEachTrial` visits — seeds × (every block's points not dropped by `exclude`,

@@ -1,4 +1,5 @@
 import Foundation
+import Trials
 
 /// One trial of an expanded sweep: its canonical config, id and where it sits in the grid.
 public struct ExpandedTrial: Sendable, Hashable {

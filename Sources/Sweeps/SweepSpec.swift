@@ -1,4 +1,5 @@
 import Foundation
+import Trials
 
 /// A parsed and validated sweep file (`sweeps/*.yaml`, `version: 1`). Construction validates everything
 /// that can be checked without expanding the grid; `validateAll()` also checks the cross-field rules of

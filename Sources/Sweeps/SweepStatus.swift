@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Trials
 
 /// The stable status report (`fsweep status --json`):
 /// `{"name", "counts": {"pending","leased","done","failed"}, "trials": [{"id","state","attempts","worker",

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Trials
 
 /// Lease transitions. Every one is a single transaction that checks the fencing token and the owner in the
 /// same statement that changes the trial, so a stale or foreign message can never move a trial.

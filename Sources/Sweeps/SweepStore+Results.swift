@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Trials
 
 /// One trial as aggregation sees it: state, axes, config, final metrics and timings.
 public struct TrialRecord: Sendable {

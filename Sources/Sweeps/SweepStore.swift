@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Trials
 
 /// The state of one sweep on disk: `results/<name>/sweep.sqlite` (SQLite in WAL mode through GRDB) and
 /// `spec.yaml`. Every state transition is one transaction, so a process killed at any instant leaves

@@ -1,4 +1,5 @@
 import Foundation
+import Trials
 import Yams
 
 /// A parsed YAML document that keeps key order and line numbers, so validation errors can point at the
@@ -84,10 +85,4 @@ struct YAMLTree: Sendable {
         case .map(let pairs): for (k, v) in pairs { v.collectLines(prefix: prefix.isEmpty ? k : "\(prefix).\(k)", into: &lines) }
         }
     }
-}
-
-/// Wraps a non-Sendable error's description as a Sendable cause.
-struct SendableDescription: Error, Sendable, CustomStringConvertible {
-    var description: String
-    init(_ error: any Error) { description = String(describing: error) }
 }

@@ -3,6 +3,7 @@ import Cluster
 import Foundation
 import Sweeps
 import Logging
+import Trials
 
 /// Logging options shared by the cluster subcommands.
 struct LogOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 import Sweeps
 
 extension FSweep {
@@ -16,7 +17,7 @@ extension FSweep {
 
         func run() throws {
             let store = try SweepStore.open(directory: URL(fileURLWithPath: directory))
-            let report = try Sweeps.Aggregate.run(store: store, output: output.map { URL(fileURLWithPath: $0) })
+            let report = try Reports.Aggregate.run(store: store, output: output.map { URL(fileURLWithPath: $0) })
             print("wrote \(report.files.count) files to \(report.directory.path)")
             for (figure, reason) in report.skipped { print("skipped \(figure): \(reason)") }
             print("open \(report.directory.appendingPathComponent("report.html").path)")

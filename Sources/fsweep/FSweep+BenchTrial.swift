@@ -3,6 +3,7 @@ import Cluster
 import Foundation
 import Runner
 import Sweeps
+import Trials
 
 extension FSweep {
     /// `fsweep bench trial`: one trial end to end (data, training, probes, result encoding), time per phase.

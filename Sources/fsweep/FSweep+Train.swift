@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Runner
 import Sweeps
+import Trials
 
 extension FSweep {
     /// `fsweep train`: one trial, locally, from flags or a trial JSON.

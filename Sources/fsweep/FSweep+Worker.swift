@@ -4,6 +4,7 @@ import Foundation
 import Runner
 import Sweeps
 import TensorCore
+import Trials
 
 extension FSweep {
     /// `fsweep worker --connect tcp://HOST:PORT`: run trials leased by a coordinator.

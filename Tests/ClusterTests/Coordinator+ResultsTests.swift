@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Cluster
 import Sweeps
+import Trials
 
 /// Results larger than one chunk arrive as RESULT + CHUNKs the coordinator pulls, within a memory budget.
 @Suite struct CoordinatorResultUploadTests {

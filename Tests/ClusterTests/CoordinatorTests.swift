@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Cluster
 import Sweeps
+import Trials
 
 private let t0 = Date(timeIntervalSince1970: 1_000_000)
 func at(_ s: Double) -> Date { t0.addingTimeInterval(s) }

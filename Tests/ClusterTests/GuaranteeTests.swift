@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import Cluster
 import Sweeps
+import Trials
 
 /// The README's fault guarantees, each checked with real processes and the store afterwards. Nested in
 /// `FaultTests` so its `.serialized` trait keeps process-level tests one at a time.

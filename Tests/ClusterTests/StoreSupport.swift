@@ -1,6 +1,7 @@
 import Foundation
 @testable import Cluster
 import Sweeps
+import Trials
 
 /// A real SQLite store of `trials` trials (ids in queue order) in a fresh directory, for state-machine tests.
 func testStore(trials: Int, maxAttempts: Int = 3) throws -> SweepStore {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Cluster
 import Sweeps
+import Trials
 
 @Suite struct WireTests {
     let ref = LeaseRef(trialID: "0123456789abcdef", leaseID: 7)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Cluster
 import Sweeps
+import Trials
 
 private func settings(maxTrials: Int? = nil) -> WorkerSettings {
     var s = WorkerSettings(workerID: "w", host: "h", cores: 2, version: "t")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Runner
 import Sweeps
+import Trials
 
 private let config = TrialConfig(dataset: DatasetSpec(name: .synthetic), model: ModelSpec(arch: .convactually),
                                  train: TrainSpec(epochs: 2), probes: [], seed: 3)

@@ -4,6 +4,7 @@ import TensorCore
 import Sweeps
 import Testing
 @testable import Runner
+import Trials
 
 @Suite struct LocalTrialTests {
     static func config(lr: Double = 0.05, epochs: Int = 2, arch: ModelSpec.Arch = .convactually, depth: Int = 2) -> TrialConfig {

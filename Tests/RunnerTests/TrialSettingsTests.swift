@@ -3,6 +3,7 @@ import Foundation
 import Sweeps
 import Testing
 @testable import Runner
+import Trials
 
 @Suite struct TrialSettingsTests {
     @Test func theSweepSchemaAndTheEngineAgreeOnImageSizes() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Sweeps
+import Trials
 
 @Suite struct ExpansionTests {
     @Test func cartesianCountAndSeedOrder() throws {

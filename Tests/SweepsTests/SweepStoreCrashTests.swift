@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Sweeps
+import Trials
 
 /// Crash safety: a writer process is SIGKILLed while it leases and completes trials; reopening the store
 /// must show no torn state (every transition is one transaction).

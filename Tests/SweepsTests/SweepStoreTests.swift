@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Sweeps
+import Trials
 
 func tempDir(_ label: String = #function) -> URL {
     let safe = label.filter { $0.isLetter || $0.isNumber }

@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 extension Coordinator {
     mutating func onHeartbeat(from peer: PeerID, _ hb: Heartbeat, now: Date) -> [Directive] {

@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 extension Coordinator {
     /// Worker ids are names in logs, the store and file paths: letters, digits and `._-@:+`, at most 128.

@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// Results: small ones arrive whole in one RESULT; larger ones in chunks the coordinator pulls one at a time,
 /// so memory held for uploads stays under `uploadBudgetBytes` and each message costs the loop one bounded copy.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Sweeps
+import Trials
 
 /// A ZeroMQ peer as the ROUTER sees it: its routing id bytes (our workers use their worker id).
 public struct PeerID: Hashable, Sendable, CustomStringConvertible {

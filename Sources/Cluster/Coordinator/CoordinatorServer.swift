@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Sweeps
+import Trials
 
 /// Security of the coordinator's socket.
 public struct CoordinatorSecurity: Sendable {

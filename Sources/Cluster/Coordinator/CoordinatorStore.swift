@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// What the coordinator needs from durable storage: the SQLite `SweepStore` in production; unit tests wrap
 /// it to inject failures. Every call that changes a trial checks the lease's fencing id and owner in the same

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Sweeps
+import Trials
 
 /// `fsweep bench cluster`: coordinator overhead with a runner that only sleeps, over real sockets and the
 /// real SQLite store. Reports wall time, sustained trials/s and per-trial overhead.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Sweeps
+import Trials
 
 /// The `fsweep worker` child processes of `fsweep run` (this same binary), supervised: a worker that dies
 /// abnormally is started again with the same id and outbox (so its unacknowledged results are re-sent), up

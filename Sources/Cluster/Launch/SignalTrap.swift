@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// Routes SIGINT/SIGTERM to a closure (graceful shutdown) instead of killing the process.
 public final class SignalTrap: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Sweeps
+import Trials
 
 extension SweepSession {
     /// `fsweep run`: a loopback coordinator plus `workers` supervised local worker processes, with a live

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Sweeps
+import Trials
 
 /// The coordinator side of a sweep run: takes the results directory's lock, opens (creates or resumes)
 /// `RESULTS/<name>/` from a spec and runs the coordinator until the sweep ends; `fsweep coordinator` and

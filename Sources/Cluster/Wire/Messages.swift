@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// A lease a worker holds, as it reports it: enough to name the lease, nothing a peer could use to forge one.
 public struct LeaseRef: Codable, Sendable, Hashable, CustomStringConvertible {

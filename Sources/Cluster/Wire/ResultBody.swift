@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// RESULT: a finished trial under a lease. The JSON body holds the scalars and each array's name and shape;
 /// the array values travel as one stream of little-endian float32 bytes (arrays in order) in binary payload

@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// The fsweep wire protocol: every message is `["FSW2", COMMAND, JSON body]`, plus one binary payload frame for
 /// RESULT and CHUNK (a ROUTER prepends the peer's routing id). Decoding is total: bad input becomes a

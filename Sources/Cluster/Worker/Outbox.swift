@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// A finished trial's result waiting for the coordinator's ACK: the RESULT header and its array bytes.
 public struct OutboxEntry: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// Runs leased trials through a `TrialRunner` on a training thread of their own and hands what happens back to
 /// the socket thread: a locked event queue plus a self-pipe that wakes its `zmq_poll` at once.

@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 extension Worker {
     /// The training thread finished an epoch.

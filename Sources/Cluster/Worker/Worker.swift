@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Sweeps
+import Trials
 
 /// The worker's protocol logic as a value: events in, directives out. The socket shell (`WorkerNode`)
 /// owns the DEALER socket, the training thread and the outbox directory and performs the directives.

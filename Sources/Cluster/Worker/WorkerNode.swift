@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Sweeps
+import Trials
 
 /// CURVE settings of a worker: the coordinator's public key and the worker's own pair.
 public struct WorkerCurve: Sendable {

@@ -3,6 +3,7 @@ import Foundation
 import Networks
 import Sweeps
 import TensorCore
+import Trials
 
 /// `fsweep bench trial`: one trial end to end as a worker runs it (`LocalTrial.run`: data generation, training with
 /// per-epoch evaluation, probes) plus the encoding of its result for the wire, with the time of each phase.

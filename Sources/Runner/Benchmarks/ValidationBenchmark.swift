@@ -1,5 +1,6 @@
 import Foundation
 import Sweeps
+import Trials
 
 /// `fsweep bench validate`: how long a sweep of 10^6 trials takes to validate, against checking it trial
 /// by trial as validation did before (expand every point, decode its config, check its probe list).

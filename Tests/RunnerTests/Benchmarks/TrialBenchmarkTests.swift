@@ -2,6 +2,7 @@ import Foundation
 import Sweeps
 import Testing
 @testable import Runner
+import Trials
 
 /// `fsweep bench trial`'s shapes and phase accounting (no timing is asserted: the phases are checked for what they
 /// must be by construction, and the encoder for being called on the trial's result).

@@ -1,4 +1,5 @@
 import Foundation
+import Sweeps
 
 /// `report.html`: the sweep's status table and every figure, readable offline (figures are linked SVGs).
 enum ReportPage {

@@ -36,7 +36,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
     }
 
     /// The integer a Double holds exactly (|x| < 2^53), if any.
-    static func exactInt(_ d: Double) -> Int? {
+    public static func exactInt(_ d: Double) -> Int? {
         guard d.isFinite, d == d.rounded(), abs(d) < 9_007_199_254_740_992 else { return nil }
         return Int(d)
     }
@@ -71,7 +71,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         }
     }
 
-    static func numberText(_ d: Double) -> String {
+    public static func numberText(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
         if let i = exactInt(d) { return String(i) }
         return "\(d)"
@@ -100,7 +100,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
     /// Parses JSON text (used for stored configs and axes).
     public static func parse(_ text: String) throws -> JSONValue {
         do { return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
-        catch { throw SweepError(.invalidSpec, "invalid JSON: \(text.prefix(80))", cause: error) }
+        catch { throw TrialConfigError(.invalidJSON, "invalid JSON: \(text.prefix(80))", cause: error) }
     }
 
     /// Short human form for tables and legends (`0.0001`, `vgg11`, `true`).
@@ -118,7 +118,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
 
     /// Type name for error messages.
-    var kindName: String {
+    public var kindName: String {
         switch self {
         case .null: "null"; case .bool: "a boolean"; case .number: "a number"; case .string: "a string"
         case .array: "a list"; case .object: "a map"
@@ -126,7 +126,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
     }
 
     /// Returns a copy with the value at a dotted path replaced, creating intermediate maps.
-    func setting(_ path: [String], to value: JSONValue) -> JSONValue {
+    public func setting(_ path: [String], to value: JSONValue) -> JSONValue {
         guard let head = path.first else { return value }
         var o = objectValue ?? [:]
         o[head] = (o[head] ?? .object([:])).setting(Array(path.dropFirst()), to: value)

@@ -1,4 +1,6 @@
 import Foundation
+import Sweeps
+import Trials
 
 /// The figure makers of `Aggregate.run`; each returns `.skipped(reason)` when its data is absent.
 enum Figures {

@@ -1,4 +1,5 @@
 import Foundation
+import Sweeps
 
 /// One line (with optional ±band) or scatter series of a panel.
 public struct PlotSeries: Sendable {

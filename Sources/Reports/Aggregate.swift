@@ -1,5 +1,7 @@
 import Foundation
+import Sweeps
 import TensorCore
+import Trials
 
 /// Turns a results directory into tables, arrays, figures and a report (`fsweep aggregate`):
 /// `aggregate/trials.csv` (one row per trial: id, state, timings, axes, final scalars),

@@ -1,10 +1,10 @@
 import Testing
-@testable import Sweeps
+@testable import Trials
 
 @Suite struct TrialConfigDecodingTests {
     @Test func decodingErrorsNameTheKeyPath() {
         func message(_ json: String) -> String {
-            do { _ = try TrialConfig.decode(json: json); return "decoded" } catch let e as SweepError { return e.message } catch { return "\(error)" }
+            do { _ = try TrialConfig.decode(json: json); return "decoded" } catch let e as TrialConfigError { return e.message } catch { return "\(error)" }
         }
         let bad = #"{"dataset":{"name":"synthetic"},"model":{"arch":"resnet"},"train":{},"probes":[],"seed":0}"#
         #expect(message(bad).hasPrefix("trial config: model.arch:") && message(bad).contains("resnet"))

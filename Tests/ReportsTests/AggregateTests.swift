@@ -4,7 +4,9 @@ import FoundationXML
 #endif
 import TensorCore
 import Testing
-@testable import Sweeps
+@testable import Reports
+import Sweeps
+import Trials
 
 /// Collects `data-label`s of `<g class="series …">` elements; fails on malformed XML.
 final class SVGSeriesCollector: NSObject, XMLParserDelegate {

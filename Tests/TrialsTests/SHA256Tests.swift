@@ -1,5 +1,5 @@
 import Testing
-@testable import Sweeps
+@testable import Trials
 
 @Suite struct SHA256Tests {
     @Test(arguments: [

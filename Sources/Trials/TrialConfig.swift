@@ -167,8 +167,8 @@ public struct TrialConfig: Codable, Sendable, Hashable {
     /// Decodes a config from its (canonical or not) JSON text.
     public static func decode(json: String) throws -> TrialConfig {
         do { return try JSONDecoder().decode(TrialConfig.self, from: Data(json.utf8)) }
-        catch let e as DecodingError { throw SweepError(.invalidSpec, "trial config: \(describe(e))") }
-        catch { throw SweepError(.invalidSpec, "trial config is not valid JSON: \(error)", cause: error) }
+        catch let e as DecodingError { throw TrialConfigError(.invalidConfig, "trial config: \(describe(e))") }
+        catch { throw TrialConfigError(.invalidJSON, "trial config is not valid JSON: \(error)", cause: error) }
     }
 
     /// `key.path: what is wrong`, instead of Foundation's nested dump.
