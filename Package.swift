@@ -20,7 +20,7 @@ let hasDNNL = ProcessInfo.processInfo.environment["FSWEEP_NO_DNNL"] == nil
 let dnnlTargets: [Target] = hasDNNL
     ? [.target(name: "CDNNL", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")])]
     : []
-let networksDependencies: [Target.Dependency] = hasDNNL ? ["TensorCore", "CMachine", "CDNNL"] : ["TensorCore", "CMachine"]
+let networksDependencies: [Target.Dependency] = hasDNNL ? ["TensorCore", "Trials", "CMachine", "CDNNL"] : ["TensorCore", "Trials", "CMachine"]
 
 let package = Package(
     name: "fsweep",
@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "CMachine", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "TensorCore", dependencies: ["CBLAS", "CFFTW", "CMachine"], swiftSettings: fastMath),
         .target(name: "Networks", dependencies: networksDependencies, swiftSettings: fastMath),
-        .target(name: "Datasets", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+        .target(name: "Datasets", dependencies: ["TensorCore", "Trials", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fastMath),
         .target(name: "Probes", dependencies: ["Networks", "Datasets", "Trials"], swiftSettings: fastMath),
         // The trial contract every module shares: config, result, lease, runner protocol, output names.
@@ -67,8 +67,8 @@ let package = Package(
         ], swiftSettings: fastMath),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: fastMath),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks"], swiftSettings: fastMath),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: fastMath),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Trials"], swiftSettings: fastMath),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Trials"], swiftSettings: fastMath),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trials"], swiftSettings: fastMath),
         .testTarget(name: "TrialsTests", dependencies: ["Trials"]),
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Trials"]),

@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// The data's amplitude spectrum `sqrt(E|x̂_cij|²)`: the curve the sensitivity profiles are compared to (docs/SCIENCE.md §1.3).
 public enum DataSpectrum {

@@ -1,3 +1,4 @@
+import Trials
 /// Which data a trial uses and how it is transformed: one `dataset:` block of a sweep file.
 ///
 /// JSON/YAML keys are snake_case; unknown keys are rejected by name so a typo never silently
@@ -7,9 +8,9 @@
 /// against file data before it is read (`check(against:source:)`).
 public struct DatasetSettings: Codable, Sendable, Hashable {
     /// Data source.
-    public enum Name: String, Codable, Sendable, CaseIterable { case synthetic, cifar10, npz }
+    public typealias Name = DatasetName
     /// Frequency filter applied to both splits.
-    public enum Filter: String, Codable, Sendable, CaseIterable { case none, hpf, lpf }
+    public typealias Filter = ImageFilter
 
     /// `synthetic` (default, embedded), `cifar10` (binary files in `data_dir`), `npz` (file or directory at `path`).
     public var name: Name = .synthetic

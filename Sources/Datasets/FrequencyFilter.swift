@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// Signed frequency of fft2 index `i` on an axis of length `n`, as numpy's `fftfreq(n) * n`
 /// (for even `n`, index `n/2` is `-n/2`).
@@ -23,7 +24,7 @@ public struct FrequencyFilter: Sendable, Hashable, Codable {
     /// Geometry of `S`.
     public enum Shape: String, Sendable, Hashable, Codable, CaseIterable { case square, circle }
     /// Clean definition or the published code's quirk.
-    public enum Compat: String, Sendable, Hashable, Codable, CaseIterable { case clean, paper }
+    public typealias Compat = Trials.Compat
 
     public var kind: Kind
     public var shape: Shape

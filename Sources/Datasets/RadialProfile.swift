@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// The radial (azimuthal) average of a frequency map, shared by the data spectrum and the probes'
 /// sensitivity maps so both curves are binned identically (docs/SCIENCE.md §1.2).
@@ -15,7 +16,7 @@ import TensorCore
 ///   bit for bit (`np.hypot` would split a few bins differently).
 public struct RadialProfile: Sendable, Equatable {
     /// Binning convention.
-    public enum Compat: String, Sendable, Codable, CaseIterable { case clean, paper }
+    public typealias Compat = Trials.Compat
 
     /// Radius of each bin (the shell index for `clean`, the exact radius for `paper`).
     public var radii: [Double]

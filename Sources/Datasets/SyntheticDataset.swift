@@ -1,13 +1,10 @@
 import Foundation
 import TensorCore
+import Trials
 
-/// A frequency band of the spectrum, in radius normalized to the Nyquist radius `min(H, W)/2`.
-///
-/// `low` = (0, 1/4], `mid` = (1/4, 1/2], `high` = (1/2, √2] (includes the corners), `mixed` = all
-/// non-zero frequencies. The DC term never carries class evidence.
-public enum FrequencyBand: String, Sendable, Hashable, Codable, CaseIterable {
-    case low, mid, high, mixed
-
+/// Band membership, in radius normalized to the Nyquist radius `min(H, W)/2` (the bands are defined with
+/// `FrequencyBand`). The DC term never carries class evidence.
+extension FrequencyBand {
     /// Whether the frequency `(ky, kx)` (signed, cycles per image) of an `h×w` image is in the band.
     public func contains(ky: Int, kx: Int, h: Int, w: Int) -> Bool {
         if ky == 0 && kx == 0 { return false }

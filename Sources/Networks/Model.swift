@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// A classifier built from a `ModelConfig`: input normalization, then the architecture.
 ///

@@ -1,12 +1,9 @@
+import Trials
 /// Everything needed to rebuild a model: saved as `model.json` beside the weights.
 public struct ModelConfig: Codable, Sendable, Hashable {
     /// The architectures of SCIENCE.md ("Models").
-    public enum Architecture: String, Codable, Sendable, CaseIterable {
-        case convactually, myrtle, vgg11, vgg13, vgg16, vgg19
-    }
-
-    /// Nonlinearity between layers; `linear` makes the whole network a linear map (ConvActually).
-    public enum Activation: String, Codable, Sendable, CaseIterable { case relu, linear }
+    public typealias Architecture = Trials.Architecture
+    public typealias Activation = Trials.Activation
 
     /// Per-channel input statistics the model applies first, so it works on pixel-space images.
     public struct Normalization: Codable, Sendable, Hashable {

@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 extension DiffeoStabilityProbe {
     /// `D_f`, `G_f` and `R_f` from the logits `[N, K]` of the clean, deformed and noisy images (row `i` of

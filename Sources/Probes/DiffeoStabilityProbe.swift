@@ -20,7 +20,7 @@ import Trials
 /// when run by a `ProbeSuite`).
 public final class DiffeoStabilityProbe: Probe {
     /// Registry name (also the prefix of most result names).
-    public static let probeName = "diffeo_stability"
+    public static let probeName = ProbeName.diffeoStability.rawValue
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["delta", "cutoff", "temperature"]
     /// Filter-spectrum coefficients at initialization (set by `ProbeSuite.begin`), for `filter_spectrum.ratio`.

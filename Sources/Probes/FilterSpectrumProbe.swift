@@ -16,7 +16,7 @@ import Trials
 /// (ConvActually) give `layers = 0` and no arrays.
 public final class FilterSpectrumProbe: Probe {
     /// Registry name (also the prefix of most result names).
-    public static let probeName = "filter_spectrum"
+    public static let probeName = ProbeName.filterSpectrum.rawValue
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = []
     /// Coefficients at initialization, `[L, 9]`, set by the suite before training.

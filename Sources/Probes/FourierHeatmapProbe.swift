@@ -17,7 +17,7 @@ import Trials
 /// - plus everything of `filtered_accuracy` (the same evaluation images)
 public final class FourierHeatmapProbe: Probe {
     /// Registry name (also the prefix of most result names).
-    public static let probeName = "fourier_heatmap"
+    public static let probeName = ProbeName.fourierHeatmap.rawValue
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["v"]
     /// Evaluation images when the request gives none.
@@ -95,7 +95,7 @@ public final class FourierHeatmapProbe: Probe {
 /// Outputs `[H/2]`: `filtered_accuracy.bandwidth` (B), `filtered_accuracy.lowpass`, `filtered_accuracy.highpass`.
 public final class FilteredAccuracyProbe: Probe {
     /// Registry name (also the prefix of most result names).
-    public static let probeName = "filtered_accuracy"
+    public static let probeName = ProbeName.filteredAccuracy.rawValue
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = []
 

@@ -16,7 +16,7 @@ import Trials
 /// Scalars: `frequency_principle.e_low`, `frequency_principle.e_high`, `frequency_principle.delta`.
 public final class FrequencyPrincipleProbe: Probe {
     /// Registry name (also the prefix of most result names).
-    public static let probeName = "frequency_principle"
+    public static let probeName = ProbeName.frequencyPrinciple.rawValue
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["delta", "delta_divisor"]
     public var defaultEvery: Int? { 1 }

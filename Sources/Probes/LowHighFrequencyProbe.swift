@@ -20,7 +20,7 @@ import Trials
 /// `lfc_hfc.lfc.r<r>` and `lfc_hfc.hfc.r<r>` per radius (names in `ProbeOutput`).
 public final class LowHighFrequencyProbe: Probe {
     /// Registry name (also the prefix of most result names).
-    public static let probeName = "lfc_hfc"
+    public static let probeName = ProbeName.lfcHfc.rawValue
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["radii"]
 

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Networks
 import TensorCore
+import Trials
 
 /// Assembles `ProbeData` for a saved model from command-line choices (`fsweep probe`).
 public enum ProbeInputs {

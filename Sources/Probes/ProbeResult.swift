@@ -38,7 +38,7 @@ public enum ProbeValue: Sendable, Hashable {
 /// How one probe runs: image budget, compat mode, seed and its own parameters.
 public struct ProbeOptions: Sendable {
     /// Clean definitions (default) or the published code's quirks (docs/SCIENCE.md).
-    public enum Compat: String, Sendable, Codable, CaseIterable { case clean, paper }
+    public typealias Compat = Trials.Compat
 
     /// Evaluation images; nil = the probe's documented default.
     public var images: Int?

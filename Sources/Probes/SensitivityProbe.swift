@@ -31,7 +31,7 @@ import Trials
 ///   radius of the sensitivity mass, cycles per image), `sensitivity.images`
 public final class SensitivityProbe: Probe {
     /// Registry name (also the prefix of most result names).
-    public static let probeName = "sensitivity"
+    public static let probeName = ProbeName.sensitivity.rawValue
     public var name: String { Self.probeName }
     public let parameterNames: Set<String> = ["smooth", "spectrum_images"]
 

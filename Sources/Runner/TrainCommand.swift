@@ -3,26 +3,20 @@ import Networks
 import Sweeps
 import Trials
 
-/// Building trial configs outside a sweep (`fsweep train`), with the same validation as sweep files.
+/// Trial configs from a file outside a sweep (`fsweep train --config`), checked like a sweep file.
 public enum TrialConfigFile {
-    /// Reads a trial config JSON file.
+    /// Reads and validates a trial config JSON file; errors name the file and the key.
     public static func load(_ path: String) throws -> TrialConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrialFailure(reason: "cannot read trial config \(path)", retryable: false)
         }
-        return try TrialConfig.decode(json: String(decoding: data, as: UTF8.self))
-    }
-
-    /// Builds a config from flag values (nil values are left to the defaults); errors name the bad key.
-    public static func fromFlags(_ sections: [String: [String: Any?]], seed: Int) throws -> TrialConfig {
-        var object: [String: Any] = ["seed": seed, "probes": [Any]()]
-        for (section, values) in sections {
-            var s: [String: Any] = [:]
-            for (k, v) in values { if let v { s[k] = v } }
-            object[section] = s
+        do {
+            return try TrialConfig.decode(json: String(decoding: data, as: UTF8.self)).validated()
+        } catch let e as TrialConfigError {
+            throw SweepError(.invalidSpec, "\(path): \(e.message)", cause: e)
+        } catch let e as SweepError {
+            throw SweepError(.invalidSpec, "\(path): \(e.message)", cause: e)
         }
-        let data = try JSONSerialization.data(withJSONObject: object)
-        return try TrialConfig.decode(json: String(decoding: data, as: UTF8.self))
     }
 }
 

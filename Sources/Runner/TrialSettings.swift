@@ -27,7 +27,7 @@ public enum TrialSettings {
 
     /// The architecture, sized to the data it will see and normalizing with the training statistics.
     public static func model(_ spec: ModelSpec, data: ImageSet, stats: ChannelStats) -> ModelConfig {
-        let arch = ModelConfig.Architecture(rawValue: spec.arch.rawValue) ?? .convactually
+        let arch = spec.arch
         return ModelConfig(arch: arch, depth: spec.depth ?? 1, width: spec.width ?? 64,
                            activation: spec.activation == .linear ? .linear : .relu,
                            batchNorm: spec.batchNorm ?? false, classes: data.classes, channels: data.channels,

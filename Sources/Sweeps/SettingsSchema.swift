@@ -192,3 +192,21 @@ extension DatasetSpec {
     /// Image sides a sweep may ask for (the engine's `DatasetSettings.imageSizes`; a test pins the two).
     public static let imageSizes = 4...1024
 }
+
+extension TrialConfig {
+    /// The config checked and normalized by the sweep file's rules, for configs built outside a sweep file
+    /// (`fsweep train`, a trial JSON): a bad value fails with the same message a sweep file would give,
+    /// naming the key (`train.lr: expected a number > 0, got -1`).
+    public func validated() throws -> TrialConfig {
+        guard case .object(var settings) = try JSONValue.parse(canonicalJSON()) else {
+            throw SweepError(.invalidSpec, "trial config: expected a JSON object")
+        }
+        settings["seed"] = nil
+        let checked = try SettingsSchema.checkSettings(.object(settings), partial: false, prefix: "",
+                                                       fail: { SweepError(.invalidSpec, "\($0): \($1)") })
+        guard case .object(var out) = checked else { return self }
+        out["seed"] = .number(Double(seed))
+        do { return try TrialConfig.decode(json: JSONValue.object(out).canonical) }
+        catch let e as TrialConfigError { throw SweepError(.invalidSpec, e.message, cause: e) }
+    }
+}

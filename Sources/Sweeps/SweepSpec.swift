@@ -17,7 +17,7 @@ import Trials
 /// include: [{model.depth: 16}]    # extra points over `fixed` (not subject to exclude)
 /// exclude: [{model.depth: 1, train.weight_decay: 0.01}]  # drop grid points matching all keys
 /// seeds: [0, 1]                   # default [0]
-/// runner: {max_attempts: 3, trial_timeout: 2h}           # durations: 90s, 30m, 2h, 1d or seconds
+/// runner: {max_attempts: 3, time_limit: 2h, stall_timeout: 15m}   # durations: 90s, 30m, 2h, 1d or seconds
 ///                                 # max_trials: 1000000 (the cap on seeds × grid points + includes)*
 /// ```
 /// Bounds, checked before anything is expanded: the file is at most `maxFileBytes`, YAML anchors and
@@ -38,8 +38,11 @@ public struct SweepSpec: Sendable {
     public struct RunnerSettings: Sendable, Hashable, Codable {
         /// Leases a trial may get before it fails for good; default 3.
         public var maxAttempts: Int = 3
-        /// Per-trial wall-clock limit in seconds; nil = none.
-        public var trialTimeout: Double?
+        /// How long one execution of a trial may run, wall clock, in seconds; nil = no limit.
+        public var timeLimit: Double?
+        /// How long a running trial may go without progress (an epoch, a training step, a runner line)
+        /// before it is cancelled and re-queued, in seconds; nil = the coordinator's default (15 min).
+        public var stallTimeout: Double?
         /// Most trials the sweep may expand to (seeds × grid points + includes), checked from the axis
         /// lengths before anything is expanded; default `SweepSpec.defaultMaxTrials`.
         public var maxTrials: Int = SweepSpec.defaultMaxTrials
@@ -210,7 +213,7 @@ public struct SweepSpec: Sendable {
     static func runnerSettings(_ r: YAMLTree?, fail: (String, String) -> SweepError) throws -> RunnerSettings {
         var runner = RunnerSettings()
         guard let r else { return runner }
-        let keys = "max_attempts, trial_timeout, max_trials"
+        let keys = "max_attempts, time_limit, stall_timeout, max_trials"
         guard let pairs = r.pairs else { throw fail("runner", "expected a map with \(keys)") }
         for (k, v) in pairs {
             switch k {
@@ -219,11 +222,14 @@ public struct SweepSpec: Sendable {
                     throw fail("runner.max_attempts", "expected an integer ≥ 1, got \(v.json.display)")
                 }
                 runner.maxAttempts = i
-            case "trial_timeout":
+            case "time_limit", "stall_timeout":
                 guard case .scalar(let sv) = v.kind, let secs = SweepSpec.duration(sv) else {
-                    throw fail("runner.trial_timeout", "expected a duration like 90s, 30m, 2h, 1d or a number of seconds, got \(v.json.display)")
+                    throw fail("runner.\(k)", "expected a duration like 90s, 30m, 2h, 1d or a number of seconds, got \(v.json.display)")
                 }
-                runner.trialTimeout = secs
+                if k == "time_limit" { runner.timeLimit = secs } else { runner.stallTimeout = secs }
+            case "trial_timeout":
+                throw fail("runner.trial_timeout", "renamed: use runner.time_limit (wall clock per execution) "
+                    + "or runner.stall_timeout (time without progress)")
             case "max_trials":
                 guard case .scalar(.number(let d)) = v.kind, let i = JSONValue.exactInt(d), i >= 1 else {
                     throw fail("runner.max_trials", "expected an integer ≥ 1, got \(v.json.display)")
@@ -237,6 +243,11 @@ public struct SweepSpec: Sendable {
     }
 
     /// Parses `90s`, `30m`, `2h`, `1d` or a plain number of seconds.
+    /// The same for command-line text (`90s`, `30m`, `2h`, `1d`, `45`).
+    public static func duration(text: String) -> Double? {
+        Double(text).map { duration(.number($0)) } ?? duration(.string(text))
+    }
+
     static func duration(_ v: JSONValue) -> Double? {
         switch v {
         case .number(let d): return d > 0 && d.isFinite ? d : nil

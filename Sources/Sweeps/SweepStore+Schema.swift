@@ -138,9 +138,4 @@ extension SweepStore {
     static func maxAttempts(_ db: Database) throws -> Int {
         try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'max_attempts'").flatMap { Int($0) } ?? 3
     }
-
-    /// Per-trial timeout in seconds from the spec, if any.
-    public func trialTimeout() throws -> Double? {
-        try read("read trial_timeout") { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'trial_timeout'") }.flatMap { Double($0) }
-    }
 }

@@ -68,7 +68,8 @@ public final class SweepStore: Sendable {
         return try write("record the spec in \(directory.path)") { db in
             try checkSameSweep(db, spec: spec, forceNewTrials: forceNewTrials)
             for (k, v) in [("name", spec.name), ("fixed", spec.fixedCanonical), ("max_attempts", String(spec.runner.maxAttempts)),
-                           ("trial_timeout", spec.runner.trialTimeout.map { String($0) } ?? ""), ("version", String(spec.version))] {
+                           ("time_limit", spec.runner.timeLimit.map { String($0) } ?? ""),
+                           ("stall_timeout", spec.runner.stallTimeout.map { String($0) } ?? ""), ("version", String(spec.version))] {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [k, v])
             }
             let last = try String.fetchOne(db, sql: "SELECT text FROM specs ORDER BY seq DESC LIMIT 1")

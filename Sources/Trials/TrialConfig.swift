@@ -4,13 +4,13 @@ import Foundation
 /// nil, so the defaults below live in one place (the engine applies them) and never change trial ids.
 public struct DatasetSpec: Codable, Sendable, Hashable {
     /// `synthetic` (embedded, no download), `cifar10` (binary batches in `data_dir`), `npz` (file at `path`).
-    public enum Name: String, Codable, Sendable, CaseIterable { case synthetic, cifar10, npz }
+    public typealias Name = DatasetName
     /// Frequency filter applied to train and test images (SCIENCE.md "High-pass CIFAR").
-    public enum Filter: String, Codable, Sendable, CaseIterable { case none, hpf, lpf }
+    public typealias Filter = ImageFilter
     /// `clean` (default) or `paper` (reproduce the published code's quirk).
-    public enum Compat: String, Codable, Sendable, CaseIterable { case clean, paper }
+    public typealias Compat = Trials.Compat
     /// Where the synthetic class signal lives.
-    public enum Band: String, Codable, Sendable, CaseIterable { case low, mid, high, mixed }
+    public typealias Band = FrequencyBand
 
     public var name: Name
     /// Side of the square images, 4…1024: synthetic default 32; cifar10 and npz use the data's own size
@@ -53,8 +53,8 @@ public struct DatasetSpec: Codable, Sendable, Hashable {
 
 /// The network a trial trains (SCIENCE.md "Models").
 public struct ModelSpec: Codable, Sendable, Hashable {
-    public enum Arch: String, Codable, Sendable, CaseIterable { case convactually, myrtle, vgg11, vgg13, vgg16, vgg19 }
-    public enum Activation: String, Codable, Sendable, CaseIterable { case relu, linear }
+    public typealias Arch = Architecture
+    public typealias Activation = Trials.Activation
 
     public var arch: Arch
     /// ConvActually depth d (d−1 full-image convolutions + dense); default 1. Ignored by VGG (named depth).
@@ -77,7 +77,7 @@ public struct ModelSpec: Codable, Sendable, Hashable {
 
 /// Optimisation settings (SGD with momentum, weight decay on weights only).
 public struct TrainSpec: Codable, Sendable, Hashable {
-    public enum Schedule: String, Codable, Sendable, CaseIterable { case constant, cosine, step, plateau }
+    public typealias Schedule = ScheduleName
 
     /// Default 10.
     public var epochs: Int?
@@ -121,12 +121,9 @@ public struct TrainSpec: Codable, Sendable, Hashable {
 /// One measurement to run on the trained network (SCIENCE.md). In a sweep file either a bare name or a map.
 public struct ProbeRequest: Codable, Sendable, Hashable {
     /// The probe names the engine knows; validation refuses others.
-    public static let knownNames: [String] = [
-        "sensitivity", "fourier_heatmap", "lfc_hfc", "diffeo_stability", "frequency_principle",
-        "filter_spectrum", "filtered_accuracy",
-    ]
+    public static let knownNames: [String] = ProbeName.allCases.map(\.rawValue)
 
-    public enum Compat: String, Codable, Sendable, CaseIterable { case clean, paper }
+    public typealias Compat = Trials.Compat
 
     public var name: String
     /// Run every `every` epochs as well as at the end; default: only at the end.
@@ -192,4 +189,13 @@ public enum TrialID {
     public static func of(canonicalJSON: String) -> String {
         String(SHA256.hex(Array(canonicalJSON.utf8)).prefix(16))
     }
+}
+
+/// The keys a sweep file may set in each section, straight from the coding keys, so the hand-written settings
+/// schema of `Sweeps` can be pinned to the types (a test compares them).
+public enum SettingKeys {
+    public static let dataset = DatasetSpec.CodingKeys.allCases.map(\.rawValue)
+    public static let model = ModelSpec.CodingKeys.allCases.map(\.rawValue)
+    public static let train = TrainSpec.CodingKeys.allCases.map(\.rawValue)
+    public static let probe = ProbeRequest.CodingKeys.allCases.map(\.rawValue)
 }

@@ -31,6 +31,26 @@ struct HeartbeatOptions: ParsableArguments {
     }
 }
 
+/// Per-trial limits on the command line; each overrides the sweep file's `runner:` value of the same name.
+struct TrialLimitOptions: ParsableArguments {
+    @Option(help: "Time a trial may go without progress (epochs, steps, runner lines) before it is cancelled and re-queued: 90s, 30m, 2h, 1d or seconds (overrides runner.stall_timeout; default 15m).")
+    var stallTimeout: String?
+    @Option(help: "Wall-clock time one execution of a trial may take: 90s, 30m, 2h, 1d or seconds (overrides runner.time_limit; default none).")
+    var timeLimit: String?
+
+    func validate() throws {
+        for (flag, text) in [("--stall-timeout", stallTimeout), ("--time-limit", timeLimit)] {
+            if let text, SweepSpec.duration(text: text) == nil {
+                throw ValidationError("\(flag) expects a duration like 90s, 30m, 2h, 1d or a number of seconds, got '\(text)'")
+            }
+        }
+    }
+
+    var limits: TrialLimits {
+        TrialLimits(stallTimeout: stallTimeout.flatMap(SweepSpec.duration(text:)), timeLimit: timeLimit.flatMap(SweepSpec.duration(text:)))
+    }
+}
+
 /// Bootstraps swift-log once per process (stderr).
 enum LoggingBootstrap {
     private static let done = Locked(false)

@@ -20,7 +20,7 @@ extension FSweep {
         @Flag(help: "Allow a plaintext bind on a non-loopback address (trusted networks only).") var insecure = false
         @Option(help: "Coordinator CURVE secret key file (from `fsweep keys generate`).") var curveSecret: String?
         @Option(help: "File of worker public keys allowed to connect (one per line).") var authorizedKeys: String?
-        @Option(help: "Seconds a trial may make no progress before it is cancelled and re-queued.") var trialTimeout: Double?
+        @OptionGroup var trialLimits: TrialLimitOptions
         @Option(help: "Seconds a graceful shutdown waits for running trials.") var grace: Double = 30
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
@@ -39,11 +39,11 @@ extension FSweep {
             settings.liveness = heartbeat.liveness
             settings.keepAlive = keepAlive
             settings.shutdownGrace = grace
-            if let trialTimeout { settings.stallTimeout = trialTimeout }
             let security = CoordinatorSecurity(
                 curveSecretKey: try curveSecret.map { try CurveKeyPair.readKey(at: $0) },
                 authorized: try authorizedKeys.map { try AuthorizedKeys.load(path: $0) }, insecure: insecure)
-            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials, settings: settings, logger: logger)
+            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
+                                           settings: settings, limits: trialLimits.limits, logger: logger)
             let code = try session.serve(endpoint: bind, security: security, logger: logger)
             if code != 0 { throw ExitCode(code) }
         }

@@ -4,6 +4,7 @@ import Foundation
 import Networks
 import Probes
 import TensorCore
+import Trials
 
 extension FSweep {
     /// `fsweep probe MODEL_DIR --probe sensitivity,lfc_hfc --out DIR`: measurements of a saved model.
@@ -87,8 +88,3 @@ extension FSweep {
         }
     }
 }
-
-extension DatasetSettings.Name: ExpressibleByArgument {}
-extension DatasetSettings.Filter: ExpressibleByArgument {}
-extension FrequencyBand: ExpressibleByArgument {}
-extension ProbeOptions.Compat: ExpressibleByArgument {}

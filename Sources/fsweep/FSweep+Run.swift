@@ -18,7 +18,7 @@ extension FSweep {
         @Option(help: "Compute threads per worker (default: cores ÷ workers).") var threads: Int?
         @Option(help: "Run trials with this shell command instead of the built-in trainer (see ExternalRunner).")
         var runnerCommand: String?
-        @Option(help: "Seconds a trial may make no progress before it is cancelled and re-queued.") var trialTimeout: Double?
+        @OptionGroup var trialLimits: TrialLimitOptions
         @Option(help: "Seconds Ctrl-C waits for running trials to finish before re-queueing them.") var grace: Double = 30
         @Flag(help: "No live progress line.") var quiet = false
         @OptionGroup var heartbeat: HeartbeatOptions
@@ -33,11 +33,11 @@ extension FSweep {
             if log.logLevel == "info" { logger.logLevel = .notice }
             try SweepValidation.validate(specPath: spec, report: Console.error)
             var settings = CoordinatorSettings()
-            if let trialTimeout { settings.stallTimeout = trialTimeout }
             settings.shutdownGrace = grace
             settings.heartbeatInterval = heartbeat.heartbeat
             settings.liveness = heartbeat.liveness
-            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials, settings: settings, logger: logger)
+            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
+                                           settings: settings, limits: trialLimits.limits, logger: logger)
             let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
             var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning",
                         "--heartbeat", "\(heartbeat.heartbeat)", "--liveness", "\(heartbeat.liveness)"]

@@ -168,10 +168,10 @@ struct Drive {
         #expect(leases(back).map(\.attempt) == [2])
     }
 
-    @Test func wallClockLimitCancelsEvenWithProgress() throws {
+    @Test func timeLimitCancelsEvenWithProgress() throws {
         let store = try testStore(trials: 1)
         var settings = CoordinatorSettings()
-        settings.wallClockLimit = 5
+        settings.timeLimit = 5
         var d = Drive(store, settings)
         let ref = LeaseRef(leases(d.from("w", ready("w"), 0))[0])
         var out: [Coordinator.Directive] = []

@@ -172,7 +172,7 @@ import Sweeps
 
     @Test func trialOverItsTimeLimitIsCancelledRetriedThenFailed() throws {
         let dir = try Harness.tempDir("timelimit")
-        let spec = try Harness.spec(in: dir, name: "tl", trials: 1, maxAttempts: 2, trialTimeout: "1s")
+        let spec = try Harness.spec(in: dir, name: "tl", trials: 1, maxAttempts: 2, timeLimit: "1s")
         let endpoint = "tcp://127.0.0.1:\(try Harness.freePort())"
         let log = dir + "/runs.log"
         let coordinator = try Harness.Child(["coordinator", spec, "--bind", endpoint, "--results", dir] + fast)

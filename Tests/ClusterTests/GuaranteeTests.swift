@@ -144,7 +144,7 @@ extension FaultTests {
         let pids = dir + "/bg.pids"
         // Prints nothing after starting a background process and sleeping: a stall.
         let stuck = "cat >/dev/null; sleep 300 & echo $! >> \(pids); sleep 300"
-        let run = try Harness.Child(["run", spec, "--workers", "1", "--results", dir, "--trial-timeout", "1", "--runner-command", stuck] + fast)
+        let run = try Harness.Child(["run", spec, "--workers", "1", "--results", dir, "--stall-timeout", "1", "--runner-command", stuck] + fast)
         #expect(run.wait(60) == 2, "run log:\n\(run.log)")
         #expect(run.log.contains("no progress"), "\(run.log)")
         #expect(try Harness.counts(dir + "/sl").failed == 1)

@@ -25,7 +25,7 @@ enum Harness {
     }
 
     /// A sweep of `trials` seeds named `name`, written to DIR/spec.yaml.
-    static func spec(in dir: String, name: String, trials: Int, maxAttempts: Int = 3, trialTimeout: String? = nil) throws -> String {
+    static func spec(in dir: String, name: String, trials: Int, maxAttempts: Int = 3, timeLimit: String? = nil) throws -> String {
         let rates = (0..<trials).map { String(format: "%.6f", 0.0001 * Double($0 + 1)) }.joined(separator: ", ")
         let yaml = """
             version: 1
@@ -37,7 +37,7 @@ enum Harness {
               probes: []
             grid:
               train.lr: [\(rates)]
-            runner: {max_attempts: \(maxAttempts)\(trialTimeout.map { ", trial_timeout: \($0)" } ?? "")}
+            runner: {max_attempts: \(maxAttempts)\(timeLimit.map { ", time_limit: \($0)" } ?? "")}
             """
         let path = (dir as NSString).appendingPathComponent("spec.yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TensorCore
+import Trials
 @testable import Datasets
 
 /// Index of the frequency `−f` on an axis of length n.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TensorCore
+import Trials
 @testable import Datasets
 
 /// Least-squares slope of log(power) against log(radius) over the frequencies with 1 ≤ f ≤ n/2.

@@ -1,5 +1,6 @@
 import Testing
 import TensorCore
+import Trials
 @testable import Networks
 
 /// The sparse input-gradient path (several cotangents at once, only non-zero output positions).

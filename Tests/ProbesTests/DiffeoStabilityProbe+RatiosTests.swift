@@ -3,6 +3,7 @@ import Testing
 import Datasets
 import Networks
 import TensorCore
+import Trials
 @testable import Probes
 
 /// diffeo-sota's `relative_distance` (Petrini et al.), line by line, on `[N, K]` logits in Double:

@@ -3,6 +3,7 @@ import Testing
 import Datasets
 import Networks
 import TensorCore
+import Trials
 @testable import Probes
 
 /// A literal port of Wang et al.'s `generateDataWithDifferentFrequencies_3Channel` (numpy, per image and

@@ -3,12 +3,16 @@ import Datasets
 import Networks
 import TensorCore
 @testable import Probes
+import Trials
 
 @Suite struct ProbeSuiteTests {
     @Test func registryKnowsEveryNameAndRejectsOthers() throws {
         for name in ProbeRegistry.names { #expect(try ProbeRegistry.make(name).name == name) }
         #expect(Set(ProbeRegistry.names) == ["sensitivity", "fourier_heatmap", "lfc_hfc", "diffeo_stability",
                                              "frequency_principle", "filter_spectrum", "filtered_accuracy"])
+        // the sweep-file vocabulary and the registry are the same set: a probe added to one is in the other
+        #expect(Set(ProbeRegistry.names) == Set(ProbeName.allCases.map(\.rawValue)))
+        #expect(Set(ProbeRequest.knownNames) == Set(ProbeRegistry.names))
         #expect(throws: ProbeError.self) { try ProbeRegistry.make("sensitivty") }
         #expect(throws: ProbeError.self) { try ProbeSuite([ProbeSpec(name: "sensitivity", every: 0)], data: ProbeData()) }
         #expect(throws: ProbeError.self) {

@@ -3,6 +3,7 @@ import Testing
 import Datasets
 import Networks
 import TensorCore
+import Trials
 @testable import Probes
 
 /// The theory's prediction on data with a known answer: a network trained where the class evidence is only

@@ -64,12 +64,18 @@ import Trials
         #expect(trial == Self.config(epochs: 1))
     }
 
-    @Test func flagsBuildAValidatedConfig() throws {
-        let c = try TrialConfigFile.fromFlags(["model": ["arch": "myrtle", "width": 8], "dataset": ["name": "synthetic"],
-                                                "train": ["epochs": 1]], seed: 4)
-        #expect(c.model.arch == .myrtle && c.model.width == 8 && c.seed == 4)
-        #expect(throws: (any Error).self) {
-            try TrialConfigFile.fromFlags(["model": ["arch": "resnet"], "dataset": ["name": "synthetic"], "train": [:]], seed: 0)
+    @Test func aConfigBuiltOutsideASweepIsCheckedByTheSweepFileRules() throws {
+        let ok = TrialConfig(dataset: DatasetSpec(name: .synthetic), model: ModelSpec(arch: .myrtle, width: 8),
+                             train: TrainSpec(epochs: 1), probes: [], seed: 4)
+        #expect(try ok.validated() == ok)
+        var bad = ok
+        bad.train.lr = -1
+        #expect(throws: SweepError.self) { try bad.validated() }
+        do { _ = try bad.validated() } catch let e as SweepError { #expect(e.message.hasPrefix("train.lr: expected a number > 0"), "\(e.message)") }
+        bad = ok
+        bad.dataset = DatasetSpec(name: .npz)
+        do { _ = try bad.validated(); Issue.record("npz without a path must be refused") } catch let e as SweepError {
+            #expect(e.message.hasPrefix("dataset.path: dataset npz needs path"), "\(e.message)")
         }
     }
 }

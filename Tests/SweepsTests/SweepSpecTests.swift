@@ -1,5 +1,6 @@
 import Testing
 @testable import Sweeps
+import Trials
 
 let baseYAML = """
 version: 1
@@ -44,7 +45,9 @@ seeds: [0, 1]
         (baseYAML.replacingOccurrences(of: "image_size: 16", with: "image_size: 100000"), "fixed.dataset.image_size: expected an integer 4…1024, got 100000 (line 4)"),
         (baseYAML.replacingOccurrences(of: "model.depth: [1, 2, 4]", with: "dataset.image_size: [8, 2048]"), "grid.dataset.image_size[1]: expected an integer 4…1024, got 2048"),
         (baseYAML + "\nrunner: {max_trials: 11}", "the sweep expands to 12 trials (2 seeds × (grid (3 × 2))), more than runner.max_trials (11)"),
-        (baseYAML + "\nrunner: {trial_timeout: soon}", "runner.trial_timeout: expected a duration"),
+        (baseYAML + "\nrunner: {time_limit: soon}", "runner.time_limit: expected a duration"),
+        (baseYAML + "\nrunner: {stall_timeout: -3}", "runner.stall_timeout: expected a duration"),
+        (baseYAML + "\nrunner: {trial_timeout: 2h}", "runner.trial_timeout: renamed: use runner.time_limit"),
         (baseYAML + "\nzip: [{model.width: [1, 2], train.lr: [0.1]}]", "zip lists must have equal lengths"),
         (baseYAML.replacingOccurrences(of: "model.depth: [1, 2, 4]", with: "seed: [1, 2]"), "use the top-level seeds list"),
         ("[1, 2]", "top level: expected a map"),
@@ -101,5 +104,17 @@ extension SweepSpecTests {
     @Test func quotedNumbersStayStrings() {
         let yaml = baseYAML.replacingOccurrences(of: "epochs: 2", with: "epochs: \"2\"")
         #expect { try SweepSpec(yaml: yaml, file: "q.yaml") } throws: { ($0 as? SweepError)?.message.contains("fixed.train.epochs: expected an integer, got a string") == true }
+    }
+}
+
+/// The settings schema is written by hand (for messages that name the key); it must list exactly the keys of
+/// the trial-config types, so a setting added to `Trials` without a schema entry (or the reverse) fails here.
+@Suite struct SettingsSchemaTests {
+    @Test func everySectionListsExactlyTheConfigTypesKeys() {
+        #expect(Set(SettingsSchema.sections["dataset"]?.keys.map { $0 } ?? []) == Set(SettingKeys.dataset))
+        #expect(Set(SettingsSchema.sections["model"]?.keys.map { $0 } ?? []) == Set(SettingKeys.model))
+        #expect(Set(SettingsSchema.sections["train"]?.keys.map { $0 } ?? []) == Set(SettingKeys.train))
+        #expect(Set(SettingsSchema.probeFields.keys) == Set(SettingKeys.probe))
+        #expect(Set(SettingsSchema.sections.keys) == ["dataset", "model", "train"])
     }
 }

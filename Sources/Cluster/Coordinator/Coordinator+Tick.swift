@@ -30,7 +30,7 @@ extension Coordinator {
             if let lease = entry.lease, lease.started, now.timeIntervalSince(entry.lastProgressAt) > settings.stallTimeout {
                 out.append(.log(.warning, "trial \(lease.trialID) made no progress for \(Int(settings.stallTimeout)) s on \(entry.owner.worker); cancelling and re-queueing"))
                 out += cancel(peer, reason: "stalled", now: now)
-            } else if let lease = entry.lease, let limit = settings.wallClockLimit, now.timeIntervalSince(entry.leasedAt) > limit {
+            } else if let lease = entry.lease, let limit = settings.timeLimit, now.timeIntervalSince(entry.leasedAt) > limit {
                 out.append(.log(.warning, "trial \(lease.trialID) exceeded its time limit of \(Int(limit)) s on \(entry.owner.worker); cancelling and re-queueing"))
                 out += cancel(peer, reason: "time limit", now: now)
             } else if now.timeIntervalSince(entry.lastSent) >= settings.heartbeatInterval {

@@ -6,10 +6,11 @@ public struct CoordinatorSettings: Sendable {
     public var heartbeatInterval: Double = 1
     /// Missed heartbeat intervals before a worker counts as gone and its trial is re-queued.
     public var liveness: Int = 3
-    /// Seconds a running trial may go without progress (epochs or training steps) before it is cancelled.
+    /// Seconds a running trial may go without progress (epochs, training steps, runner lines) before it is
+    /// cancelled and re-queued (`runner.stall_timeout`, `--stall-timeout`).
     public var stallTimeout: Double = 900
-    /// Wall-clock limit per execution of a trial (the spec's `runner.trial_timeout`); nil = none.
-    public var wallClockLimit: Double?
+    /// Wall-clock seconds one execution of a trial may take (`runner.time_limit`, `--time-limit`); nil = none.
+    public var timeLimit: Double?
     /// Keep serving when every trial is done (for a grid that grows while the coordinator runs).
     public var keepAlive: Bool = false
     /// Seconds a graceful shutdown waits for running trials before re-queueing them.
@@ -31,4 +32,14 @@ public struct CoordinatorSettings: Sendable {
     /// Seconds a restarted coordinator keeps the leases it finds recorded, waiting for their workers to
     /// reconnect and re-adopt them: the liveness window plus as long again for reconnecting.
     public var adoptionGrace: Double { 2 * expiry + heartbeatInterval }
+}
+
+/// Per-trial limits given on the command line; each one set overrides the sweep file's `runner:` value.
+public struct TrialLimits: Sendable, Equatable {
+    public var stallTimeout: Double?
+    public var timeLimit: Double?
+    public init(stallTimeout: Double? = nil, timeLimit: Double? = nil) {
+        self.stallTimeout = stallTimeout
+        self.timeLimit = timeLimit
+    }
 }

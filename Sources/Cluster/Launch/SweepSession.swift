@@ -14,9 +14,10 @@ public struct SweepSession: Sendable {
 
     /// Loads the spec, locks its results directory (a second coordinator fails here, before anything
     /// changes), creates or resumes its store; `retryFailed` re-queues failed trials; `forceNewTrials`
-    /// accepts a spec whose fixed settings changed (old and new trials then coexist).
+    /// accepts a spec whose fixed settings changed (old and new trials then coexist); `limits` from the command
+    /// line override the spec's `runner.stall_timeout` / `runner.time_limit`.
     public init(specPath: String, resultsRoot: String, retryFailed: Bool, forceNewTrials: Bool = false,
-                settings: CoordinatorSettings, logger: Logger) throws {
+                settings: CoordinatorSettings, limits: TrialLimits = TrialLimits(), logger: Logger) throws {
         let spec = try SweepSpec.load(path: specPath)
         let dir = URL(fileURLWithPath: resultsRoot).appendingPathComponent(spec.name)
         let lock = try DirectoryLock(directory: dir)
@@ -24,7 +25,8 @@ public struct SweepSession: Sendable {
         directory = dir.path
         self.specPath = specPath
         var s = settings
-        if s.wallClockLimit == nil { s.wallClockLimit = spec.runner.trialTimeout }
+        s.stallTimeout = limits.stallTimeout ?? spec.runner.stallTimeout ?? s.stallTimeout
+        s.timeLimit = limits.timeLimit ?? spec.runner.timeLimit ?? s.timeLimit
         self.settings = s
         if retryFailed {
             let n = try store.retryFailed()
