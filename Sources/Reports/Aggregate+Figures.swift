@@ -270,7 +270,7 @@ enum Figures {
                 return PlotSeries(label: n, xs: xs, ys: st.map(\.mean), lo: st.map { $0.mean - $0.std }, hi: st.map { $0.mean + $0.std },
                                   color: color(i, of: names.count))
             }
-            panels.append(PlotPanel(title: "alignment vs \(title)", xLabel: title, yLabel: "Pearson r (log sensitivity, log data spectrum)",
+            panels.append(PlotPanel(title: "alignment vs \(title)", xLabel: title, yLabel: "slope of log sensitivity on log data spectrum",
                                     xLog: log, series: series))
         }
         guard !panels.isEmpty else { return .skipped("alignment stored but neither depth nor weight decay varies") }

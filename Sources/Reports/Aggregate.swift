@@ -13,16 +13,17 @@ import Trials
 /// Names the figures read, as the probes (Sources/Probes) emit them:
 /// arrays `sensitivity.radial` (radial sensitivity, [R]), `data_spectrum.radial` (data spectrum radial profile),
 /// `fourier_heatmap.error` (error rates, [H, W] in numpy fft2 order); scalars `diffeo_stability.R_f`,
-/// `test_error` (or 1 − `test_accuracy`), `alignment.pearson`; epoch metrics `frequency_principle.e_low`,
+/// `test_error` (or 1 − `test_accuracy`), `alignment.slope`; epoch metrics `frequency_principle.e_low`,
 /// `frequency_principle.e_high`.
 public enum Aggregate {
-    public static let profileNames = ["sensitivity.radial"]
-    public static let dataProfileNames = ["data_spectrum.radial"]
-    public static let heatmapNames = ["fourier_heatmap.error"]
-    public static let rfNames = ["diffeo_stability.R_f"]
-    public static let alignmentNames = ["alignment.pearson"]
-    public static let eLowName = "frequency_principle.e_low"
-    public static let eHighName = "frequency_principle.e_high"
+    public static let profileNames = [ProbeOutput.sensitivityRadial]
+    public static let dataProfileNames = [ProbeOutput.dataSpectrumRadial]
+    public static let heatmapNames = [ProbeOutput.fourierHeatmapError]
+    public static let rfNames = [ProbeOutput.diffeoR]
+    /// The headline alignment (docs/SCIENCE.md): the log-log slope of sensitivity on the data spectrum.
+    public static let alignmentNames = [ProbeOutput.alignmentSlope]
+    public static let eLowName = ProbeOutput.eLow
+    public static let eHighName = ProbeOutput.eHigh
 
     /// What `run` wrote and which figures it skipped (with the reason).
     public struct Report: Sendable {

@@ -62,7 +62,7 @@ func fakeResult(depth: Int, wd: Double, seed: Int) -> TrialResult {
     let d = Double(depth), s = Double(seed)
     let rf: Double = pow(10, -d - s * 0.2)
     let alignment: Double = 0.5 + 0.1 * d + 0.01 * s
-    return TrialResult(metrics: ["test_accuracy": acc, "diffeo_stability.R_f": rf, "alignment.pearson": alignment],
+    return TrialResult(metrics: ["test_accuracy": acc, "diffeo_stability.R_f": rf, "alignment.slope": alignment],
                        arrays: [NamedArray(name: "sensitivity.radial", shape: [r], data: profile),
                                 NamedArray(name: "data_spectrum.radial", shape: [r], data: data),
                                 NamedArray(name: "fourier_heatmap.error", shape: [8, 8], data: heat)],
@@ -101,7 +101,7 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         // trials.csv: header + 12 rows, axes and scalars as columns
         let trials = try String(contentsOf: out.appendingPathComponent("trials.csv"), encoding: .utf8).split(separator: "\n")
         #expect(trials.count == 13)
-        #expect(trials[0] == "id,state,attempts,worker,model.depth,train.weight_decay,seed,duration_seconds,started_at,finished_at,error,alignment.pearson,diffeo_stability.R_f,test_accuracy")
+        #expect(trials[0] == "id,state,attempts,worker,model.depth,train.weight_decay,seed,duration_seconds,started_at,finished_at,error,alignment.slope,diffeo_stability.R_f,test_accuracy")
 
         // summary.csv: depth 1, wd 1e-4: test_accuracy over seeds = 0.51, 0.61, 0.81
         let summary = try String(contentsOf: out.appendingPathComponent("summary.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
