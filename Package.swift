@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Trials"], swiftSettings: fastMath),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trials"], swiftSettings: fastMath),
         .testTarget(name: "TrialsTests", dependencies: ["Trials"]),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Trials"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Trials", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Sweeps", "Trials"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Trials", "Sweeps", "fsweep"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Trials"], swiftSettings: fastMath),

@@ -116,11 +116,20 @@ extension SweepStore {
 
     func write<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
         guard lock != nil else { throw SweepError(.invalidState, "store: cannot \(what): \(directory.path) is open read-only") }
+        if let open = batchConnection() {
+            // Inside a group commit: a savepoint, so this call rolls back alone if it fails.
+            return try SweepStore.wrap(what) {
+                var out: T?
+                try open.inSavepoint { out = try body(open); return .commit }
+                return out!
+            }
+        }
         return try SweepStore.wrap(what) { try db.write(body) }
     }
 
     func read<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
-        try SweepStore.wrap(what) { try db.read(body) }
+        if let open = batchConnection() { return try SweepStore.wrap(what) { try body(open) } }
+        return try SweepStore.wrap(what) { try db.read(body) }
     }
 
     // MARK: Meta

@@ -32,6 +32,8 @@ public final class SweepStore: Sendable {
     /// The lock a writable store was opened under; nil for read-only stores.
     public let lock: DirectoryLock?
     let db: DatabaseQueue
+    /// The group commit in progress, if any (`batch`).
+    let batchSlot = BatchSlot()
 
     public static let databaseName = "sweep.sqlite"
     public static let specName = "spec.yaml"

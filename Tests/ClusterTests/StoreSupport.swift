@@ -59,6 +59,7 @@ final class FaultyStore: CoordinatorStore, @unchecked Sendable {
         if failNextComplete { failNextComplete = false; throw ClusterError(code: "io", message: "disk full") }
         return try real.complete(trialID: trialID, leaseID: leaseID, owner: owner, result: result, now: now)
     }
+    func batch<T>(_ body: () throws -> T) throws -> T { try real.batch(body) }
     func counts() throws -> SweepStore.Counts { try real.counts() }
     func statusJSON() throws -> String { try real.statusJSON() }
 }

@@ -176,7 +176,7 @@ public final class CoordinatorServer: Sendable {
                 logger.error("poll failed: \(error)")
                 return 1
             }
-            if readable[0] { directives += receive(&core, sockets.router) }
+            if readable[0] { directives += committed(&core) { receive(&$0, sockets.router) } }
             if let zap = sockets.zap, let handler = zapHandler, readable.count > 1, readable[1] { authenticate(zap, handler) }
             let now = Date()
             if !shutdownSeen && shutdownFlag.current {
@@ -185,11 +185,25 @@ public final class CoordinatorServer: Sendable {
             }
             if now.timeIntervalSince(lastTick) >= 0.1 {
                 lastTick = now
-                directives += core.onTick(now: now)
+                directives += committed(&core) { $0.onTick(now: now) }
                 let counts = try? store.counts()
                 let workers = core.workers.count, busy = core.busyWorkers
                 state.withLock { $0.counts = counts ?? $0.counts; $0.workers = workers; $0.busy = busy }
             }
+        }
+    }
+
+    /// Runs one step of the state machine as a group commit and returns its directives once the store has
+    /// committed. If the commit fails, the step's directives are dropped (no ACK for anything not durable) and
+    /// the coordinator reloads its state from the store exactly as after a restart: live leases become orphans
+    /// their workers re-adopt, so nothing runs twice.
+    private func committed(_ core: inout Coordinator, _ step: (inout Coordinator) -> [Coordinator.Directive]) -> [Coordinator.Directive] {
+        do {
+            return try store.batch { step(&core) }
+        } catch {
+            logger.error("store commit failed, reloading the sweep's state from the store: \(error)")
+            core = Coordinator(settings: settings, store: store)
+            return core.onStart(now: Date())
         }
     }
 

@@ -24,6 +24,9 @@ public protocol CoordinatorStore: AnyObject, Sendable {
     func judgeResult(trialID: String, leaseID: Int64, owner: LeaseOwner) throws -> CompletionOutcome
     /// Commits a result in one transaction (owner and lease checked inside it).
     func complete(trialID: String, leaseID: Int64, owner: LeaseOwner, result: TrialResult, now: Date) throws -> CompletionOutcome
+    /// Runs `body` as one group commit: every call above made inside it commits together when it returns
+    /// (before any reply derived from them is sent). Throws when the commit fails, and then nothing is durable.
+    func batch<T>(_ body: () throws -> T) throws -> T
     /// Trial counts by state.
     func counts() throws -> SweepStore.Counts
     /// The store's status as stable JSON, for `STATUS` requests.
