@@ -126,7 +126,8 @@ enum Figures {
         }
         let note = "Profiles normalized by their sum, 7-tap moving average (valid), log; lines: mean over seeds, bands: ±1 std. " + dataNote
         let svg = SVGPlot.figure(title: "Gradient frequency sensitivity (Godfrey et al. 2022, Fig. 1)", panels: panels, columns: columns, note: note)
-        return .svg(svg, caption: "Radial sensitivity profiles per architecture, one line per cell, ±std across seeds; data spectrum below.")
+        return .svg(svg, caption: "Radial sensitivity profiles per architecture, one line per cell, ±std across seeds; data spectrum below.",
+                    csv: FigureData.csv(panels))
     }
 
     // (b) Fourier heatmaps
@@ -167,7 +168,7 @@ enum Figures {
         let svg = SVGPlot.heatmaps(title: "Fourier heatmaps (Yin et al. 2019): error rate per perturbation frequency", maps: maps,
                                    columns: columns, colorLabel: "test error under perturbation",
                                    note: "Centred frequency grid (DC in the middle; horizontal: kx, vertical: ky), mean over seeds; one map per cell\(maps.count == 36 ? " (first 36)" : "").")
-        return .svg(svg, caption: "Fourier heatmaps, one per cell (mean over seeds).")
+        return .svg(svg, caption: "Fourier heatmaps, one per cell (mean over seeds).", csv: FigureData.csv(heatmaps: maps))
     }
 
     // (c) R_f vs test error
@@ -189,7 +190,7 @@ enum Figures {
         }
         let panel = PlotPanel(title: "Relative stability to diffeomorphisms vs test error", xLabel: "R_f", yLabel: "test error", xLog: true, series: series)
         return .svg(SVGPlot.figure(title: "R_f vs test error (one point per trial)", panels: [panel], columns: 1, panelWidth: 560, panelHeight: 380),
-                    caption: "R_f (log scale) against test error, one point per trial, coloured by architecture.")
+                    caption: "R_f (log scale) against test error, one point per trial, coloured by architecture.", csv: FigureData.csv([panel]))
     }
 
     // (d) frequency principle
@@ -219,7 +220,7 @@ enum Figures {
         let panel = PlotPanel(title: "Frequency principle (Xu et al. 2019)", xLabel: "epoch", yLabel: "relative error", yLog: true, series: series)
         return .svg(SVGPlot.figure(title: "Low- and high-frequency errors during training", panels: [panel], columns: 1, panelWidth: 640, panelHeight: 420,
                                    note: "Solid: e_low, dashed: e_high; mean ± std over seeds\(groups.count > 8 ? " (first 8 cells)" : "")."),
-                    caption: "e_low (solid) and e_high (dashed) against epoch.")
+                    caption: "e_low (solid) and e_high (dashed) against epoch.", csv: FigureData.csv([panel]))
     }
 
     // (e) alignment vs depth / weight decay
@@ -276,6 +277,6 @@ enum Figures {
         guard !panels.isEmpty else { return .skipped("alignment stored but neither depth nor weight decay varies") }
         return .svg(SVGPlot.figure(title: "Alignment of sensitivity with the data spectrum", panels: panels, columns: 2, panelWidth: 480, panelHeight: 340,
                                    note: "Mean ± std over seeds. Theory predicts alignment grows with depth and weight decay."),
-                    caption: "Alignment between the sensitivity profile and the data spectrum against depth and weight decay.")
+                    caption: "Alignment between the sensitivity profile and the data spectrum against depth and weight decay.", csv: FigureData.csv(panels))
     }
 }

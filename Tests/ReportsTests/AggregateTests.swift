@@ -101,21 +101,21 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         // trials.csv: header + 12 rows, axes and scalars as columns
         let trials = try String(contentsOf: out.appendingPathComponent("trials.csv"), encoding: .utf8).split(separator: "\n")
         #expect(trials.count == 13)
-        #expect(trials[0] == "id,state,attempts,worker,model.depth,train.weight_decay,seed,duration_seconds,started_at,finished_at,error,alignment.slope,diffeo_stability.R_f,test_accuracy")
+        #expect(trials[0] == "id,state,attempts,worker,model.depth,train.weight_decay,seed,duration_seconds,started_at,finished_at,error,flags,alignment.slope,diffeo_stability.R_f,test_accuracy")
 
         // summary.csv: depth 1, wd 1e-4: test_accuracy over seeds = 0.51, 0.61, 0.81
         let summary = try String(contentsOf: out.appendingPathComponent("summary.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(summary[0] == "model.depth,train.weight_decay,metric,count,mean,std,min,max")
+        #expect(summary[0] == "model.depth,train.weight_decay,metric,count,excluded,mean,std,min,max")
         let row = try #require(summary.first { $0.hasPrefix("1,0.0001,test_accuracy,") }).split(separator: ",")
         let mean = (0.51 + 0.61 + 0.81) / 3
         let std = (((0.51 - mean) * (0.51 - mean) + (0.61 - mean) * (0.61 - mean) + (0.81 - mean) * (0.81 - mean)) / 2).squareRoot()
-        #expect(row[3] == "3")
-        #expect(abs(Double(row[4])! - 0.6433333333333333) < 1e-12 && abs(Double(row[4])! - mean) < 1e-12)
-        #expect(abs(Double(row[5])! - 0.152752523165195) < 1e-9 && abs(Double(row[5])! - std) < 1e-12)
-        #expect(Double(row[6]) == 0.51 && Double(row[7]) == 0.81)
+        #expect(row[3] == "3" && row[4] == "0")
+        #expect(abs(Double(row[5])! - 0.6433333333333333) < 1e-12 && abs(Double(row[5])! - mean) < 1e-12)
+        #expect(abs(Double(row[6])! - 0.152752523165195) < 1e-9 && abs(Double(row[6])! - std) < 1e-12)
+        #expect(Double(row[7]) == 0.51 && Double(row[8]) == 0.81)
         #expect(summary.count == 1 + 4 * 4)
         let durations = try #require(summary.first { $0.hasPrefix("2,0.01,duration_seconds,") })
-        #expect(durations == "2,0.01,duration_seconds,3,11,1,10,12")
+        #expect(durations == "2,0.01,duration_seconds,3,0,11,1,10,12")
 
         // epochs.csv: 12 trials × 5 epochs
         let epochs = try String(contentsOf: out.appendingPathComponent("epochs.csv"), encoding: .utf8).split(separator: "\n")
@@ -152,7 +152,8 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         let l = try #require(try store.grantLease(to: w1))
         _ = try store.complete(trialID: l.trialID, leaseID: l.id, owner: w1, result: TrialResult(metrics: ["test_accuracy": 0.5], durationSeconds: 1))
         let report = try Aggregate.run(store: store)
-        #expect(Set(report.skipped.map(\.figure)) == ["sensitivity_profiles", "fourier_heatmaps", "rf_vs_error", "frequency_principle", "alignment"])
+        #expect(Set(report.skipped.map(\.figure)) == ["sensitivity_profiles", "fourier_heatmaps", "rf_vs_error", "frequency_principle", "alignment",
+                                                      "metrics_vs_axes", "learning_curves"])
         let html = try String(contentsOf: dir.appendingPathComponent("aggregate/report.html"), encoding: .utf8)
         #expect(html.contains("Skipped figures") && html.contains("no radial sensitivity profiles stored"))
     }
