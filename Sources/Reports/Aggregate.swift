@@ -47,15 +47,6 @@ public enum Aggregate {
         public init(includeFlagged: Bool = false) { self.includeFlagged = includeFlagged }
     }
 
-    /// SCIENCE.md §1 post-processing: divide by the sum, moving average with `taps` taps in valid mode,
-    /// natural log. Returns an empty array if the profile is shorter than `taps` or does not sum to > 0.
-    public static func postprocessProfile(_ p: [Double], taps: Int = 7) -> [Double] {
-        let total = p.reduce(0, +)
-        guard p.count >= taps, total > 0, taps >= 1 else { return [] }
-        let n = p.map { $0 / total }
-        return (0...(n.count - taps)).map { i in log(n[i..<(i + taps)].reduce(0, +) / Double(taps)) }
-    }
-
     /// Element-wise mean and sample standard deviation (n−1; 0 for one curve) over equal-length rows
     /// (longer rows are truncated to the shortest).
     public static func meanStd(_ rows: [[Double]]) -> (mean: [Double], std: [Double]) {

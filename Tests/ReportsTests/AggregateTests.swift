@@ -80,12 +80,7 @@ func filledStore(_ dir: URL) throws -> SweepStore {
 }
 
 @Suite struct AggregateTests {
-    @Test func postprocessMatchesHandComputation() {
-        let out = Aggregate.postprocessProfile([1, 2, 3, 4, 5, 6, 7, 8], taps: 7)
-        // sum 36; windows 1…7 and 2…8 average 4 and 5
-        #expect(out.count == 2)
-        #expect(abs(out[0] - log(4.0 / 36)) < 1e-12 && abs(out[1] - log(5.0 / 36)) < 1e-12)
-        #expect(Aggregate.postprocessProfile([1, 2, 3], taps: 7).isEmpty)
+    @Test func meanStdMatchesHandComputation() {
         let (m, s) = Aggregate.meanStd([[1, 2], [3, 6]])
         #expect(m == [2, 4] && abs(s[0] - 2.0.squareRoot()) < 1e-12 && abs(s[1] - 8.0.squareRoot()) < 1e-12)
     }
@@ -133,7 +128,9 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         let figs = out.appendingPathComponent("figures")
         let sens = try SVGSeriesCollector.parse(figs.appendingPathComponent("sensitivity_profiles.svg"))
         #expect(sens.rootName == "svg")
-        #expect(Set(sens.labels) == ["depth=1, wd=0.0001 (n=3)", "depth=1, wd=0.01 (n=3)", "depth=2, wd=0.0001 (n=3)", "depth=2, wd=0.01 (n=3)", "data: none"])
+        #expect(sens.labels.count == 2 * 3)
+        #expect(Set(sens.labels) == ["wd=0.0001 (n=3)", "wd=0.01 (n=3)", "data spectrum (n=6)"])
+        try checkSensitivityCSV(store: store, csv: figs.appendingPathComponent("sensitivity_profiles.csv"))
         let heat = try SVGSeriesCollector.parse(figs.appendingPathComponent("fourier_heatmaps.svg"))
         #expect(heat.labels.count == 4)
         let rf = try SVGSeriesCollector.parse(figs.appendingPathComponent("rf_vs_error.svg"))
@@ -194,8 +191,25 @@ extension AggregateTests {
         let c = SVGPanelCollector()
         parser.delegate = c
         #expect(parser.parse())
-        #expect(Set(c.titles) == ["convactually · none", "convactually · hpf", "vgg · none", "vgg · hpf", "data spectrum"])
+        let models = ["convactually depth=1", "convactually depth=2", "convactually depth=4", "vgg11", "vgg13"]
+        #expect(c.titles == models.flatMap { ["\($0) · none", "\($0) · hpf"] })
         let series = try SVGSeriesCollector.parse(url).labels
-        #expect(series.contains("depth=4 (n=2)") && series.contains("vgg13 (n=2)") && series.contains("data: hpf") && series.contains("data: none"))
+        #expect(series.filter { $0 == "all (n=2)" }.count == 10 && series.filter { $0 == "data spectrum (n=2)" }.count == 10)
+    }
+}
+
+/// Every plotted sensitivity point is the mean over seeds of ln(p_i / Σp) (12 bins: no smoothing, §1.4), at every bin.
+func checkSensitivityCSV(store: SweepStore, csv: URL) throws {
+    let rows = try csvRows(csv).dropFirst().filter { $0[0] == "convactually depth=2" && $0[1] == "wd=0.01 (n=3)" }
+    #expect(rows.count == 12)
+    let trials = try store.records().filter { $0.axes["model.depth"] == .number(2) && $0.axes["train.weight_decay"] == .number(0.01) }
+    #expect(trials.count == 3)
+    let profiles = try trials.map { try #require(try store.array(trialID: $0.id, name: "sensitivity.radial")).data.map(Double.init) }
+    for row in rows {
+        let bin = try #require(Int(row[2]))
+        let logs = profiles.map { p in log(p[bin] / p.reduce(0, +)) }
+        let expected = logs.reduce(0, +) / 3
+        let plotted = try #require(Double(row[4]))
+        #expect(abs(plotted - expected) < 1e-9, "bin \(bin)")
     }
 }
