@@ -260,44 +260,4 @@ public enum SVGPlot {
 
         """
     }
-
-    /// A grid of heatmaps with one shared colour scale and a colour bar.
-    /// `maps[i].values` is row-major `[h, w]`, already centred (DC in the middle).
-    public static func heatmaps(title: String, maps: [(label: String, h: Int, w: Int, values: [Double])], columns: Int,
-                                colorLabel: String, note: String? = nil) -> String {
-        let cell = 170.0
-        let cols = max(1, min(columns, maps.count))
-        let rows = (maps.count + cols - 1) / cols
-        let width = max(Double(cols) * cell + 120, Double(title.count) * 9 + 40)
-        let noteLines = note.map { wrap($0, width: Int(width / 5.6)) } ?? []
-        let height = Double(rows) * (cell + 24) + 40 + Double(noteLines.count) * 13
-        let all = maps.flatMap(\.values).filter(\.isFinite)
-        let lo = all.min() ?? 0, hi = max(all.max() ?? 1, lo + 1e-12)
-        var s = header(width: width, height: height, title: title)
-        for (i, m) in maps.enumerated() {
-            let x0 = Double(i % cols) * cell + 10, y0 = 34 + Double(i / cols) * (cell + 24)
-            let size = cell - 20, px = size / Double(max(m.w, 1)), py = size / Double(max(m.h, 1))
-            s += "<g class=\"series heatmap\" data-label=\"\(esc(m.label))\">"
-            s += "<text x=\"\(num(x0 + size / 2))\" y=\"\(num(y0 + 10))\" text-anchor=\"middle\" font-size=\"10\">\(esc(m.label))</text>"
-            for r in 0..<m.h {
-                for c in 0..<m.w where r * m.w + c < m.values.count {
-                    let v = m.values[r * m.w + c]
-                    let color = v.isFinite ? sequential((v - lo) / (hi - lo)) : "#cccccc"
-                    s += "<rect x=\"\(num(x0 + Double(c) * px))\" y=\"\(num(y0 + 14 + Double(r) * py))\" width=\"\(num(px + 0.3))\" height=\"\(num(py + 0.3))\" fill=\"\(color)\"/>"
-                }
-            }
-            s += "</g>\n"
-        }
-        // colour bar
-        let bx = Double(cols) * cell + 20, by = 48.0, bh = max(120, Double(rows) * (cell + 24) - 40)
-        for k in 0..<50 {
-            let t = 1 - Double(k) / 49
-            s += "<rect x=\"\(num(bx))\" y=\"\(num(by + Double(k) * bh / 50))\" width=\"14\" height=\"\(num(bh / 50 + 0.5))\" fill=\"\(sequential(t))\"/>"
-        }
-        s += "<text x=\"\(num(bx + 18))\" y=\"\(num(by + 8))\" font-size=\"10\">\(esc(String(format: "%.3g", hi)))</text>"
-        s += "<text x=\"\(num(bx + 18))\" y=\"\(num(by + bh))\" font-size=\"10\">\(esc(String(format: "%.3g", lo)))</text>"
-        s += "<text transform=\"translate(\(num(bx + 62)),\(num(by + bh / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">\(esc(colorLabel))</text>\n"
-        s += noteText(noteLines, bottom: height)
-        return s + "</svg>\n"
-    }
 }

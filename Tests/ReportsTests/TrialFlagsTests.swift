@@ -7,9 +7,18 @@ import Testing
 import Sweeps
 import Trials
 
-/// Rows of a CSV without quoted fields (the tables these tests read have none).
+/// Rows of a CSV (RFC 4180 quoting; no newlines inside fields in these tables).
 func csvRows(_ url: URL) throws -> [[String]] {
-    try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
+        var fields: [String] = [], field = "", quoted = false, previous: Character = " "
+        for ch in line {
+            if ch == "\"" { if quoted { quoted = false } else { if previous == "\"" { field.append("\"") }; quoted = true } }
+            else if ch == ",", !quoted { fields.append(field); field = "" }
+            else { field.append(ch) }
+            previous = ch
+        }
+        return fields + [field]
+    }
 }
 
 /// The aggregate fixture with trial (depth 2, wd 0.01, seed 1) collapsed: accuracy at chance, all-zero
