@@ -41,7 +41,8 @@ extension Figures {
                 let wd = ctx.configs[g.trials[0].id]?.train.weightDecay ?? g.trials[0].axes["train.weight_decay"]?.doubleValue
                 let c = decays.count > 1 ? SVGPlot.sequential(0.85 * Double(decays.firstIndex(of: wd ?? 0) ?? 0) / Double(decays.count - 1))
                                          : color(gi, of: groups.count)
-                series.append(meanSeries(curves, label: label(g.trials[0].axes, excluding: hidden) + " (n=\(curves.count))", color: c))
+                let name = label(g.trials[0].axes, excluding: hidden)
+                series.append(meanSeries(curves, label: (name == "all" ? "sensitivity" : name) + " (n=\(curves.count))", color: c))
             }
             if let dataName {
                 let curves = try (byPanel[key] ?? []).compactMap { try ctx.store.array(trialID: $0.id, name: dataName) }.map { ProfileStatistics.figureCurve($0.data) }

@@ -194,7 +194,7 @@ extension AggregateTests {
         let models = ["convactually depth=1", "convactually depth=2", "convactually depth=4", "vgg11", "vgg13"]
         #expect(c.titles == models.flatMap { ["\($0) · none", "\($0) · hpf"] })
         let series = try SVGSeriesCollector.parse(url).labels
-        #expect(series.filter { $0 == "all (n=2)" }.count == 10 && series.filter { $0 == "data spectrum (n=2)" }.count == 10)
+        #expect(series.filter { $0 == "sensitivity (n=2)" }.count == 10 && series.filter { $0 == "data spectrum (n=2)" }.count == 10)
     }
 }
 
