@@ -24,8 +24,9 @@ public struct TrialFlags: Sendable {
 
     public init(reasons: [String: [String]] = [:]) { self.reasons = reasons }
 
-    /// Checks every done trial of `records`, reading its stored arrays from `store`.
-    public init(store: SweepStore, records: [TrialRecord]) throws {
+    /// Checks every done trial of `records`, reading its stored arrays from `store` unless `checkArrays` is
+    /// false (`fsweep status`, which must stay quick on large sweeps, checks metrics only).
+    public init(store: SweepStore, records: [TrialRecord], checkArrays: Bool = true) throws {
         let done = records.filter { $0.state == .done }
         let configs = Dictionary(uniqueKeysWithValues: done.map { ($0.id, (try? JSONValue.parse($0.configJSON).objectValue) ?? [:]) })
         // metrics expected of a trial: those reported by any done trial with the same probe list
@@ -43,7 +44,7 @@ public struct TrialFlags: Sendable {
             for m in (expected[Self.probeKey(config)] ?? []).subtracting(Self.numericKeys(r)).sorted() {
                 why.append("\(m) not finite or not reported")
             }
-            for a in try store.arrays(trialID: r.id) {
+            for a in checkArrays ? try store.arrays(trialID: r.id) : [] {
                 if a.data.contains(where: { !$0.isFinite }) { why.append("array \(a.name) has non-finite values") }
                 else if !a.data.isEmpty, !a.name.hasSuffix(".error"), a.data.allSatisfy({ $0 == 0 }) { why.append("array \(a.name) is all zero") }
             }

@@ -49,6 +49,9 @@ func storeWithCollapsedTrial(_ dir: URL) throws -> (SweepStore, collapsed: Strin
         #expect(why.contains("test accuracy 0.100 is within 5 points of chance (0.100)"))
         #expect(why.contains("alignment.slope not finite or not reported"))
         #expect(why.contains("array sensitivity.radial is all zero"))
+        // status checks metrics only
+        let quick = try TrialFlags(store: store, records: store.records(), checkArrays: false)
+        #expect(Array(quick.reasons.keys) == [collapsed] && !quick.text(collapsed).contains("array"))
     }
 
     @Test func accuracyJustOutsideTheToleranceIsNotFlagged() throws {
