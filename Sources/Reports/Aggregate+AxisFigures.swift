@@ -66,7 +66,7 @@ extension Figures {
         for m in metrics.prefix(maxAxisMetrics) {
             for a in axes { panels.append(metricPanel(ctx, metric: m, axis: a)) }
         }
-        let note = "Points: mean over the trials with that axis value and the other axes as labelled (seeds), bars: ±1 sample std, n: trials per point."
+        let note = "Lines: mean over the trials with that axis value and the other axes as labelled (the seeds), bands: ±1 sample std, n: trials per point."
             + (metrics.count > maxAxisMetrics ? " First \(maxAxisMetrics) of \(metrics.count) metrics; all are in summary.csv." : "")
             + (ctx.excludedCount > 0 ? " \(ctx.excludedCount) flagged trial(s) left out." : "")
         let svg = SVGPlot.figure(title: "Final metrics against each swept axis", panels: panels, columns: axes.count,
