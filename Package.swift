@@ -58,7 +58,7 @@ let package = Package(
             "CZeroMQ", "Trials", "Sweeps", .product(name: "Logging", package: "swift-log"),
         ]),
         // Tables, figures and the HTML report from a sweep's store.
-        .target(name: "Reports", dependencies: ["Trials", "Sweeps", "TensorCore"]),
+        .target(name: "Reports", dependencies: ["Trials", "Sweeps", "TensorCore", "Probes"]),
         .target(name: "Runner", dependencies: ["Networks", "Datasets", "Probes", "Trials", "Sweeps", "CMachine"], swiftSettings: fastMath),
         .executableTarget(name: "fsweep", dependencies: [
             "TensorCore", "Networks", "Datasets", "Probes", "Trials", "Sweeps", "Reports", "Cluster", "Runner",

@@ -42,155 +42,40 @@ enum Figures {
         r.axes["dataset.filter"]?.display ?? ctx.configs[r.id]?.dataset.filter?.rawValue ?? "none"
     }
 
-    static func taps(_ ctx: Context, _ r: TrialRecord) -> Int {
-        (ctx.configs[r.id]?.dataset.imageSize ?? 32) >= 64 ? 11 : 7
-    }
-
     static func color(_ i: Int, of n: Int) -> String {
         n <= SVGPlot.palette.count ? SVGPlot.palette[i % SVGPlot.palette.count] : SVGPlot.sequential(Double(i) / Double(max(1, n - 1)) * 0.9)
     }
 
-    // (a) Figure 1 of Godfrey et al.
-    static func sensitivityProfiles(_ ctx: Context) throws -> Figure {
-        guard let name = ctx.firstArrayName(Aggregate.profileNames) else {
-            return .skipped("no radial sensitivity profiles stored (array \(Aggregate.profileNames[0]))")
-        }
-        // panels: architecture × data filter (filter only when it varies)
-        let filters = Set(ctx.done.map { filter(ctx, $0) })
-        // VGG depths share one panel (one line per depth), as in the paper
-        func family(_ r: TrialRecord) -> String { arch(ctx, r).hasPrefix("vgg") ? "vgg" : arch(ctx, r) }
-        func panelKey(_ r: TrialRecord) -> String { filters.count > 1 ? "\(family(r)) · \(filter(ctx, r))" : family(r) }
-        let hidden: Set<String> = ["model.arch", "dataset.filter"]
-        var panels: [PlotPanel] = []
-        var panelOrder: [String] = []
-        var byPanel: [String: [TrialRecord]] = [:]
-        for r in ctx.done { let k = panelKey(r); if byPanel[k] == nil { panelOrder.append(k) }; byPanel[k, default: []].append(r) }
-        var archRank = Dictionary(uniqueKeysWithValues: ModelSpec.Arch.allCases.enumerated().map { ($1.rawValue, $0) })
-        archRank["vgg"] = archRank["vgg11"]
-        let filterRank = Dictionary(uniqueKeysWithValues: DatasetSpec.Filter.allCases.enumerated().map { ($1.rawValue, $0) })
-        panelOrder.sort { a, b in
-            guard let ra = byPanel[a]?.first, let rb = byPanel[b]?.first else { return a < b }
-            return (archRank[family(ra)] ?? 99, filterRank[filter(ctx, ra)] ?? 99, a) < (archRank[family(rb)] ?? 99, filterRank[filter(ctx, rb)] ?? 99, b)
-        }
-        for pk in panelOrder {
-            let groups = Aggregate.groups(byPanel[pk] ?? []).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
-            var series: [PlotSeries] = []
-            for (gi, g) in groups.enumerated() {
-                var curves: [[Double]] = []
-                for r in g.trials {
-                    guard let a = try ctx.store.array(trialID: r.id, name: name) else { continue }
-                    let c = Aggregate.postprocessProfile(a.data.map(Double.init), taps: taps(ctx, r))
-                    if !c.isEmpty { curves.append(c) }
-                }
-                guard !curves.isEmpty else { continue }
-                let (mean, std) = Aggregate.meanStd(curves)
-                let half = Double(taps(ctx, g.trials[0]) / 2)
-                var name = label(g.trials[0].axes, excluding: hidden)
-                if family(g.trials[0]) == "vgg" { name = arch(ctx, g.trials[0]) + (name == "all" ? "" : ", \(name)") }
-                series.append(PlotSeries(label: name + " (n=\(curves.count))",
-                                         xs: mean.indices.map { Double($0) + half }, ys: mean,
-                                         lo: zip(mean, std).map { $0 - $1 }, hi: zip(mean, std).map { $0 + $1 },
-                                         color: color(gi, of: groups.count)))
-            }
-            if !series.isEmpty {
-                panels.append(PlotPanel(title: pk, xLabel: "radial frequency (bin)", yLabel: "log normalized sensitivity", series: series))
-            }
-        }
-        guard !panels.isEmpty else { return .skipped("radial profiles present but too short to smooth") }
-        let columns = min(panels.count, 4)
-        // data spectrum panel(s) below
-        var dataNote = "data spectrum: not stored (array \(Aggregate.dataProfileNames[0]))"
-        if let dname = ctx.firstArrayName(Aggregate.dataProfileNames) {
-            var series: [PlotSeries] = []
-            let fl = filters.sorted()
-            for (i, f) in fl.enumerated() {
-                var curves: [[Double]] = []
-                var half = 3.0
-                for r in ctx.done where filter(ctx, r) == f {
-                    half = Double(taps(ctx, r) / 2)
-                    if let a = try ctx.store.array(trialID: r.id, name: dname) {
-                        let c = Aggregate.postprocessProfile(a.data.map(Double.init), taps: taps(ctx, r))
-                        if !c.isEmpty { curves.append(c) }
-                    }
-                }
-                guard !curves.isEmpty else { continue }
-                let (mean, std) = Aggregate.meanStd(curves)
-                series.append(PlotSeries(label: "data: \(f)", xs: mean.indices.map { Double($0) + half }, ys: mean,
-                                         lo: zip(mean, std).map { $0 - $1 }, hi: zip(mean, std).map { $0 + $1 }, color: color(i, of: fl.count)))
-            }
-            if !series.isEmpty {
-                panels.append(PlotPanel(title: "data spectrum", xLabel: "radial frequency (bin)", yLabel: "log normalized amplitude",
-                                        series: series, startsRow: true))
-                dataNote = ""
-            }
-        }
-        let note = "Profiles normalized by their sum, 7-tap moving average (valid), log; lines: mean over seeds, bands: ±1 std. " + dataNote
-        let svg = SVGPlot.figure(title: "Gradient frequency sensitivity (Godfrey et al. 2022, Fig. 1)", panels: panels, columns: columns, note: note)
-        return .svg(svg, caption: "Radial sensitivity profiles per architecture, one line per cell, ±std across seeds; data spectrum below.")
-    }
-
-    // (b) Fourier heatmaps
-    static func fourierHeatmaps(_ ctx: Context) throws -> Figure {
-        guard let name = ctx.firstArrayName(Aggregate.heatmapNames) else { return .skipped("no Fourier heatmaps stored (array \(Aggregate.heatmapNames[0]))") }
-        var maps: [(label: String, h: Int, w: Int, values: [Double])] = []
-        let groups = Aggregate.groups(ctx.done).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
-        for g in groups {
-            var acc: [Double] = [], n = 0, hw = (0, 0)
-            for r in g.trials {
-                guard let a = try ctx.store.array(trialID: r.id, name: name), a.shape.count >= 2 else { continue }
-                let h = a.shape[a.shape.count - 2], w = a.shape[a.shape.count - 1]
-                guard h * w > 0, a.data.count % (h * w) == 0 else { continue }
-                let planes = a.data.count / (h * w)
-                var m = [Double](repeating: 0, count: h * w)
-                // Stored in fft2 order (DC at [0, 0]); fftshift puts DC in the middle of the figure.
-                for p in 0..<planes {
-                    for i in 0..<h { for j in 0..<w {
-                        m[((i + h / 2) % h) * w + (j + w / 2) % w] += Double(a.data[p * h * w + i * w + j]) / Double(planes)
-                    } }
-                }
-                if n == 0 { acc = m; hw = (h, w) } else if hw == (h, w) { for i in acc.indices { acc[i] += m[i] } } else { continue }
-                n += 1
-            }
-            if n > 0 { maps.append((label(g.trials[0].axes, excluding: []), hw.0, hw.1, acc.map { $0 / Double(n) })) }
-            if maps.count == 36 { break }
-        }
-        guard !maps.isEmpty else { return .skipped("Fourier heatmap arrays have no [H, W] shape") }
-        // a grid over the axes: one row per value of the first varying axis, one column per value of the last
-        let varying = Set(groups.flatMap { $0.trials[0].groupAxes.keys }).filter { k in
-            Set(groups.map { $0.trials[0].axes[k] ?? .null }).count > 1
-        }.sorted()
-        var columns = min(6, maps.count)
-        if let last = varying.last, varying.count >= 2 {
-            let n = Set(groups.map { $0.trials[0].axes[last] ?? .null }).count
-            if n <= 8 { columns = n }
-        }
-        let svg = SVGPlot.heatmaps(title: "Fourier heatmaps (Yin et al. 2019): error rate per perturbation frequency", maps: maps,
-                                   columns: columns, colorLabel: "test error under perturbation",
-                                   note: "Centred frequency grid (DC in the middle; horizontal: kx, vertical: ky), mean over seeds; one map per cell\(maps.count == 36 ? " (first 36)" : "").")
-        return .svg(svg, caption: "Fourier heatmaps, one per cell (mean over seeds).")
-    }
-
-    // (c) R_f vs test error
+    /// R_f against test error after Petrini et al. (2021): one point per cell, the geometric mean over its seeds
+    /// of R_f and of test error (trials with both positive), log axes; colour by architecture.
     static func rfVersusError(_ ctx: Context) throws -> Figure {
-        var byArch: [String: [(Double, Double)]] = [:]
-        for r in ctx.done {
-            guard let rf = ctx.metric(r, Aggregate.rfNames), rf > 0, let err = ctx.testError(r) else { continue }
-            byArch[arch(ctx, r), default: []].append((rf, err))
+        var byArch: [String: [(Double, Double, Int)]] = [:]
+        for g in Aggregate.groups(ctx.done) {
+            let pairs = g.trials.compactMap { r -> (Double, Double)? in
+                guard let rf = ctx.metric(r, Aggregate.rfNames), rf > 0, let err = ctx.testError(r), err > 0 else { return nil }
+                return (rf, err)
+            }
+            guard !pairs.isEmpty else { continue }
+            byArch[arch(ctx, g.trials[0]), default: []].append((geometricMean(pairs.map(\.0)), geometricMean(pairs.map(\.1)), pairs.count))
         }
-        guard !byArch.isEmpty else { return .skipped("no trial has both R_f (metric \(Aggregate.rfNames[0])) and a test error/accuracy") }
+        guard !byArch.isEmpty else { return .skipped("no trial has both a positive R_f (metric \(Aggregate.rfNames[0])) and a positive test error") }
         let archs = byArch.keys.sorted()
-        var series = archs.enumerated().map { i, a in
+        let series = archs.enumerated().map { i, a in
             PlotSeries(label: a, xs: (byArch[a] ?? []).map(\.0), ys: (byArch[a] ?? []).map(\.1), color: color(i, of: archs.count), scatter: true)
         }
-        let rfs = byArch.values.flatMap { $0.map(\.0) }
-        if let lo = rfs.min(), let hi = rfs.max() {
-            let xs = (0..<30).map { lo * pow(hi / lo, Double($0) / 29) }
-            series.append(PlotSeries(label: "0.2·√R_f (Petrini et al.)", xs: xs, ys: xs.map { 0.2 * $0.squareRoot() }, color: "#555555", dashed: true))
-        }
-        let panel = PlotPanel(title: "Relative stability to diffeomorphisms vs test error", xLabel: "R_f", yLabel: "test error", xLog: true, series: series)
-        return .svg(SVGPlot.figure(title: "R_f vs test error (one point per trial)", panels: [panel], columns: 1, panelWidth: 560, panelHeight: 380),
-                    caption: "R_f (log scale) against test error, one point per trial, coloured by architecture.")
+        let counts = Set(byArch.values.flatMap { $0.map(\.2) })
+        let n = counts.count == 1 ? "\(counts.first ?? 0)" : "\(counts.min() ?? 0)–\(counts.max() ?? 0)"
+        let panel = PlotPanel(title: "R_f vs test error", xLabel: "R_f (geometric mean over seeds)", yLabel: "test error (geometric mean over seeds)",
+                              xLog: true, yLog: true, series: series)
+        let note = "One point per cell: geometric means over its seeds (n = \(n)) of R_f = D_f / G_f and of test error."
+            + (ctx.excludedCount > 0 ? " \(ctx.excludedCount) flagged trial(s) left out." : "")
+        return .svg(SVGPlot.figure(title: "Relative stability to diffeomorphisms vs test error", panels: [panel], columns: 1,
+                                   panelWidth: 560, panelHeight: 380, note: note),
+                    caption: "R_f against test error, one point per cell (geometric means over seeds), log–log axes, coloured by architecture.",
+                    csv: FigureData.csv([panel]))
     }
+
+    static func geometricMean(_ v: [Double]) -> Double { exp(v.map { log($0) }.reduce(0, +) / Double(v.count)) }
 
     // (d) frequency principle
     static func frequencyPrinciple(_ ctx: Context) throws -> Figure {
@@ -219,7 +104,7 @@ enum Figures {
         let panel = PlotPanel(title: "Frequency principle (Xu et al. 2019)", xLabel: "epoch", yLabel: "relative error", yLog: true, series: series)
         return .svg(SVGPlot.figure(title: "Low- and high-frequency errors during training", panels: [panel], columns: 1, panelWidth: 640, panelHeight: 420,
                                    note: "Solid: e_low, dashed: e_high; mean ± std over seeds\(groups.count > 8 ? " (first 8 cells)" : "")."),
-                    caption: "e_low (solid) and e_high (dashed) against epoch.")
+                    caption: "e_low (solid) and e_high (dashed) against epoch.", csv: FigureData.csv([panel]))
     }
 
     // (e) alignment vs depth / weight decay
@@ -239,6 +124,7 @@ enum Figures {
             }
         }
         var panels: [PlotPanel] = []
+        // (axis, title, placed by AxisPlacement, value)
         let xAxes: [(String, String, Bool, (TrialRecord) -> Double?)] = [
             ("depth", "depth", false, depth),
             ("train.weight_decay", "weight decay", true, { ctx.configs[$0.id]?.train.weightDecay }),
@@ -263,19 +149,25 @@ enum Figures {
                 let ka = orderKey(representative[a] ?? [:]), kb = orderKey(representative[b] ?? [:])
                 return ka == kb ? a < b : ka.lexicographicallyPrecedes(kb)
             }
+            // weight decay may include 0: categories then, a log axis when positive and spanning two decades
+            let place = AxisPlacement(Set(distinct.map(JSONValue.number)))
             let series = names.enumerated().map { i, n -> PlotSeries in
                 let points = lines[n] ?? [:]
                 let xs = points.keys.sorted()
                 let st = xs.map { Aggregate.stats(points[$0] ?? []) }
-                return PlotSeries(label: n, xs: xs, ys: st.map(\.mean), lo: st.map { $0.mean - $0.std }, hi: st.map { $0.mean + $0.std },
-                                  color: color(i, of: names.count))
+                return PlotSeries(label: n, xs: xs.map { log ? (place.x(.number($0)) ?? $0) : $0 }, ys: st.map(\.mean),
+                                  lo: st.map { $0.mean - $0.std }, hi: st.map { $0.mean + $0.std }, color: color(i, of: names.count))
             }
-            panels.append(PlotPanel(title: "alignment vs \(title)", xLabel: title, yLabel: "slope of log sensitivity on log data spectrum",
-                                    xLog: log, series: series))
+            var panel = PlotPanel(title: "alignment vs \(title)", xLabel: title, yLabel: "alignment.slope (ln sensitivity on ln data spectrum)",
+                                  xLog: log && place.log, series: series)
+            if log { panel.xTicks = place.ticks }
+            panels.append(panel)
         }
         guard !panels.isEmpty else { return .skipped("alignment stored but neither depth nor weight decay varies") }
         return .svg(SVGPlot.figure(title: "Alignment of sensitivity with the data spectrum", panels: panels, columns: 2, panelWidth: 480, panelHeight: 340,
-                                   note: "Mean ± std over seeds. Theory predicts alignment grows with depth and weight decay."),
-                    caption: "Alignment between the sensitivity profile and the data spectrum against depth and weight decay.")
+                                   note: "alignment.slope: least-squares slope of ln sensitivity on ln data spectrum over the radial shells "
+                                       + "(docs/SCIENCE.md §1.5). Points: mean over seeds, bands ±1 sample std."),
+                    caption: "alignment.slope (slope of ln sensitivity on ln data spectrum across radial shells) against depth and weight decay, "
+                    + "mean ± std over seeds.", csv: FigureData.csv(panels))
     }
 }

@@ -8,7 +8,9 @@ import Trials
 /// `aggregate/metrics.csv` (tidy: one row per trial × scalar), `aggregate/summary.csv` (per cell across
 /// seeds: count, mean, sample std (n−1), min, max of each scalar and of the trial duration), `aggregate/epochs.csv`,
 /// `aggregate/arrays/<name>/<trial>.npy` (+ `<name>.npy` stacked with `<name>.trials.csv` when shapes agree),
-/// `aggregate/figures/*.svg` and `aggregate/report.html`.
+/// `aggregate/figures/*.svg` each with `*.csv` of exactly the plotted numbers beside it, and `aggregate/report.html`.
+/// Degenerate done trials (`TrialFlags`) are named in `trials.csv` (`flags`) and the report and, unless
+/// `Options.includeFlagged`, left out of `summary.csv` (its `excluded` column counts them per cell) and the figures.
 ///
 /// Names the figures read, as the probes (Sources/Probes) emit them:
 /// arrays `sensitivity.radial` (radial sensitivity, [R]), `data_spectrum.radial` (data spectrum radial profile),
@@ -25,20 +27,24 @@ public enum Aggregate {
     public static let eLowName = ProbeOutput.eLow
     public static let eHighName = ProbeOutput.eHigh
 
-    /// What `run` wrote and which figures it skipped (with the reason).
+    /// What `run` wrote, which figures it skipped (with the reason), and which trials it flagged.
     public struct Report: Sendable {
         public var directory: URL
         public var files: [String] = []
         public var skipped: [(figure: String, reason: String)] = []
+        /// Degenerate done trials with their reasons.
+        public var flags = TrialFlags()
+        /// Whether flagged trials were left out of summary.csv and the figures.
+        public var excludedFlagged = true
+        /// Metrics some trial stored as something other than a number: left out of every numeric table and figure.
+        public var nonNumericMetrics: [String] = []
     }
 
-    /// SCIENCE.md §1 post-processing: divide by the sum, moving average with `taps` taps in valid mode,
-    /// natural log. Returns an empty array if the profile is shorter than `taps` or does not sum to > 0.
-    public static func postprocessProfile(_ p: [Double], taps: Int = 7) -> [Double] {
-        let total = p.reduce(0, +)
-        guard p.count >= taps, total > 0, taps >= 1 else { return [] }
-        let n = p.map { $0 / total }
-        return (0...(n.count - taps)).map { i in log(n[i..<(i + taps)].reduce(0, +) / Double(taps)) }
+    /// Choices of `run`.
+    public struct Options: Sendable {
+        /// Keep flagged trials in summary.csv and the figures (`--include-flagged`); default: leave them out.
+        public var includeFlagged: Bool
+        public init(includeFlagged: Bool = false) { self.includeFlagged = includeFlagged }
     }
 
     /// Element-wise mean and sample standard deviation (n−1; 0 for one curve) over equal-length rows
@@ -63,41 +69,53 @@ public enum Aggregate {
     }
 
     /// Writes everything into `<results>/aggregate/` (or `output`).
-    public static func run(store: SweepStore, output: URL? = nil) throws -> Report {
+    public static func run(store: SweepStore, output: URL? = nil, options: Options = Options()) throws -> Report {
         let out = output ?? store.directory.appendingPathComponent("aggregate")
         let figures = out.appendingPathComponent("figures")
         do { try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true) }
         catch { throw SweepError(.io, "\(out.path): cannot create the aggregate directory", cause: SendableDescription(error)) }
         var report = Report(directory: out)
         let records = try store.records()
-        let ctx = try Context(store: store, records: records)
+        report.flags = try TrialFlags(store: store, records: records)
+        report.excludedFlagged = !options.includeFlagged
+        report.nonNumericMetrics = nonNumericMetrics(records)
+        let excluded = options.includeFlagged ? Set<String>() : Set(report.flags.reasons.keys)
+        let numeric = records.map { numericOnly($0) }
+        let ctx = try Context(store: store, records: numeric, excluded: excluded)
 
-        try write(trialsCSV(records), to: out.appendingPathComponent("trials.csv"), report: &report)
-        try write(metricsCSV(records), to: out.appendingPathComponent("metrics.csv"), report: &report)
-        try write(summaryCSV(records), to: out.appendingPathComponent("summary.csv"), report: &report)
+        try write(trialsCSV(numeric, flags: report.flags), to: out.appendingPathComponent("trials.csv"), report: &report)
+        try write(metricsCSV(numeric), to: out.appendingPathComponent("metrics.csv"), report: &report)
+        try write(summaryCSV(numeric, excluded: excluded), to: out.appendingPathComponent("summary.csv"), report: &report)
         try write(try epochsCSV(store: store, records: records), to: out.appendingPathComponent("epochs.csv"), report: &report)
         try exportArrays(store: store, records: records, to: out.appendingPathComponent("arrays"), report: &report)
 
-        let figureMakers: [(String, (Context) throws -> Figure)] = [
-            ("sensitivity_profiles", Figures.sensitivityProfiles),
-            ("fourier_heatmaps", Figures.fourierHeatmaps),
-            ("rf_vs_error", Figures.rfVersusError),
-            ("frequency_principle", Figures.frequencyPrinciple),
-            ("alignment", Figures.alignment),
-        ]
         var shown: [(String, String)] = []
-        for (name, make) in figureMakers {
+        for (name, make) in Figures.makers {
             switch try make(ctx) {
-            case .svg(let svg, let caption):
+            case .svg(let svg, let caption, let csv):
                 try write(svg, to: figures.appendingPathComponent("\(name).svg"), report: &report)
+                try write(csv, to: figures.appendingPathComponent("\(name).csv"), report: &report)
                 shown.append((name, caption))
             case .skipped(let reason):
                 report.skipped.append((name, reason))
             }
         }
-        let html = try ReportPage.html(store: store, records: records, figures: shown, skipped: report.skipped)
+        let html = try ReportPage.html(store: store, records: numeric, figures: shown, report: report)
         try write(html, to: out.appendingPathComponent("report.html"), report: &report)
         return report
+    }
+
+    /// Metric names some trial holds as a non-number (`records()` reads those as NaN; the store itself keeps only
+    /// finite numbers, so a NaN there is always a non-numeric value).
+    static func nonNumericMetrics(_ records: [TrialRecord]) -> [String] {
+        Set(records.flatMap { $0.metrics.filter { $0.value.isNaN }.keys }).sorted()
+    }
+
+    /// The record without its non-numeric metrics.
+    static func numericOnly(_ r: TrialRecord) -> TrialRecord {
+        var r = r
+        r.metrics = r.metrics.filter { !$0.value.isNaN }
+        return r
     }
 
     static func write(_ text: String, to url: URL, report: inout Report) throws {
@@ -127,15 +145,15 @@ public enum Aggregate {
         return names.subtracting(["seed"]).sorted() + (names.contains("seed") ? ["seed"] : [])
     }
 
-    static func trialsCSV(_ records: [TrialRecord]) -> String {
+    static func trialsCSV(_ records: [TrialRecord], flags: TrialFlags = TrialFlags()) -> String {
         let axes = axisNames(records)
         let metrics = Set(records.flatMap(\.metrics.keys)).sorted()
         let iso = ISO8601DateFormatter()
-        var s = line(["id", "state", "attempts", "worker"] + axes + ["duration_seconds", "started_at", "finished_at", "error"] + metrics)
+        var s = line(["id", "state", "attempts", "worker"] + axes + ["duration_seconds", "started_at", "finished_at", "error", "flags"] + metrics)
         for r in records {
             s += line([r.id, r.state.rawValue, String(r.attempts), r.worker ?? ""] + axes.map { r.axes[$0]?.display ?? "" }
                       + [csvNumber(r.durationSeconds), r.startedAt.map { iso.string(from: $0) } ?? "",
-                         r.finishedAt.map { iso.string(from: $0) } ?? "", r.error ?? ""]
+                         r.finishedAt.map { iso.string(from: $0) } ?? "", r.error ?? "", flags.text(r.id)]
                       + metrics.map { csvNumber(r.metrics[$0]) })
         }
         return s
@@ -150,16 +168,19 @@ public enum Aggregate {
         return s
     }
 
-    /// One row per (cell, scalar): statistics across the seeds of the cell's done trials (finite values only).
-    static func summaryCSV(_ records: [TrialRecord]) -> String {
+    /// One row per (cell, scalar): statistics across the seeds of the cell's done trials (finite values only),
+    /// leaving out the trials in `excluded` (flagged ones); `excluded` counts them per cell.
+    static func summaryCSV(_ records: [TrialRecord], excluded: Set<String> = []) -> String {
         let axes = axisNames(records).filter { $0 != "seed" }
-        var s = line(axes + ["metric", "count", "mean", "std", "min", "max"])
-        for (_, group) in groups(records.filter { $0.state == .done }) {
-            let metrics = Set(group.flatMap(\.metrics.keys)).sorted() + ["duration_seconds"]
+        var s = line(axes + ["metric", "count", "excluded", "mean", "std", "min", "max"])
+        for (_, all) in groups(records.filter { $0.state == .done }) {
+            let group = all.filter { !excluded.contains($0.id) }
+            let left = String(all.count - group.count)
+            let metrics = Set(all.flatMap(\.metrics.keys)).sorted() + ["duration_seconds"]
             for m in metrics {
                 let v = group.compactMap { m == "duration_seconds" ? $0.durationSeconds : $0.metrics[m] }.filter(\.isFinite)
                 let (mean, std) = stats(v)
-                s += line(axes.map { group[0].axes[$0]?.display ?? "" } + [m, String(v.count), csvNumber(v.isEmpty ? nil : mean),
+                s += line(axes.map { all[0].axes[$0]?.display ?? "" } + [m, String(v.count), left, csvNumber(v.isEmpty ? nil : mean),
                           csvNumber(v.isEmpty ? nil : std), csvNumber(v.min()), csvNumber(v.max())])
             }
         }
@@ -223,22 +244,28 @@ public enum Aggregate {
 
 /// A rendered figure or the reason it was skipped.
 enum Figure {
-    case svg(String, caption: String)
+    /// The SVG, its caption, and the CSV of exactly the plotted numbers.
+    case svg(String, caption: String, csv: String)
     case skipped(String)
 }
 
-/// Done trials with their decoded configs and cached lookups, shared by the figure makers.
+/// Done trials (less the excluded, flagged ones) with their decoded configs and cached lookups, shared by
+/// the figure makers.
 struct Context {
     let store: SweepStore
     let records: [TrialRecord]
     let done: [TrialRecord]
+    /// Flagged done trials left out of `done`.
+    let excludedCount: Int
     let configs: [String: TrialConfig]
     let arrayNames: Set<String>
 
-    init(store: SweepStore, records: [TrialRecord]) throws {
+    init(store: SweepStore, records: [TrialRecord], excluded: Set<String> = []) throws {
         self.store = store
         self.records = records
-        done = records.filter { $0.state == .done }
+        let allDone = records.filter { $0.state == .done }
+        done = allDone.filter { !excluded.contains($0.id) }
+        excludedCount = allDone.count - done.count
         var configs: [String: TrialConfig] = [:]
         for r in done { configs[r.id] = try? TrialConfig.decode(json: r.configJSON) }
         self.configs = configs

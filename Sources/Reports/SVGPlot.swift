@@ -31,6 +31,9 @@ public struct PlotPanel: Sendable {
     public var series: [PlotSeries]
     /// Start a new row of the figure with this panel (e.g. the data spectrum below the model panels).
     public var startsRow = false
+    /// Categorical x axis: tick positions with their labels (replaces the numeric ticks; `xLog` is ignored).
+    /// Used for swept values such as weight decay that include 0, which a log axis cannot show.
+    public var xTicks: [(position: Double, label: String)]?
 
     public init(title: String, xLabel: String, yLabel: String, xLog: Bool = false, yLog: Bool = false, series: [PlotSeries],
                 startsRow: Bool = false) {
@@ -134,17 +137,20 @@ public enum SVGPlot {
         let left = x + 62, right = x + width - 12 - lw, top = y + 28, bottom = y + height - 46
         let xs = p.series.flatMap(\.xs)
         let ys = p.series.flatMap { $0.ys + ($0.lo ?? []) + ($0.hi ?? []) }
-        let (x0, x1) = range(xs, log: p.xLog), (y0, y1) = range(ys, log: p.yLog)
-        let sx = Scale(lo: x0, hi: x1, log: p.xLog, a: left, b: right)
+        let (x0, x1) = p.xTicks != nil ? (-0.5, Double(max(1, p.xTicks?.count ?? 1)) - 0.5) : range(xs, log: p.xLog)
+        let (y0, y1) = range(ys, log: p.yLog)
+        let categorical = p.xTicks != nil
+        let sx = Scale(lo: x0, hi: x1, log: p.xLog && !categorical, a: left, b: right)
         let sy = Scale(lo: y0, hi: y1, log: p.yLog, a: bottom, b: top)
         var s = "<g class=\"panel\" data-title=\"\(esc(p.title))\">\n"
         s += "<text x=\"\(num((left + right) / 2))\" y=\"\(num(y + 18))\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(p.title))</text>\n"
         s += "<rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(right - left))\" height=\"\(num(bottom - top))\" fill=\"white\" stroke=\"#333\"/>\n"
-        for t in sx.ticks {
+        let xTicks = p.xTicks ?? sx.ticks.map { (position: $0, label: fmt($0)) }
+        for (t, text) in xTicks {
             let px = sx.map(t)
             s += "<line x1=\"\(num(px))\" y1=\"\(num(top))\" x2=\"\(num(px))\" y2=\"\(num(bottom))\" stroke=\"#e4e4e4\"/>"
             s += "<line x1=\"\(num(px))\" y1=\"\(num(bottom))\" x2=\"\(num(px))\" y2=\"\(num(bottom + 4))\" stroke=\"#333\"/>"
-            s += "<text x=\"\(num(px))\" y=\"\(num(bottom + 16))\" text-anchor=\"middle\" font-size=\"10\">\(esc(fmt(t)))</text>\n"
+            s += "<text x=\"\(num(px))\" y=\"\(num(bottom + 16))\" text-anchor=\"middle\" font-size=\"10\">\(esc(text))</text>\n"
         }
         for t in sy.ticks {
             let py = sy.map(t)
@@ -152,11 +158,11 @@ public enum SVGPlot {
             s += "<line x1=\"\(num(left - 4))\" y1=\"\(num(py))\" x2=\"\(num(left))\" y2=\"\(num(py))\" stroke=\"#333\"/>"
             s += "<text x=\"\(num(left - 6))\" y=\"\(num(py + 3.5))\" text-anchor=\"end\" font-size=\"10\">\(esc(fmt(t)))</text>\n"
         }
-        s += "<text x=\"\(num((left + right) / 2))\" y=\"\(num(bottom + 34))\" text-anchor=\"middle\" font-size=\"11\">\(esc(p.xLabel + (p.xLog ? " (log)" : "")))</text>\n"
+        s += "<text x=\"\(num((left + right) / 2))\" y=\"\(num(bottom + 34))\" text-anchor=\"middle\" font-size=\"11\">\(esc(p.xLabel + (p.xLog && !categorical ? " (log)" : "")))</text>\n"
         s += "<text transform=\"translate(\(num(x + 14)),\(num((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">\(esc(p.yLabel + (p.yLog ? " (log)" : "")))</text>\n"
         s += "<clipPath id=\"clip\(Int(x))_\(Int(y))\"><rect x=\"\(num(left))\" y=\"\(num(top))\" width=\"\(num(right - left))\" height=\"\(num(bottom - top))\"/></clipPath>\n"
         s += "<g clip-path=\"url(#clip\(Int(x))_\(Int(y)))\">\n"
-        func ok(_ xv: Double, _ yv: Double) -> Bool { xv.isFinite && yv.isFinite && (!p.xLog || xv > 0) && (!p.yLog || yv > 0) }
+        func ok(_ xv: Double, _ yv: Double) -> Bool { xv.isFinite && yv.isFinite && (!sx.log || xv > 0) && (!p.yLog || yv > 0) }
         for ser in p.series {
             s += "<g class=\"series\" data-label=\"\(esc(ser.label))\">"
             if let lo = ser.lo, let hi = ser.hi, lo.count == ser.xs.count, hi.count == ser.xs.count {
@@ -253,45 +259,5 @@ public enum SVGPlot {
         <text x="\(num(width / 2))" y="20" text-anchor="middle" font-size="15" font-weight="bold">\(esc(title))</text>
 
         """
-    }
-
-    /// A grid of heatmaps with one shared colour scale and a colour bar.
-    /// `maps[i].values` is row-major `[h, w]`, already centred (DC in the middle).
-    public static func heatmaps(title: String, maps: [(label: String, h: Int, w: Int, values: [Double])], columns: Int,
-                                colorLabel: String, note: String? = nil) -> String {
-        let cell = 170.0
-        let cols = max(1, min(columns, maps.count))
-        let rows = (maps.count + cols - 1) / cols
-        let width = max(Double(cols) * cell + 120, Double(title.count) * 9 + 40)
-        let noteLines = note.map { wrap($0, width: Int(width / 5.6)) } ?? []
-        let height = Double(rows) * (cell + 24) + 40 + Double(noteLines.count) * 13
-        let all = maps.flatMap(\.values).filter(\.isFinite)
-        let lo = all.min() ?? 0, hi = max(all.max() ?? 1, lo + 1e-12)
-        var s = header(width: width, height: height, title: title)
-        for (i, m) in maps.enumerated() {
-            let x0 = Double(i % cols) * cell + 10, y0 = 34 + Double(i / cols) * (cell + 24)
-            let size = cell - 20, px = size / Double(max(m.w, 1)), py = size / Double(max(m.h, 1))
-            s += "<g class=\"series heatmap\" data-label=\"\(esc(m.label))\">"
-            s += "<text x=\"\(num(x0 + size / 2))\" y=\"\(num(y0 + 10))\" text-anchor=\"middle\" font-size=\"10\">\(esc(m.label))</text>"
-            for r in 0..<m.h {
-                for c in 0..<m.w where r * m.w + c < m.values.count {
-                    let v = m.values[r * m.w + c]
-                    let color = v.isFinite ? sequential((v - lo) / (hi - lo)) : "#cccccc"
-                    s += "<rect x=\"\(num(x0 + Double(c) * px))\" y=\"\(num(y0 + 14 + Double(r) * py))\" width=\"\(num(px + 0.3))\" height=\"\(num(py + 0.3))\" fill=\"\(color)\"/>"
-                }
-            }
-            s += "</g>\n"
-        }
-        // colour bar
-        let bx = Double(cols) * cell + 20, by = 48.0, bh = max(120, Double(rows) * (cell + 24) - 40)
-        for k in 0..<50 {
-            let t = 1 - Double(k) / 49
-            s += "<rect x=\"\(num(bx))\" y=\"\(num(by + Double(k) * bh / 50))\" width=\"14\" height=\"\(num(bh / 50 + 0.5))\" fill=\"\(sequential(t))\"/>"
-        }
-        s += "<text x=\"\(num(bx + 18))\" y=\"\(num(by + 8))\" font-size=\"10\">\(esc(String(format: "%.3g", hi)))</text>"
-        s += "<text x=\"\(num(bx + 18))\" y=\"\(num(by + bh))\" font-size=\"10\">\(esc(String(format: "%.3g", lo)))</text>"
-        s += "<text transform=\"translate(\(num(bx + 62)),\(num(by + bh / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">\(esc(colorLabel))</text>\n"
-        s += noteText(noteLines, bottom: height)
-        return s + "</svg>\n"
     }
 }

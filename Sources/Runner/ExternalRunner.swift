@@ -69,9 +69,10 @@ public struct ExternalRunner: TrialRunner {
             throw TrialFailure(reason: "external runner '\(command)' \(why)\(stderr.isEmpty ? "" : ": " + stderr.suffix(500))",
                                retryable: signalled || status != ExternalRunner.permanentFailureStatus)
         }
-        guard let line, let metrics = line.metrics else {
+        guard let line, let raw = line.metrics else {
             throw TrialFailure(reason: "external runner '\(command)' printed no result line {\"metrics\": {...}} on stdout", retryable: false)
         }
+        let metrics = try Self.numericMetrics(raw)
         var arrays: [NamedArray] = []
         for a in line.arrays ?? [] {
             guard a.shape.allSatisfy({ $0 >= 0 }), a.shape.reduce(1, *) == a.data.count else {
@@ -80,6 +81,26 @@ public struct ExternalRunner: TrialRunner {
             arrays.append(NamedArray(name: a.name, shape: a.shape, data: a.data))
         }
         return TrialResult(metrics: metrics, arrays: arrays, epochs: line.epochs ?? [], durationSeconds: duration)
+    }
+}
+
+extension ExternalRunner {
+    /// The final metrics as numbers (`true`/`false` count as 1/0, `null` as a missing value). A text or
+    /// structured value is refused, naming the metric, rather than dropped: the store and the figures hold
+    /// numbers only, and a silently missing metric would look like a probe that was never run.
+    static func numericMetrics(_ raw: [String: JSONValue]) throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        for (k, v) in raw.sorted(by: { $0.key < $1.key }) {
+            switch v {
+            case .number(let d): out[k] = d
+            case .bool(let b): out[k] = b ? 1 : 0
+            case .null: continue
+            default:
+                throw TrialFailure(reason: "external runner: metric \(k) is \(v.kindName) \(String(v.canonical.prefix(60))); "
+                                   + "metrics must be numbers (put text in a file or the trial's log)", retryable: false)
+            }
+        }
+        return out
     }
 }
 
@@ -97,7 +118,8 @@ struct RunnerLine: Decodable, Sendable {
     }
     var progress: Progress?
     var step: JSONValue?
-    var metrics: [String: Double]?
+    /// Any JSON values, so a text metric is refused by name (`numericMetrics`) instead of the whole line being ignored.
+    var metrics: [String: JSONValue]?
     var arrays: [ArrayLine]?
     var epochs: [[String: Double]]?
     var error: String?

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Reports
 import Sweeps
 
 extension FSweep {
@@ -21,8 +22,13 @@ extension FSweep {
 
         func run() throws {
             guard target.contains("://") else {
-                let status = try SweepStore.open(directory: URL(fileURLWithPath: target)).status()
+                let store = try SweepStore.open(directory: URL(fileURLWithPath: target))
+                let status = try store.status()
                 print(json ? try status.jsonText() : status.text(), terminator: json ? "\n" : "")
+                if !json {
+                    let flagged = try TrialFlags(store: store, records: store.records(), checkArrays: false).reasons.count
+                    if flagged > 0 { print("flagged: \(flagged) done trial(s) look degenerate (chance accuracy or missing metrics); `fsweep aggregate` lists them") }
+                }
                 return
             }
             let curve = try curveServerKey.map { path in

@@ -80,12 +80,7 @@ func filledStore(_ dir: URL) throws -> SweepStore {
 }
 
 @Suite struct AggregateTests {
-    @Test func postprocessMatchesHandComputation() {
-        let out = Aggregate.postprocessProfile([1, 2, 3, 4, 5, 6, 7, 8], taps: 7)
-        // sum 36; windows 1…7 and 2…8 average 4 and 5
-        #expect(out.count == 2)
-        #expect(abs(out[0] - log(4.0 / 36)) < 1e-12 && abs(out[1] - log(5.0 / 36)) < 1e-12)
-        #expect(Aggregate.postprocessProfile([1, 2, 3], taps: 7).isEmpty)
+    @Test func meanStdMatchesHandComputation() {
         let (m, s) = Aggregate.meanStd([[1, 2], [3, 6]])
         #expect(m == [2, 4] && abs(s[0] - 2.0.squareRoot()) < 1e-12 && abs(s[1] - 8.0.squareRoot()) < 1e-12)
     }
@@ -101,21 +96,21 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         // trials.csv: header + 12 rows, axes and scalars as columns
         let trials = try String(contentsOf: out.appendingPathComponent("trials.csv"), encoding: .utf8).split(separator: "\n")
         #expect(trials.count == 13)
-        #expect(trials[0] == "id,state,attempts,worker,model.depth,train.weight_decay,seed,duration_seconds,started_at,finished_at,error,alignment.slope,diffeo_stability.R_f,test_accuracy")
+        #expect(trials[0] == "id,state,attempts,worker,model.depth,train.weight_decay,seed,duration_seconds,started_at,finished_at,error,flags,alignment.slope,diffeo_stability.R_f,test_accuracy")
 
         // summary.csv: depth 1, wd 1e-4: test_accuracy over seeds = 0.51, 0.61, 0.81
         let summary = try String(contentsOf: out.appendingPathComponent("summary.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(summary[0] == "model.depth,train.weight_decay,metric,count,mean,std,min,max")
+        #expect(summary[0] == "model.depth,train.weight_decay,metric,count,excluded,mean,std,min,max")
         let row = try #require(summary.first { $0.hasPrefix("1,0.0001,test_accuracy,") }).split(separator: ",")
         let mean = (0.51 + 0.61 + 0.81) / 3
         let std = (((0.51 - mean) * (0.51 - mean) + (0.61 - mean) * (0.61 - mean) + (0.81 - mean) * (0.81 - mean)) / 2).squareRoot()
-        #expect(row[3] == "3")
-        #expect(abs(Double(row[4])! - 0.6433333333333333) < 1e-12 && abs(Double(row[4])! - mean) < 1e-12)
-        #expect(abs(Double(row[5])! - 0.152752523165195) < 1e-9 && abs(Double(row[5])! - std) < 1e-12)
-        #expect(Double(row[6]) == 0.51 && Double(row[7]) == 0.81)
+        #expect(row[3] == "3" && row[4] == "0")
+        #expect(abs(Double(row[5])! - 0.6433333333333333) < 1e-12 && abs(Double(row[5])! - mean) < 1e-12)
+        #expect(abs(Double(row[6])! - 0.152752523165195) < 1e-9 && abs(Double(row[6])! - std) < 1e-12)
+        #expect(Double(row[7]) == 0.51 && Double(row[8]) == 0.81)
         #expect(summary.count == 1 + 4 * 4)
         let durations = try #require(summary.first { $0.hasPrefix("2,0.01,duration_seconds,") })
-        #expect(durations == "2,0.01,duration_seconds,3,11,1,10,12")
+        #expect(durations == "2,0.01,duration_seconds,3,0,11,1,10,12")
 
         // epochs.csv: 12 trials × 5 epochs
         let epochs = try String(contentsOf: out.appendingPathComponent("epochs.csv"), encoding: .utf8).split(separator: "\n")
@@ -133,7 +128,9 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         let figs = out.appendingPathComponent("figures")
         let sens = try SVGSeriesCollector.parse(figs.appendingPathComponent("sensitivity_profiles.svg"))
         #expect(sens.rootName == "svg")
-        #expect(Set(sens.labels) == ["depth=1, wd=0.0001 (n=3)", "depth=1, wd=0.01 (n=3)", "depth=2, wd=0.0001 (n=3)", "depth=2, wd=0.01 (n=3)", "data: none"])
+        #expect(sens.labels.count == 2 * 3)
+        #expect(Set(sens.labels) == ["wd=0.0001 (n=3)", "wd=0.01 (n=3)", "data spectrum (n=6)"])
+        try checkSensitivityCSV(store: store, csv: figs.appendingPathComponent("sensitivity_profiles.csv"))
         let heat = try SVGSeriesCollector.parse(figs.appendingPathComponent("fourier_heatmaps.svg"))
         #expect(heat.labels.count == 4)
         let rf = try SVGSeriesCollector.parse(figs.appendingPathComponent("rf_vs_error.svg"))
@@ -152,7 +149,8 @@ func filledStore(_ dir: URL) throws -> SweepStore {
         let l = try #require(try store.grantLease(to: w1))
         _ = try store.complete(trialID: l.trialID, leaseID: l.id, owner: w1, result: TrialResult(metrics: ["test_accuracy": 0.5], durationSeconds: 1))
         let report = try Aggregate.run(store: store)
-        #expect(Set(report.skipped.map(\.figure)) == ["sensitivity_profiles", "fourier_heatmaps", "rf_vs_error", "frequency_principle", "alignment"])
+        #expect(Set(report.skipped.map(\.figure)) == ["sensitivity_profiles", "fourier_heatmaps", "rf_vs_error", "frequency_principle", "alignment",
+                                                      "metrics_vs_axes", "learning_curves"])
         let html = try String(contentsOf: dir.appendingPathComponent("aggregate/report.html"), encoding: .utf8)
         #expect(html.contains("Skipped figures") && html.contains("no radial sensitivity profiles stored"))
     }
@@ -193,8 +191,25 @@ extension AggregateTests {
         let c = SVGPanelCollector()
         parser.delegate = c
         #expect(parser.parse())
-        #expect(Set(c.titles) == ["convactually · none", "convactually · hpf", "vgg · none", "vgg · hpf", "data spectrum"])
+        let models = ["convactually depth=1", "convactually depth=2", "convactually depth=4", "vgg11", "vgg13"]
+        #expect(c.titles == models.flatMap { ["\($0) · none", "\($0) · hpf"] })
         let series = try SVGSeriesCollector.parse(url).labels
-        #expect(series.contains("depth=4 (n=2)") && series.contains("vgg13 (n=2)") && series.contains("data: hpf") && series.contains("data: none"))
+        #expect(series.filter { $0 == "sensitivity (n=2)" }.count == 10 && series.filter { $0 == "data spectrum (n=2)" }.count == 10)
+    }
+}
+
+/// Every plotted sensitivity point is the mean over seeds of ln(p_i / Σp) (12 bins: no smoothing, §1.4), at every bin.
+func checkSensitivityCSV(store: SweepStore, csv: URL) throws {
+    let rows = try csvRows(csv).dropFirst().filter { $0[0] == "convactually depth=2" && $0[1] == "wd=0.01 (n=3)" }
+    #expect(rows.count == 12)
+    let trials = try store.records().filter { $0.axes["model.depth"] == .number(2) && $0.axes["train.weight_decay"] == .number(0.01) }
+    #expect(trials.count == 3)
+    let profiles = try trials.map { try #require(try store.array(trialID: $0.id, name: "sensitivity.radial")).data.map(Double.init) }
+    for row in rows {
+        let bin = try #require(Int(row[2]))
+        let logs = profiles.map { p in log(p[bin] / p.reduce(0, +)) }
+        let expected = logs.reduce(0, +) / 3
+        let plotted = try #require(Double(row[4]))
+        #expect(abs(plotted - expected) < 1e-9, "bin \(bin)")
     }
 }

@@ -46,6 +46,20 @@ private final class Box<T>: @unchecked Sendable {
         #expect(try String(contentsOfFile: dir + "/id.txt", encoding: .utf8) == "abc123\n")
     }
 
+    @Test func textMetricIsRefusedByName() throws {
+        let command = """
+            cat >/dev/null
+            echo '{"metrics": {"test_accuracy": 0.75, "converged": true, "optimizer": "adam"}}'
+            """
+        do {
+            _ = try ExternalRunner(command: command).run(config, trialID: "t", events: TrialEvents())
+            Issue.record("a text metric must fail the trial")
+        } catch let f as TrialFailure {
+            #expect(f.reason.contains("metric optimizer is") && f.reason.contains("must be numbers") && !f.retryable)
+        }
+        #expect(try ExternalRunner.numericMetrics(["a": .number(2), "b": .bool(true), "c": .null]) == ["a": 2, "b": 1])
+    }
+
     @Test func exitStatusDecidesRetryability() {
         func failure(_ command: String) -> TrialFailure? {
             do {
