@@ -1,6 +1,6 @@
 /// Everything needed to rebuild a model: saved as `model.json` beside the weights.
 public struct ModelConfig: Codable, Sendable, Hashable {
-    /// The architectures of SCIENCE.md ("Models").
+    /// The architectures of docs/SCIENCE.md §7 (Models).
     public enum Architecture: String, Codable, Sendable, CaseIterable {
         case convactually, myrtle, vgg11, vgg13, vgg16, vgg19
     }
