@@ -62,13 +62,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: fastMath),
 
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: fastMath),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks"], swiftSettings: fastMath),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: fastMath),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes"], swiftSettings: fastMath),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweeps", "fsweep"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner"], swiftSettings: fastMath),
+        // Test support shared by the test targets (the tolerance check); not part of any product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Sweeps", "fsweep", "TestSupport"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "TestSupport"], swiftSettings: fastMath),
     ] + dnnlTargets,
     swiftLanguageModes: [.v6]
 )

@@ -5,12 +5,6 @@ import Networks
 import TensorCore
 @testable import Probes
 
-/// Checks `|a − b| ≤ tol`, reporting the caller's location.
-func expectClose(_ a: Double, _ b: Double, tol: Double, _ what: @autoclosure () -> String = "",
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(abs(a - b) <= tol, "\(what()): \(a) vs \(b) (tol \(tol))", sourceLocation: sourceLocation)
-}
-
 /// Naive orthonormal 2-D DFT of one `h×w` plane in Double (the test oracle, independent of FFTW).
 func naiveDFT(_ x: [Double], h: Int, w: Int) -> (re: [Double], im: [Double]) {
     var re = [Double](repeating: 0, count: h * w), im = re
