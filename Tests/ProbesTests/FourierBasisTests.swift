@@ -20,7 +20,7 @@ import TestSupport
         #expect(worst < 1e-5, "Gram matrix deviates from I by \(worst)")
         for i in 0..<h {
             for j in 0..<w {
-                let (re, im) = naiveDFT(images[i * w + j], h: h, w: w)
+                let (re, im) = Reference.dft2(images[i * w + j], h: h, w: w)
                 let mi = (h - i) % h, mj = (w - j) % w
                 for u in 0..<h {
                     for v in 0..<w {
