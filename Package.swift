@@ -66,15 +66,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: fastMath),
 
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], swiftSettings: fastMath),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Trials"], swiftSettings: fastMath),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Trials"], swiftSettings: fastMath),
-        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trials"], swiftSettings: fastMath),
-        .testTarget(name: "TrialsTests", dependencies: ["Trials"]),
-        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Trials", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Sweeps", "Trials"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Trials", "Sweeps", "fsweep"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Trials"], swiftSettings: fastMath),
+        // Test support shared by the test targets (the tolerance check); not part of any product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Trials", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Trials", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trials", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "TrialsTests", dependencies: ["Trials", "TestSupport"]),
+        .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Trials", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Sweeps", "Trials", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Trials", "Sweeps", "fsweep", "TestSupport"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Trials", "TestSupport"], swiftSettings: fastMath),
     ] + dnnlTargets,
     swiftLanguageModes: [.v6]
 )

@@ -3,8 +3,8 @@
 
 Same models as Sources/Networks/Model.swift (Myrtle and VGG11 width 64 without and with BN, ConvActually
 depth 4 width 64 ReLU, and `convactually-linear`: ConvActually depth 4 width 32 without activations,
-input normalization inside the model — the issue's "4-layer 32-channel circular linear CNN"), batch 128 of random 32x32x3 images, SGD(lr 0.001, momentum 0.9),
-cross-entropy; median step time (forward+backward+SGD) after warm-up. Prints JSON like
+input normalization inside the model: a 4-layer 32-channel circular linear CNN), batch 128 of random 32x32x3
+images, SGD(lr 0.001, momentum 0.9), cross-entropy; median step time (forward+backward+SGD) after warm-up. Prints JSON like
 `fsweep bench train --json`.
 
 The models come from bench/torch_models.py (shared with sensitivity_torch.py).

@@ -39,7 +39,16 @@ public struct RadialProfile: Sendable, Equatable {
         let h = map.shape[map.rank - 2], w = map.shape[map.rank - 1]
         let c = map.rank == 3 ? map.shape[0] : 1
         guard h > 0, w > 0 else { throw DatasetError(.invalidArgument, "radial profile of an empty map \(map.shape)") }
-        // Channel sum, fftshifted: numpy's fftshift rolls by n/2 (floor), so shifted[i] = map[(i + ceil(n/2)) % n].
+        let shifted = channelSumShifted(map, channels: c, h: h, w: w)
+        switch compat {
+        case .clean: return cleanShells(shifted, h: h, w: w)
+        case .paper: return paperBins(shifted, h: h, w: w)
+        }
+    }
+
+    /// The channel sum of the map, fftshifted: numpy's fftshift rolls by n/2 (floor), so
+    /// `shifted[i] = map[(i + ceil(n/2)) % n]`.
+    static func channelSumShifted(_ map: Tensor, channels c: Int, h: Int, w: Int) -> [Double] {
         var shifted = [Double](repeating: 0, count: h * w)
         for ch in 0..<c {
             for i in 0..<h {
@@ -50,52 +59,56 @@ public struct RadialProfile: Sendable, Equatable {
                 }
             }
         }
-        switch compat {
-        case .clean:
-            let cy = Double(h / 2), cx = Double(w / 2)
-            let maxShell = Int((cy * cy + cx * cx).squareRoot()) + 1
-            var sums = [Double](repeating: 0, count: maxShell + 1)
-            var counts = [Int](repeating: 0, count: maxShell + 1)
-            for i in 0..<h {
-                for j in 0..<w {
-                    let dy = Double(i) - cy, dx = Double(j) - cx
-                    let shell = Int((dy * dy + dx * dx).squareRoot())
-                    sums[shell] += shifted[i * w + j]
-                    counts[shell] += 1
-                }
+        return shifted
+    }
+
+    /// `clean`: integer-radius shells around `(H/2, W/2)`, empty shells dropped.
+    static func cleanShells(_ shifted: [Double], h: Int, w: Int) -> RadialProfile {
+        let cy = Double(h / 2), cx = Double(w / 2)
+        let maxShell = Int((cy * cy + cx * cx).squareRoot()) + 1
+        var sums = [Double](repeating: 0, count: maxShell + 1)
+        var counts = [Int](repeating: 0, count: maxShell + 1)
+        for i in 0..<h {
+            for j in 0..<w {
+                let dy = Double(i) - cy, dx = Double(j) - cx
+                let shell = Int((dy * dy + dx * dx).squareRoot())
+                sums[shell] += shifted[i * w + j]
+                counts[shell] += 1
             }
-            var p = RadialProfile(radii: [], values: [], counts: [])
-            for s in 0..<sums.count where counts[s] > 0 {
-                p.radii.append(Double(s))
-                p.values.append(Float(sums[s] / Double(counts[s])))
-                p.counts.append(counts[s])
-            }
-            return p
-        case .paper:
-            // numpy's linspace(-H/2, H/2, H) in float64 (y_i = i·step + start, last = stop), radius
-            // sqrt(x² + y²), bins keyed by the exact Double: this reproduces np.unique's bins bit for bit.
-            func linspace(_ n: Int) -> [Double] {
-                let start = -Double(n) / 2, stop = Double(n) / 2
-                guard n > 1 else { return [start] }
-                let step = (stop - start) / Double(n - 1)
-                var v = (0..<n).map { Double($0) * step }
-                for k in 0..<n { v[k] += start }
-                v[n - 1] = stop
-                return v
-            }
-            let ys = linspace(h), xs = linspace(w)
-            var bins: [Double: (sum: Double, count: Int)] = [:]
-            for i in 0..<h {
-                for j in 0..<w {
-                    let sq = xs[j] * xs[j] + ys[i] * ys[i]
-                    let r = sq.squareRoot()
-                    let old = bins[r] ?? (0, 0)
-                    bins[r] = (old.sum + shifted[i * w + j], old.count + 1)
-                }
-            }
-            let sorted = bins.sorted { $0.key < $1.key }
-            return RadialProfile(radii: sorted.map(\.key), values: sorted.map { Float($0.value.sum / Double($0.value.count)) },
-                                 counts: sorted.map(\.value.count))
         }
+        var p = RadialProfile(radii: [], values: [], counts: [])
+        for s in 0..<sums.count where counts[s] > 0 {
+            p.radii.append(Double(s))
+            p.values.append(Float(sums[s] / Double(counts[s])))
+            p.counts.append(counts[s])
+        }
+        return p
+    }
+
+    /// `paper`: numpy's `linspace(-H/2, H/2, H)` in float64 (`y_i = i·step + start`, last = stop), radius
+    /// `sqrt(x² + y²)`, bins keyed by the exact Double: this reproduces `np.unique`'s bins bit for bit.
+    static func paperBins(_ shifted: [Double], h: Int, w: Int) -> RadialProfile {
+        func linspace(_ n: Int) -> [Double] {
+            let start = -Double(n) / 2, stop = Double(n) / 2
+            guard n > 1 else { return [start] }
+            let step = (stop - start) / Double(n - 1)
+            var v = (0..<n).map { Double($0) * step }
+            for k in 0..<n { v[k] += start }
+            v[n - 1] = stop
+            return v
+        }
+        let ys = linspace(h), xs = linspace(w)
+        var bins: [Double: (sum: Double, count: Int)] = [:]
+        for i in 0..<h {
+            for j in 0..<w {
+                let sq = xs[j] * xs[j] + ys[i] * ys[i]
+                let r = sq.squareRoot()
+                let old = bins[r] ?? (0, 0)
+                bins[r] = (old.sum + shifted[i * w + j], old.count + 1)
+            }
+        }
+        let sorted = bins.sorted { $0.key < $1.key }
+        return RadialProfile(radii: sorted.map(\.key), values: sorted.map { Float($0.value.sum / Double($0.value.count)) },
+                             counts: sorted.map(\.value.count))
     }
 }

@@ -94,6 +94,10 @@ extension Conv2D {
     /// A max pool's view of this layer's output: per pooled output the position in the `H'×W'` plane it
     /// took its maximum from, and the gate between (entries it closes get no gradient, the others are
     /// scaled by its slope).
+    ///
+    /// `@unchecked Sendable` is safe: the pointers are only read, and `inputGradients(pooled:…)` holds the
+    /// buffers they point into for the whole `sparseInputGradient` call, whose parallel chunks all finish
+    /// before it returns.
     struct PooledSource: @unchecked Sendable {
         /// `[N, O, pooled positions]`, indices into the `H'×W'` plane.
         let argmax: UnsafePointer<Int32>

@@ -1,7 +1,7 @@
 import Trials
 /// Everything needed to rebuild a model: saved as `model.json` beside the weights.
 public struct ModelConfig: Codable, Sendable, Hashable {
-    /// The architectures of SCIENCE.md ("Models").
+    /// The architectures of docs/SCIENCE.md §7 (Models).
     public typealias Architecture = Trials.Architecture
     public typealias Activation = Trials.Activation
 

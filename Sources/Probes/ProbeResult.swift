@@ -37,7 +37,7 @@ public enum ProbeValue: Sendable, Hashable {
 
 /// How one probe runs: image budget, compat mode, seed and its own parameters.
 public struct ProbeOptions: Sendable {
-    /// Clean definitions (default) or the published code's quirks (docs/SCIENCE.md).
+    /// Clean definitions (default) or the published code's quirks (docs/SCIENCE.md §10 lists them).
     public typealias Compat = Trials.Compat
 
     /// Evaluation images; nil = the probe's documented default.

@@ -16,7 +16,7 @@ public enum SensitivityBenchmark {
     }
 
     /// The benchmark models, 32×32×3, `classes` outputs: Myrtle (width 64), ConvActually-4 (width 64, ReLU) and
-    /// the linear CNN, ConvActually-4 width 32 with `activation: linear` (its gradients are computed once).
+    /// a linear CNN, ConvActually-4 width 32 with `activation: linear` (its gradients are computed once).
     public static func configs(classes: Int, imageSize: Int = 32) -> [(String, ModelConfig)] {
         let norm = ModelConfig.Normalization(mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26])
         return [

@@ -5,20 +5,20 @@ import Trials
 /// that can be checked without expanding the grid; `validateAll()` also checks the cross-field rules of
 /// every trial, once per distinct combination of the values they depend on.
 ///
-/// File shape (keys beyond the issue's are marked *):
+/// File shape:
 /// ```
 /// version: 1
 /// name: quickstart            # [A-Za-z0-9_.-]+, names results/<name>/
-/// description: …              # * optional
+/// description: …              # optional
 /// fixed: {dataset: …, model: …, train: …, probes: […]}
-/// grid: {model.depth: [1, 2]} # or a list of such maps* (union of products); a list may be
-///                             # {linspace: [a, b, n]} or {logspace: [a, b, n]}* (10^linspace)
+/// grid: {model.depth: [1, 2]} # or a list of such maps (union of products); a list may be
+///                             # {linspace: [a, b, n]} or {logspace: [a, b, n]} (10^linspace)
 /// zip: [{a.b: [..], c.d: [..]}]   # groups advancing together (one axis each, in every grid block)
 /// include: [{model.depth: 16}]    # extra points over `fixed` (not subject to exclude)
 /// exclude: [{model.depth: 1, train.weight_decay: 0.01}]  # drop grid points matching all keys
 /// seeds: [0, 1]                   # default [0]
 /// runner: {max_attempts: 3, time_limit: 2h, stall_timeout: 15m}   # durations: 90s, 30m, 2h, 1d or seconds
-///                                 # max_trials: 1000000 (the cap on seeds × grid points + includes)*
+///                                 # max_trials: 1000000 (the cap on seeds × grid points + includes)
 /// ```
 /// Bounds, checked before anything is expanded: the file is at most `maxFileBytes`, YAML anchors and
 /// aliases are refused, an axis holds at most `maxAxisValues` values, and the trial count — computed
@@ -92,7 +92,9 @@ public struct SweepSpec: Sendable {
         return try SweepSpec(yaml: text, file: path)
     }
 
-    /// Parses and validates sweep YAML; `file` names the source in errors.
+    /// Parses and validates sweep YAML; `file` names the source in errors. The sections are read in an order
+    /// that bounds the work: `runner` (its `max_trials` caps every axis) before `zip` and `grid`, and the trial
+    /// count is checked before anything is expanded.
     public init(yaml: String, file: String = "<sweep>") throws {
         let tree = try YAMLTree.parse(yaml, file: file)
         var lines: [String: Int] = [:]
@@ -108,104 +110,19 @@ public struct SweepSpec: Sendable {
         for (k, _) in top where !SweepSpec.topKeys.contains(k) {
             throw fail(k, "unknown key; expected one of \(SweepSpec.topKeys.joined(separator: ", "))")
         }
-        // version
-        guard let v = tree["version"] else { throw fail("version", "missing required key version (use version: 1)") }
-        guard case .scalar(.number(let vd)) = v.kind, let vi = JSONValue.exactInt(vd) else { throw fail("version", "expected the integer 1, got \(v.kindName)") }
-        guard vi == 1 else { throw fail("version", "unsupported version \(vi); this fsweep reads version 1") }
-        version = vi
-        // name
-        guard let n = tree["name"] else { throw fail("name", "missing required key name") }
-        guard case .scalar(.string(let name)) = n.kind, !name.isEmpty,
-              name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0) }),
-              name != ".", name != ".."
-        else { throw fail("name", "expected a name of letters, digits, _ . - (it names results/<name>/)") }
-        self.name = name
-        if let d = tree["description"] {
-            guard case .scalar(.string(let s)) = d.kind else { throw fail("description", "expected a string") }
-            description = s
-        } else { description = nil }
-        // fixed
-        guard let f = tree["fixed"] else { throw fail("fixed", "missing required key fixed (the settings shared by every trial)") }
-        guard f.pairs != nil else { throw fail("fixed", "expected a map with dataset, model, train, probes; got \(f.kindName)") }
-        fixed = try SettingsSchema.checkSettings(f.json, partial: true, prefix: "fixed", fail: fail)
-        // runner first: max_trials bounds the axes below
+        version = try SweepSpec.version(tree, fail: fail)
+        (name, description) = try SweepSpec.nameAndDescription(tree, fail: fail)
+        fixed = try SweepSpec.fixedSettings(tree, fail: fail)
         runner = try SweepSpec.runnerSettings(tree["runner"], fail: fail)
         let axisLimit = min(runner.maxTrials, SweepSpec.maxAxisValues)
-        // zip
-        var zipAxes: [Axis] = []
-        if let z = tree["zip"] {
-            guard let groups = z.items else { throw fail("zip", "expected a list of maps {path: [values], …}") }
-            for (gi, g) in groups.enumerated() {
-                guard let pairs = g.pairs, !pairs.isEmpty else { throw fail("zip[\(gi)]", "expected a non-empty map {path: [values], …}") }
-                var lists: [[JSONValue]] = []
-                for (path, list) in pairs {
-                    lists.append(try SweepSpec.axisValues(path: path, list, keyPath: "zip[\(gi)].\(path)", limit: axisLimit, fail: fail))
-                }
-                let n = lists[0].count
-                for (i, l) in lists.enumerated() where l.count != n {
-                    throw fail("zip[\(gi)].\(pairs[i].key)", "zip lists must have equal lengths; \(pairs[0].key) has \(n), this has \(l.count)")
-                }
-                zipAxes.append(Axis(paths: pairs.map(\.key), values: (0..<n).map { i in lists.map { $0[i] } },
-                                    keyPaths: pairs.map { "zip[\(gi)].\($0.key)" }))
-            }
-        }
-        // grid
-        var blocks: [[Axis]] = []
-        if let g = tree["grid"] {
-            let blockTrees: [(YAMLTree, String)]
-            if let items = g.items { blockTrees = items.enumerated().map { ($0.element, "grid[\($0.offset)]") } }
-            else if g.pairs != nil { blockTrees = [(g, "grid")] }
-            else { throw fail("grid", "expected a map {path: [values]} or a list of such maps, got \(g.kindName)") }
-            if blockTrees.isEmpty { throw fail("grid", "the grid is empty; give at least one axis (or use include for single points)") }
-            for (bt, where_) in blockTrees {
-                guard let pairs = bt.pairs else { throw fail(where_, "expected a map {path: [values]}, got \(bt.kindName)") }
-                if pairs.isEmpty && zipAxes.isEmpty { throw fail(where_, "the grid is empty; give at least one axis (or use include for single points)") }
-                var axes: [Axis] = []
-                for (path, list) in pairs {
-                    let values = try SweepSpec.axisValues(path: path, list, keyPath: "\(where_).\(path)", limit: axisLimit, fail: fail)
-                    axes.append(Axis(paths: [path], values: values.map { [$0] }, keyPaths: ["\(where_).\(path)"]))
-                }
-                blocks.append(axes + zipAxes)
-            }
-        } else if !zipAxes.isEmpty {
-            blocks = [zipAxes]
-        }
-        self.blocks = blocks
-        // include / exclude
-        func points(_ key: String) throws -> [[String: JSONValue]] {
-            guard let t = tree[key] else { return [] }
-            guard let items = t.items else { throw fail(key, "expected a list of maps {path: value, …}") }
-            return try items.enumerated().map { i, item in
-                guard let pairs = item.pairs, !pairs.isEmpty else { throw fail("\(key)[\(i)]", "expected a non-empty map {path: value, …}") }
-                var point: [String: JSONValue] = [:]
-                for (path, v) in pairs {
-                    guard SettingsSchema.isKnownPath(path) else {
-                        throw fail("\(key)[\(i)].\(path)", "no such setting; known paths: \(SettingsSchema.knownPaths.joined(separator: ", "))")
-                    }
-                    point[path] = try SettingsSchema.checkField(path, v.json) { p, w in fail("\(key)[\(i)].\(p)", w) }
-                }
-                return point
-            }
-        }
-        include = try points("include")
-        exclude = try points("exclude")
+        let zipAxes = try SweepSpec.zipAxes(tree["zip"], limit: axisLimit, fail: fail)
+        blocks = try SweepSpec.gridBlocks(tree["grid"], zipAxes: zipAxes, limit: axisLimit, fail: fail)
+        include = try SweepSpec.points(tree, "include", fail: fail)
+        exclude = try SweepSpec.points(tree, "exclude", fail: fail)
         if blocks.isEmpty && include.isEmpty {
             throw fail("grid", "missing grid; give at least one axis (or use include for single points)")
         }
-        // seeds
-        if let s = tree["seeds"] {
-            guard let items = s.items, !items.isEmpty else { throw fail("seeds", "expected a non-empty list of integers") }
-            var seeds: [Int] = []
-            var seen = Set<Int>()
-            for (i, it) in items.enumerated() {
-                guard case .scalar(.number(let d)) = it.kind, let v = JSONValue.exactInt(d), v >= 0 else {
-                    throw fail("seeds[\(i)]", "expected a non-negative integer, got \(it.json.display)")
-                }
-                if !seen.insert(v).inserted { throw fail("seeds[\(i)]", "seed \(v) is listed twice") }
-                seeds.append(v)
-            }
-            self.seeds = seeds
-        } else { seeds = [0] }
+        seeds = try SweepSpec.seeds(tree["seeds"], fail: fail)
         try checkSize()
     }
 

@@ -49,9 +49,8 @@ public enum Kernels {
         let zero = SIMD8<Float>(repeating: 0)
         while i + 8 <= n {
             let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            // A compare-and-select inlines to two instructions; `pointwiseMax` stayed an out-of-line generic
-            // call per vector (2–4% of a training step in `perf`). NaN is kept (NaN < 0 is false), as before,
-            // so a diverging run still shows NaN logits.
+            // A compare-and-select inlines to two instructions (`pointwiseMax` is an out-of-line generic call per
+            // vector). NaN is kept (NaN < 0 is false), so a diverging run still shows NaN logits.
             UnsafeMutableRawPointer(y + i).storeBytes(of: v.replacing(with: zero, where: v .< zero), as: SIMD8<Float>.self)
             i += 8
         }

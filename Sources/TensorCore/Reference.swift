@@ -14,8 +14,9 @@ public enum Reference {
         return c
     }
 
-    /// Direct orthonormal 2-D DFT of one real `H×W` image, in Double: returns (re, im) arrays in fft2 order.
-    public static func dft2(_ x: [Float], h: Int, w: Int) -> (re: [Double], im: [Double]) {
+    /// Direct orthonormal 2-D DFT of one real `H×W` image (Float or Double values), in Double: returns (re, im)
+    /// arrays in fft2 order.
+    public static func dft2<T: BinaryFloatingPoint>(_ x: [T], h: Int, w: Int) -> (re: [Double], im: [Double]) {
         var re = [Double](repeating: 0, count: h * w), im = re
         let s = 1 / Double(h * w).squareRoot()
         for u in 0..<h {

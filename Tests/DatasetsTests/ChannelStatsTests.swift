@@ -2,16 +2,17 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Datasets
+import TestSupport
 
 @Test func statsMatchHandComputation() throws {
     // Two images, two channels of 2 pixels: channel 0 = {1, 3, 5, 7}, channel 1 = {2, 2, 2, 2}.
     let x = try Tensor(shape: [2, 2, 1, 2], data: [1, 3, 2, 2, 5, 7, 2, 2])
     let s = ChannelStats.compute(x)
     #expect(s.mean == [4, 2])
-    #expect(abs(s.std[0] - Float(5.0.squareRoot())) < 1e-6)  // var = (9 + 1 + 1 + 9) / 4
+    expectClose(s.std[0], Float(5.0.squareRoot()), .absolute(1e-6))  // var = (9 + 1 + 1 + 9) / 4
     #expect(s.std[1] == ChannelStats.minimumStd)
     let n = try s.normalize(x)
-    #expect(abs(n[0, 0, 0, 0] - Float(-3 / 5.0.squareRoot())) < 1e-6)
+    expectClose(n[0, 0, 0, 0], Float(-3 / 5.0.squareRoot()), .absolute(1e-6))
     #expect(n[1, 1, 0, 1] == 0)
 }
 

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Datasets
+import TestSupport
 
 @Test func spectrumIsRootMeanSquareOfTheNaiveDFT() throws {
     var rng = SeededRNG(seed: 4)
@@ -16,13 +17,13 @@ import TensorCore
             for k in 0..<16 { power[k] += (re[k] * re[k] + im[k] * im[k]) / 3 }
         }
         for k in 0..<16 {
-            #expect(abs(Double(map.data[c * 16 + k]) - power[k].squareRoot()) < 1e-4)
+            expectClose(Double(map.data[c * 16 + k]), power[k].squareRoot(), .absolute(1e-4))
         }
     }
     // maxImages limits the average to the first images.
     let one = try DataSpectrum.compute(x, stats: nil, maxImages: 1)
     let (re, im) = Reference.dft2(Array(x.data[0..<16]), h: 4, w: 4)
-    #expect(abs(Double(one.data[5]) - (re[5] * re[5] + im[5] * im[5]).squareRoot()) < 1e-4)
+    expectClose(Double(one.data[5]), (re[5] * re[5] + im[5] * im[5]).squareRoot(), .absolute(1e-4))
 }
 
 @Test func syntheticDataSpectrumFallsWithRadius() throws {

@@ -67,7 +67,7 @@ private func npyDirectory(n: Int, size: Int) throws -> URL {
 }
 
 @Test func npzImageSizeIsCheckedAgainstTheFileOrTakenFromIt() throws {
-    // a 16-px file used to train at 16 px under a config saying image_size 32
+    // a 16-px file must not train at 16 px under a config saying image_size 32
     let dir = try npyDirectory(n: 6, size: 16)
     defer { try? FileManager.default.removeItem(at: dir) }
     var s = DatasetSettings()
@@ -85,7 +85,7 @@ private func npyDirectory(n: Int, size: Int) throws -> URL {
 }
 
 @Test func fileSubsetsLargerThanTheDataAreErrorsNotSilentlySmaller() throws {
-    // balancedSubset returns every image when asked for more: a train_size of 7 used to train on 6
+    // balancedSubset returns every image when asked for more, so a train_size of 7 on 6 images must be refused
     let dir = try npyDirectory(n: 6, size: 4)
     defer { try? FileManager.default.removeItem(at: dir) }
     var s = DatasetSettings()

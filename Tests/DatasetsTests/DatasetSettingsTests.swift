@@ -42,7 +42,7 @@ private func decode(_ json: String) throws -> DatasetSettings {
 
 @Test(arguments: [3, 1025, 100_000])
 func imageSizesOutsideTheRangeNameTheKey(size: Int) {
-    // 100000 used to reach the synthetic generator and trap on an 80 GB allocation
+    // 100000 must not reach the synthetic generator (an 80 GB allocation)
     let e = #expect(throws: DatasetError.self) { try decode(#"{"image_size": \#(size)}"#) }
     #expect(e?.key == "image_size" && e?.message == "dataset: image_size must be 4…1024, got \(size)")
 }

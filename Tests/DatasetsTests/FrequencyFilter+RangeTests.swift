@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Datasets
+import TestSupport
 
 @Test func outputRangesKeepOrRescalePerImage() throws {
     var rng = SeededRNG(seed: 8)
@@ -13,7 +14,7 @@ import TensorCore
     for i in 0..<3 {
         let r = (i * 128)..<((i + 1) * 128)
         let m = raw.data[r].max()!
-        for k in r { #expect(abs(rescaled.data[k] - raw.data[k] / m) < 1e-7) }
+        for k in r { expectClose(rescaled.data[k], raw.data[k] / m, .absolute(1e-7)) }
         #expect(rescaled.data[r].max()! == 1)
     }
     // An all-zero image (nothing left after filtering) stays zero instead of becoming NaN.

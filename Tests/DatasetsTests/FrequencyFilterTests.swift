@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 import Trials
 @testable import Datasets
+import TestSupport
 
 /// Index of the frequency `−f` on an axis of length n.
 private func mirror(_ i: Int, _ n: Int) -> Int { (n - i) % n }
@@ -25,9 +26,8 @@ private func checkFilter(_ filter: FrequencyFilter, n: Int, sourceLocation: Sour
             for j in 0..<n {
                 let g = (keep(i, j) + keep(mirror(i, n), mirror(j, n))) / 2
                 let k = i * n + j
-                #expect(abs(yr[k] - g * xr[k]) < 1e-4 && abs(yim[k] - g * xim[k]) < 1e-4,
-                        "\(filter) at (\(i), \(j)): got (\(yr[k]), \(yim[k])), want \(g)·(\(xr[k]), \(xim[k]))",
-                        sourceLocation: sourceLocation)
+                expectClose(yr[k], g * xr[k], .absolute(1e-4), "\(filter) at (\(i), \(j)), real part", sourceLocation: sourceLocation)
+                expectClose(yim[k], g * xim[k], .absolute(1e-4), "\(filter) at (\(i), \(j)), imaginary part", sourceLocation: sourceLocation)
             }
         }
     }
@@ -62,7 +62,7 @@ func lowPassKeepsExactlyTheMaskedCoefficients(compat: FrequencyFilter.Compat, sh
     let paper = try FrequencyFilter(kind: .highPass, compat: .paper, cutoff: 2).apply(x)
     let clean = try FrequencyFilter(kind: .highPass, compat: .clean, cutoff: 2).apply(x)
     for k in 0..<x.count {
-        #expect(abs(paper.data[k] - 0.5 * x.data[k]) < 1e-5)
-        #expect(abs(clean.data[k] - x.data[k]) < 1e-5)
+        expectClose(paper.data[k], 0.5 * x.data[k], .absolute(1e-5))
+        expectClose(clean.data[k], x.data[k], .absolute(1e-5))
     }
 }

@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 import Trials
 @testable import Datasets
+import TestSupport
 
 /// Least-squares slope of log(power) against log(radius) over the frequencies with 1 ≤ f ≤ n/2.
 private func spectralSlope(_ set: ImageSet) throws -> Double {
@@ -39,7 +40,7 @@ func backgroundSpectrumFollowsPowerLaw(alpha: Double) throws {
     let spec = SyntheticDataset.Spec(imageSize: 32, alpha: alpha, snr: 0)
     let set = try SyntheticDataset.generate(spec, count: 100, split: .train, seed: 3)
     let slope = try spectralSlope(set)
-    expectClose(slope, -alpha, tol: 0.12, "fitted log-log slope")
+    expectClose(slope, -alpha, .absolute(0.12), "fitted log-log slope")
 }
 
 @Test(arguments: [FrequencyBand.low, .mid, .high, .mixed])
@@ -117,7 +118,7 @@ func classMeanDifferencesSitInTheBand(band: FrequencyBand) throws {
     #expect(set.images.data.allSatisfy { $0 >= 0 && $0 <= 1 })
     #expect(set.classCounts == [10, 10, 10, 10, 10, 9, 9, 9, 9, 9])
     let mean = set.images.data.reduce(0, +) / Float(set.images.count)
-    #expect(abs(mean - 0.5) < 0.05)
+    expectClose(mean, 0.5, .absolute(0.05))
 }
 
 @Test func defaultTaskIsLearnableButNotTrivialAlsoAfterHPF() throws {

@@ -29,9 +29,3 @@ func nearestClassMeanAccuracy(train: ImageSet, test: ImageSet) -> Double {
     }
     return Double(correct) / Double(max(1, test.count))
 }
-
-/// Checks `|a − b| ≤ tol`, reporting the caller's location.
-func expectClose(_ a: Double, _ b: Double, tol: Double, _ what: String = "",
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(abs(a - b) <= tol, "\(what): \(a) vs \(b) (tol \(tol))", sourceLocation: sourceLocation)
-}

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 /// One full-image circular convolution configuration.
 struct CircularCase: CustomStringConvertible, Sendable {
@@ -46,7 +47,7 @@ struct CircularCase: CustomStringConvertible, Sendable {
         let ref = try CircularConv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value)
         #expect(y.shape == [t.n, t.o, t.h, t.w])
         // Sums of C·H·W ≤ 192 terms of size ≲ 0.5 through a Float32 FFT: error ≲ 1e-5·√terms.
-        #expect(maxAbsDiff(y, ref) < 5e-4, "\(t)")
+        expectClose(y.data, ref.data, .absolute(5e-4), "\(t)")
     }
 
     @Test("a centred delta kernel is the identity and an off-centre one a circular shift")
@@ -63,8 +64,8 @@ struct CircularCase: CustomStringConvertible, Sendable {
             let y = try layer.forward(x, mode: .eval)
             for i in 0..<h {
                 for j in 0..<w {
-                    #expect(abs(y[0, 0, i, j] - x[0, 0, i, j]) < 1e-5)
-                    #expect(abs(y[0, 1, i, j] - x[0, 0, (i + 1) % h, (j - 1 + w) % w]) < 1e-5)
+                    expectClose(y[0, 0, i, j], x[0, 0, i, j], .absolute(1e-5))
+                    expectClose(y[0, 1, i, j], x[0, 0, (i + 1) % h, (j - 1 + w) % w], .absolute(1e-5))
                 }
             }
         }
@@ -106,7 +107,7 @@ struct CircularCase: CustomStringConvertible, Sendable {
         layer.weight.value.data.withUnsafeMutableBufferPointer { $0[7] += 0.5 }
         let second = try layer.forward(x, mode: .eval)
         let ref = try CircularConv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value)
-        #expect(maxAbsDiff(second, ref) < 5e-4)
+        expectClose(second.data, ref.data, .absolute(5e-4))
         #expect(maxAbsDiff(second, first) > 0.1)
     }
 
@@ -141,7 +142,7 @@ struct CircularCase: CustomStringConvertible, Sendable {
         #expect(layer.weight.value.data.allSatisfy { abs($0) <= bound })
         #expect(abs(m) < 0.02 * Double(bound))
         // Standard error of the variance of a uniform is ≈ var·√(0.8/n) ≈ 0.7%.
-        #expect(abs(v / (Double(bound * bound) / 3) - 1) < 0.05)
+        expectClose(v, Double(bound * bound) / 3, .relative(0.05))
         let b = layer.bias?.value.data ?? []
         #expect(b.count == 16 && b.allSatisfy { abs($0) <= bound } && b.contains { $0 != 0 })
     }

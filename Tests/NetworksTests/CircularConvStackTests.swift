@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 /// A chain of full-image circular convolutions: channel counts `[C_0, C_1, …, C_L]` on `h×w` images.
 struct StackCase: CustomStringConvertible, Sendable {
@@ -32,14 +33,6 @@ struct StackCase: CustomStringConvertible, Sendable {
         }
     }
 
-    /// `max|a − b| / max|b|`.
-    func relative(_ a: Tensor, _ b: Tensor) -> Double {
-        #expect(a.shape == b.shape)
-        let scale = b.data.map { abs(Double($0)) }.max() ?? 0
-        #expect(scale > 0)
-        return zip(a.data, b.data).map { abs(Double($0) - Double($1)) }.max().map { $0 / scale } ?? .infinity
-    }
-
     /// Same output, input gradient and every parameter gradient as the separate layers, each with its own
     /// FFT round trip (twice: the second pass reuses buffers and cached weight spectra).
     @Test(arguments: cases) func matchesTheSeparateLayers(_ t: StackCase) throws {
@@ -50,14 +43,14 @@ struct StackCase: CustomStringConvertible, Sendable {
         for round in 0..<2 {
             let x = Tensor.randomNormal([t.n, t.channels[0], t.h, t.w], rng: &rng)
             let y = try stack.forward(x, mode: .train), ref = try separate.forward(x, mode: .train)
-            #expect(relative(y, ref) < 1e-4, "\(t) round \(round): output")
+            expectClose(y.data, ref.data, .relativeToLargest(1e-4), "\(t) round \(round): output")
             let dy = Tensor.randomNormal(ref.shape, rng: &rng)
             for p in stack.parameters + separate.parameters { p.grad = Tensor(zeros: p.value.shape) }
             let dx = try stack.backward(dy, parameterGradients: true)
             let dxRef = try separate.backward(dy, parameterGradients: true)
-            #expect(relative(dx, dxRef) < 1e-4, "\(t) round \(round): input gradient")
+            expectClose(dx.data, dxRef.data, .relativeToLargest(1e-4), "\(t) round \(round): input gradient")
             for (p, q) in zip(stack.parameters, separate.parameters) {
-                #expect(relative(p.grad, q.grad) < 1e-4, "\(t) round \(round): \(p.name)")
+                expectClose(p.grad.data, q.grad.data, .relativeToLargest(1e-4), "\(t) round \(round): \(p.name)")
             }
         }
     }
@@ -81,7 +74,7 @@ struct StackCase: CustomStringConvertible, Sendable {
         let first = try stack.forward(x, mode: .eval)
         stack.convs[1].weight.value.data[2] += 0.5
         let second = try stack.forward(x, mode: .eval), ref = try Sequential(stack.convs).forward(x, mode: .eval)
-        #expect(relative(second, ref) < 1e-4)
+        expectClose(second.data, ref.data, .relativeToLargest(1e-4))
         #expect(maxAbsDiff(second, first) > 1e-2)
     }
 

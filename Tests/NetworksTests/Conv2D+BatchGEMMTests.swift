@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 /// The batch-wide GEMM weight gradient used for small output maps.
 @Suite struct Conv2DBatchGEMMTests {
@@ -29,11 +30,9 @@ import TensorCore
         layer.weight.grad = offset
         layer.bias?.grad = Tensor(repeating: 0.5, shape: [t.o])
         weightGradient(layer, x, dy, try layer.geometry(x))
-        for i in 0..<expectedW.count {
-            #expect(abs(layer.weight.grad.data[i] - offset.data[i] - expectedW.data[i]) <= 1e-4 * max(1, abs(expectedW.data[i])), "\(t) w[\(i)]")
-        }
+        expectClose(zip(layer.weight.grad.data, offset.data).map { $0 - $1 }, expectedW.data, .relative(1e-4, floor: 1), "\(t) w (added)")
         if let expectedB, let got = layer.bias?.grad {
-            for i in 0..<t.o { #expect(abs(got.data[i] - 0.5 - expectedB.data[i]) <= 1e-4 * max(1, abs(expectedB.data[i])), "\(t) b[\(i)]") }
+            expectClose(got.data.map { $0 - 0.5 }, expectedB.data, .relative(1e-4, floor: 1), "\(t) b (added)")
         }
     }
 
@@ -47,12 +46,12 @@ import TensorCore
         var rng = SeededRNG(seed: 8)
         for step in 0..<2 {  // the second step reuses the kept buffers
             let y = try fast.forward(x, mode: .train), yRef = try oracle.forward(x, mode: .train)
-            for i in 0..<y.count { #expect(abs(y.data[i] - yRef.data[i]) <= 1e-4 * max(1, abs(yRef.data[i])), "step \(step)") }
+            expectClose(y.data, yRef.data, .relative(1e-4, floor: 1), "step \(step) y")
             let dy = Tensor.randomNormal(y.shape, rng: &rng)
             let dx = try fast.backward(dy, parameterGradients: true), dxRef = try oracle.backward(dy, parameterGradients: true)
-            for i in 0..<dx.count { #expect(abs(dx.data[i] - dxRef.data[i]) <= 1e-4 * max(1, abs(dxRef.data[i]))) }
+            expectClose(dx.data, dxRef.data, .relative(1e-4, floor: 1), "step \(step) dx")
             for (p, q) in zip(fast.parameters, oracle.parameters) {
-                for i in 0..<p.grad.count { #expect(abs(p.grad.data[i] - q.grad.data[i]) <= 1e-4 * max(1, abs(q.grad.data[i])), "\(p.name)") }
+                expectClose(p.grad.data, q.grad.data, .relative(1e-4, floor: 1), "step \(step) \(p.name)")
             }
         }
     }

@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 import Trials
 @testable import Networks
+import TestSupport
 
 /// The sparse input-gradient path (several cotangents at once, only non-zero output positions).
 @Suite struct Conv2DSparseGradientTests {
@@ -45,10 +46,7 @@ import Trials
         for k in 0..<copies {
             let expected = try layer.backward(dy.rows((k * t.n)..<((k + 1) * t.n)), parameterGradients: false)
             let part = sparse.rows((k * t.n)..<((k + 1) * t.n))
-            let scale = expected.data.map(abs).max() ?? 1
-            for i in 0..<expected.count {
-                #expect(abs(part.data[i] - expected.data[i]) <= 1e-5 * max(1, scale), "copy \(k), entry \(i)")
-            }
+            expectClose(part.data, expected.data, .relativeToLargest(1e-5, floor: 1), "copy \(k)")
         }
         #expect(viaLayer.data == sparse.data)
     }
@@ -68,7 +66,7 @@ import Trials
             let dyk = dy.rows((k * t.n)..<((k + 1) * t.n)), dxk = dx.rows((k * t.n)..<((k + 1) * t.n))
             let lhs = zip(conv.data, dyk.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             let rhs = zip(v.data, dxk.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            #expect(abs(lhs - rhs) <= 1e-4 * max(1, abs(lhs)), "copy \(k): \(lhs) vs \(rhs)")
+            expectClose(rhs, lhs, .relative(1e-4, floor: 1), "copy \(k): ⟨conv v, dy⟩ vs ⟨v, dx⟩")
         }
     }
 
@@ -93,7 +91,7 @@ import Trials
             let dyk = dy.rows((k * t.n)..<((k + 1) * t.n)), dxk = dx.rows((k * t.n)..<((k + 1) * t.n))
             let lhs = zip(conv.data, dyk.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             let rhs = zip(v.data, dxk.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            #expect(abs(lhs - rhs) <= 1e-4 * max(1, abs(lhs)), "copy \(k): \(lhs) vs \(rhs)")
+            expectClose(rhs, lhs, .relative(1e-4, floor: 1), "copy \(k): ⟨conv v, dy⟩ vs ⟨v, dx⟩")
         }
     }
 
@@ -101,7 +99,7 @@ import Trials
     func densityEstimate() {
         var t = Tensor(zeros: [1_000_003])
         for i in stride(from: 0, to: t.count, by: 4) { t.data[i] = 1 }
-        #expect(abs(Conv2D.nonzeroFraction(t) - 0.25) < 0.01)
+        expectClose(Conv2D.nonzeroFraction(t), 0.25, .absolute(0.01))
         #expect(Conv2D.nonzeroFraction(Tensor(zeros: [17])) == 0)
     }
 
@@ -121,8 +119,7 @@ import Trials
         for l in 0..<k {
             let single = try model.backward(dy.rows((l * n)..<((l + 1) * n)), parameterGradients: false)
             let part = batched.rows((l * n)..<((l + 1) * n))
-            let scale = single.data.map(abs).max() ?? 1
-            for i in 0..<single.count { #expect(abs(part.data[i] - single.data[i]) <= 1e-5 * max(scale, 1e-3), "class \(l), entry \(i)") }
+            expectClose(part.data, single.data, .relativeToLargest(1e-5, floor: 1e-3), "class \(l)")
         }
     }
 
@@ -175,10 +172,7 @@ import Trials
             if let gate { g = try gate.backward(g, parameterGradients: false) }
             let expected = try conv.backward(g, parameterGradients: false)  // dense im2col backward
             let part = fused.rows((k * t.n)..<((k + 1) * t.n))
-            let scale = expected.data.map(abs).max() ?? 1
-            for i in 0..<expected.count {
-                #expect(abs(part.data[i] - expected.data[i]) <= 1e-5 * max(1, scale), "copy \(k), entry \(i)")
-            }
+            expectClose(part.data, expected.data, .relativeToLargest(1e-5, floor: 1), "copy \(k)")
         }
         // The same entries in the same order as the layer-by-layer sparse path: equal to the bit.
         var g = try pool.inputGradients(dy, copies: copies)

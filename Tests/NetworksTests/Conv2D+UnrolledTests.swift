@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 /// The unrolled-matrix path of tiny "same" maps (all three passes) against the im2col oracle and the
 /// naive loop. It needs no oneDNN, so it runs in every build: the oneDNN backends select it.
@@ -23,12 +24,8 @@ import TensorCore
         return (layer, oracle, x)
     }
 
-    /// Entries of `a` and `b` agree to 1e-4 of the larger of 1 and `b`'s largest magnitude.
-    static func expectClose(_ a: Tensor, _ b: Tensor, _ what: String) {
-        #expect(a.shape == b.shape, "\(what)")
-        let scale = max(1, b.data.reduce(0) { max($0, abs($1)) })
-        #expect(maxAbsDiff(a, b) / scale < 1e-4, "\(what)")
-    }
+    /// Entries agree to 1e-4 of the larger of 1 and the reference's largest magnitude.
+    static let tolerance = Tolerance.relativeToLargest(1e-4, floor: 1)
 
     @Test("which geometries take the unrolled path: stride 1, same size, at most 4 positions")
     func geometryCondition() throws {
@@ -71,7 +68,7 @@ import TensorCore
             foldWritten.withUnsafeMutableBufferPointer { Conv2D.foldRows2x2(rp.baseAddress!, into: $0.baseAddress!, channels: c) }
         }}}
         #expect(written == table)
-        for i in 0..<(c * 9) { #expect(abs(foldWritten[i] - foldTable[i]) <= 1e-5, "dw[\(i)]") }
+        expectClose(foldWritten, foldTable, .absolute(1e-5), "dw")
     }
 
     @Test("forward, input gradient and added weight and bias gradients equal im2col's (and the naive forward)",
@@ -80,9 +77,9 @@ import TensorCore
         let (layer, oracle, x) = try Self.layerAndOracle(t, seed: 31)
         let y = try layer.forward(x, mode: .train), yRef = try oracle.forward(x, mode: .train)
         #expect(layer.lastPlan?.forward == .unrolled && oracle.lastPlan?.forward == .im2col)
-        Self.expectClose(y, yRef, "\(t) forward")
+        expectClose(y.data, yRef.data, Self.tolerance, "\(t) forward")
         let naive = try Conv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value, stride: 1, padding: 1)
-        Self.expectClose(y, naive, "\(t) forward vs naive")
+        expectClose(y.data, naive.data, Self.tolerance, "\(t) forward vs naive")
 
         var rng = SeededRNG(seed: 32)
         let dy = Tensor.randomNormal(y.shape, rng: &rng)
@@ -90,15 +87,15 @@ import TensorCore
         let offsets = layer.parameters.map { Tensor.randomNormal($0.grad.shape, rng: &rng) }
         for (p, o) in zip(layer.parameters, offsets) { p.grad = o }
         let dx = try layer.backward(dy, parameterGradients: true), dxRef = try oracle.backward(dy, parameterGradients: true)
-        Self.expectClose(dx, dxRef, "\(t) input gradient")
+        expectClose(dx.data, dxRef.data, Self.tolerance, "\(t) input gradient")
         for ((p, o), q) in zip(zip(layer.parameters, offsets), oracle.parameters) {
             let added = try Tensor(shape: p.grad.shape, data: zip(p.grad.data, o.data).map { $0 - $1 })
-            Self.expectClose(added, q.grad, "\(t) \(p.name)")
+            expectClose(added.data, q.grad.data, Self.tolerance, "\(t) \(p.name)")
         }
 
         // Input gradient alone leaves the parameter gradients as they are.
         let before = layer.parameters.map(\.grad)
-        Self.expectClose(try layer.backward(dy, parameterGradients: false), dxRef, "\(t) input gradient alone")
+        expectClose(try layer.backward(dy, parameterGradients: false).data, dxRef.data, Self.tolerance, "\(t) input gradient alone")
         for (p, b) in zip(layer.parameters, before) { #expect(p.grad == b, "\(t) \(p.name)") }
     }
 
@@ -111,12 +108,12 @@ import TensorCore
         _ = try oracle.forward(x, mode: .train)
         layer.weight.value = Tensor.randomNormal(layer.weight.value.shape, rng: &rng)  // after the forward
         let dy = Tensor.randomNormal(y.shape, rng: &rng)
-        Self.expectClose(try layer.backward(dy, parameterGradients: false), try oracle.backward(dy, parameterGradients: false),
-                         "input gradient of the forward's weights")
+        expectClose(try layer.backward(dy, parameterGradients: false).data, try oracle.backward(dy, parameterGradients: false).data,
+                    Self.tolerance, "input gradient of the forward's weights")
         // The next forward builds the matrix of the new weights.
         let y2 = try layer.forward(x, mode: .train)
-        Self.expectClose(y2, try Conv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value, stride: 1, padding: 1),
-                         "forward with the new weights")
+        let y2Ref = try Conv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value, stride: 1, padding: 1)
+        expectClose(y2.data, y2Ref.data, Self.tolerance, "forward with the new weights")
     }
 
     @Test("a geometry change (evaluation batch, then a larger map) switches paths and keeps gradients right")
@@ -127,11 +124,11 @@ import TensorCore
         for shape in [[4, 3, 2, 2], [2, 3, 2, 2], [2, 3, 4, 4], [4, 3, 1, 1]] {
             let x = Tensor.randomNormal(shape, rng: &rng)
             let y = try layer.forward(x, mode: .eval)
-            Self.expectClose(y, try oracle.forward(x, mode: .eval), "\(shape) forward")
+            expectClose(y.data, try oracle.forward(x, mode: .eval).data, Self.tolerance, "\(shape) forward")
             #expect((layer.lastPlan?.forward == .unrolled) == (shape[2] * shape[3] <= 4), "\(shape)")
             let dy = Tensor.randomNormal(y.shape, rng: &rng)
-            Self.expectClose(try layer.backward(dy, parameterGradients: false), try oracle.backward(dy, parameterGradients: false),
-                             "\(shape) input gradient")
+            expectClose(try layer.backward(dy, parameterGradients: false).data, try oracle.backward(dy, parameterGradients: false).data,
+                        Self.tolerance, "\(shape) input gradient")
         }
     }
 
@@ -150,7 +147,7 @@ import TensorCore
         #expect(dx.shape == [copies * t.n, t.c, t.h, t.w])
         for k in 0..<copies {
             let rows = (k * t.n)..<((k + 1) * t.n)
-            Self.expectClose(dx.rows(rows), try oracle.backward(dy.rows(rows), parameterGradients: false), "\(t) copy \(k)")
+            expectClose(dx.rows(rows).data, try oracle.backward(dy.rows(rows), parameterGradients: false).data, Self.tolerance, "\(t) copy \(k)")
         }
     }
 }

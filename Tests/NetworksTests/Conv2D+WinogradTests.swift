@@ -2,6 +2,7 @@ import CMachine
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 /// Our Winograd F(4×4, 3×3) against the naive 7-loop convolution, the im2col path and finite differences, on
 /// map sizes that are and are not multiples of the 4×4 tile, and on both vector widths.
@@ -31,11 +32,6 @@ import TensorCore
         return [y, dx] + layer.parameters.map(\.grad)
     }
 
-    /// Largest difference relative to the largest magnitude of the reference.
-    static func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
-        maxAbsDiff(a, b) / max(1, b.data.reduce(0) { max($0, abs($1)) })
-    }
-
     @Test("the plan picks Winograd for training passes only, and not for 3 channels, stride 2 or 3×3 maps",
           .enabled(if: hasKernels, "the Winograd kernels need AVX2 + FMA"))
     func planChoice() throws {
@@ -63,7 +59,7 @@ import TensorCore
         #expect(layer.lastPlan?.forward == .winograd)
         let ref = try Conv2D.referenceForward(x, weight: layer.weight.value, bias: layer.bias?.value, stride: 1, padding: 1)
         // Documented ≈ 2e-6 of the largest output; direct float32 ≈ 3e-7. A wrong tap or tile gives O(1).
-        #expect(Self.relativeError(y, ref) < 2e-5, "\(t)")
+        expectClose(y.data, ref.data, .relativeToLargest(2e-5, floor: 1), "\(t)")
     }
 
     @Test("input and parameter gradients agree with im2col (gradients add across calls)",
@@ -72,7 +68,7 @@ import TensorCore
         let ours = try Self.run(t, .winograd), oracle = try Self.run(t, .im2col)
         #expect(ours.count == oracle.count)
         for (i, (a, b)) in zip(ours, oracle).enumerated() {
-            #expect(Self.relativeError(a, b) < 2e-5, "\(t) output \(i)")
+            expectClose(a.data, b.data, .relativeToLargest(2e-5, floor: 1), "\(t) output \(i)")
         }
     }
 
@@ -96,7 +92,7 @@ import TensorCore
         #expect(fs_wino_lanes(16) == 8)
         let narrow = try Self.run(t, .winograd)
         for (i, (a, b)) in zip(wide, narrow).enumerated() {
-            #expect(Self.relativeError(a, b) < 1e-6, "output \(i)")
+            expectClose(a.data, b.data, .relativeToLargest(1e-6, floor: 1), "output \(i)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 /// One convolution configuration: batch, channels, image size, kernel, stride, padding, bias.
 struct ConvCase: CustomStringConvertible, Sendable {
@@ -48,7 +49,7 @@ struct ConvCase: CustomStringConvertible, Sendable {
         #expect(y.shape == [t.n, t.o, oh, ow])
         #expect(ref.shape == y.shape)
         // Float32 sums of ≤ 50 terms of size ≲ 1: rounding ≲ 1e-5.
-        #expect(maxAbsDiff(y, ref) < 1e-4, "\(t)")
+        expectClose(y.data, ref.data, .absolute(1e-4), "\(t)")
     }
 
     @Test("a hand-computed 1-channel convolution", arguments: [false, true])
@@ -94,9 +95,7 @@ struct ConvCase: CustomStringConvertible, Sendable {
         for (p, o) in zip(layer.parameters, offsets) { p.grad = o }
         try layer.parameterGradients(dy)
         for ((p, o), e) in zip(zip(layer.parameters, offsets), expected) {
-            for i in 0..<e.count {
-                #expect(abs(p.grad.data[i] - o.data[i] - e.data[i]) <= 1e-4 * max(1, abs(e.data[i])), "\(t) \(p.name)")
-            }
+            expectClose(zip(p.grad.data, o.data).map { $0 - $1 }, e.data, .relative(1e-4, floor: 1), "\(t) \(p.name) (added)")
         }
     }
 
@@ -150,7 +149,7 @@ struct ConvCase: CustomStringConvertible, Sendable {
         let (m1, v1) = meanAndVariance(vgg.weight.value.data)  // 18432 draws
         // Standard error of the mean is σ/√n ≈ 4e-4; of the variance ≈ var·√(2/n) ≈ 1%.
         #expect(abs(m1) < 2e-3)
-        #expect(abs(v1 / expectedVar - 1) < 0.05)
+        expectClose(v1, expectedVar, .relative(0.05))
         #expect(vgg.bias?.value.data.allSatisfy { $0 == 0 } == true)
 
         // pytorchDefault: U(−1/√fan_in, 1/√fan_in) for weight and bias, variance bound²/3.
@@ -159,7 +158,7 @@ struct ConvCase: CustomStringConvertible, Sendable {
         let (m2, v2) = meanAndVariance(pt.weight.value.data)
         #expect(pt.weight.value.data.allSatisfy { abs($0) <= bound })
         #expect(abs(m2) < 0.02 * Double(bound))
-        #expect(abs(v2 / (Double(bound * bound) / 3) - 1) < 0.05)
+        expectClose(v2, Double(bound * bound) / 3, .relative(0.05))
         let biasValues = pt.bias?.value.data ?? []
         #expect(biasValues.allSatisfy { abs($0) <= bound } && biasValues.contains { $0 != 0 })
     }

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 @Suite struct LinearTests {
     static func make(n: Int, inFeatures: Int, outFeatures: Int, bias: Bool, seed: UInt64 = 13) throws -> (Linear, Tensor) {
@@ -28,7 +29,7 @@ import TensorCore
             for i in 0..<n { for j in 0..<outFeatures { ref.data[i * outFeatures + j] += b.data[j] } }
         }
         #expect(y.shape == [n, outFeatures])
-        #expect(maxAbsDiff(y, ref) < 1e-5)
+        expectClose(y.data, ref.data, .absolute(1e-5))
     }
 
     @Test("[N, C, H, W] input is flattened; dL/dx keeps the input shape")
@@ -90,12 +91,12 @@ import TensorCore
         let (m, v) = meanAndVariance(pt.weight.value.data)  // 16384 draws
         #expect(pt.weight.value.data.allSatisfy { abs($0) <= bound })
         #expect(abs(m) < 0.02 * Double(bound))
-        #expect(abs(v / (Double(bound * bound) / 3) - 1) < 0.05)
+        expectClose(v, Double(bound * bound) / 3, .relative(0.05))
 
         let kn = try Linear(inFeatures: 256, outFeatures: 128, initialization: .kaimingNormalFanOut, name: "k", rng: &rng)
         let (m2, v2) = meanAndVariance(kn.weight.value.data)  // 32768 draws, N(0, 2/out)
         #expect(abs(m2) < 0.02 * (2.0 / 128).squareRoot())
-        #expect(abs(v2 / (2.0 / 128) - 1) < 0.05)
+        expectClose(v2, 2.0 / 128, .relative(0.05))
         #expect(kn.bias?.value.data.allSatisfy { $0 == 0 } == true)
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 @Suite struct ModelTests {
     static let tiny: [ModelConfig] = [
@@ -41,9 +42,7 @@ import TensorCore
         try model.parameterGradients(dy)
         for (p, e) in zip(model.parameters, expected) {
             #expect(e.data.contains { $0 != 0 }, "\(p.name) has no gradient to compare")
-            for i in 0..<e.count {
-                #expect(abs(p.grad.data[i] - e.data[i]) <= 1e-4 * max(1, abs(e.data[i])), "\(config.arch) \(p.name)")
-            }
+            expectClose(p.grad.data, e.data, .relative(1e-4, floor: 1), "\(config.arch) \(p.name)")
         }
     }
 

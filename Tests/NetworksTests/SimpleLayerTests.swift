@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import TestSupport
 
 @Suite struct SimpleLayerTests {
     @Test("ReLU zeroes negatives and keeps NaN (in the vector and the scalar tail), so divergence stays visible")
@@ -100,15 +101,15 @@ import TensorCore
             let y = try fused.forward(x, mode: mode)
             let yRef = try relu.forward(try plain.forward(x, mode: mode), mode: mode)
             #expect(y.data.contains(0) && y.data.contains { $0 > 0 }, "both sides of the kink are exercised")
-            for i in 0..<y.count { #expect(abs(y.data[i] - yRef.data[i]) <= 1e-5 * max(1, abs(yRef.data[i])), "\(mode) y[\(i)]") }
+            expectClose(y.data, yRef.data, .relative(1e-5, floor: 1), "\(mode) y")
             #expect(fused.runningMean.value == plain.runningMean.value && fused.runningVar.value == plain.runningVar.value)
             let dy = Tensor.randomNormal(shape, rng: &rng)
             for bn in [fused, plain] { for p in bn.parameters { p.grad = Tensor(zeros: p.grad.shape) } }
             let dx = try fused.backward(dy, parameterGradients: true)
             let dxRef = try plain.backward(try relu.backward(dy, parameterGradients: true), parameterGradients: true)
-            for i in 0..<dx.count { #expect(abs(dx.data[i] - dxRef.data[i]) <= 1e-4 * max(1, abs(dxRef.data[i])), "\(mode) dx[\(i)]") }
+            expectClose(dx.data, dxRef.data, .relative(1e-4, floor: 1), "\(mode) dx")
             for (p, q) in zip(fused.parameters, plain.parameters) {
-                for i in 0..<c { #expect(abs(p.grad.data[i] - q.grad.data[i]) <= 1e-4 * max(1, abs(q.grad.data[i])), "\(mode) \(p.name)") }
+                expectClose(p.grad.data, q.grad.data, .relative(1e-4, floor: 1), "\(mode) \(p.name)")
             }
         }
         try checkBackwardContract(layer: fused, input: x)
@@ -132,9 +133,9 @@ import TensorCore
             let m = vals.reduce(0, +) / 20
             let biased = vals.map { ($0 - m) * ($0 - m) }.reduce(0, +) / 20
             // Normalized output of the first element of the channel.
-            #expect(abs(Double(y.data[c * 4]) - (vals[0] - m) / (biased + 1e-5).squareRoot()) < 1e-4)
-            #expect(abs(Double(bn.runningMean.value.data[c]) - 0.1 * m) < 1e-5)
-            #expect(abs(Double(bn.runningVar.value.data[c]) - (0.9 + 0.1 * biased * 20 / 19)) < 1e-4)
+            expectClose(Double(y.data[c * 4]), (vals[0] - m) / (biased + 1e-5).squareRoot(), .absolute(1e-4))
+            expectClose(Double(bn.runningMean.value.data[c]), 0.1 * m, .absolute(1e-5))
+            expectClose(Double(bn.runningVar.value.data[c]), 0.9 + 0.1 * biased * 20 / 19, .absolute(1e-4))
         }
     }
 
@@ -145,7 +146,7 @@ import TensorCore
         let y = try d.forward(x, mode: .train)
         var zeros = 0
         for i in 0..<x.count {
-            if y.data[i] == 0 { zeros += 1 } else { #expect(abs(y.data[i] - x.data[i] / 0.75) < 1e-6) }
+            if y.data[i] == 0 { zeros += 1 } else { expectClose(y.data[i], x.data[i] / 0.75, .absolute(1e-6)) }
         }
         // 4000 Bernoulli(0.25) draws: mean 1000, sd ≈ 27.
         #expect(abs(zeros - 1000) < 150)
@@ -161,7 +162,7 @@ import TensorCore
         var rng = SeededRNG(seed: 7)
         let x = Tensor.randomUniform([2, 2, 3, 3], 0, 1, rng: &rng)
         let y = try norm.forward(x, mode: .eval)
-        #expect(abs(y[1, 1, 2, 0] - (x[1, 1, 2, 0] - 0.25) / 2) < 1e-6)
+        expectClose(y[1, 1, 2, 0], (x[1, 1, 2, 0] - 0.25) / 2, .absolute(1e-6))
         #expect(try checkGradients(layer: norm, input: x, mode: .eval).worst < 1e-2)
         let f = Flatten()
         #expect(try f.forward(x, mode: .eval).shape == [2, 18])

@@ -5,6 +5,7 @@ import Networks
 import TensorCore
 import Trials
 @testable import Probes
+import TestSupport
 
 /// diffeo-sota's `relative_distance` (Petrini et al.), line by line, on `[N, K]` logits in Double:
 /// `deno = torch.cdist(f0, f0).pow(2).median() + 1e-10`, `D = (fd − f0).pow(2).median(0).values.sum() / deno`
@@ -35,13 +36,13 @@ func diffeoSotaReference(_ f0: [[Double]], _ fd: [[Double]], _ fq: [[Double]]) -
         let fq = zip(f0, [[0.0, 1], [0, 1], [0, 2], [0, 2]]).map { a, d in [a[0] + d[0], a[1] + d[1]] }
         let paper = DiffeoStabilityProbe.ratios(clean: Self.tensor(f0), deformed: Self.tensor(fd), noisy: Self.tensor(fq),
                                                 compat: .paper, pairSeed: 1)
-        expectClose(paper.d, 4 / (4 + 1e-10), tol: 1e-12, "D_f")
-        expectClose(paper.g, 1 / (4 + 1e-10), tol: 1e-12, "G_f")
-        expectClose(paper.r, 4, tol: 1e-12, "R_f")
+        expectClose(paper.d, 4 / (4 + 1e-10), .absolute(1e-12), "D_f")
+        expectClose(paper.g, 1 / (4 + 1e-10), .absolute(1e-12), "G_f")
+        expectClose(paper.r, 4, .absolute(1e-12), "R_f")
         let clean = DiffeoStabilityProbe.ratios(clean: Self.tensor(f0), deformed: Self.tensor(fd), noisy: Self.tensor(fq),
                                                 compat: .clean, pairSeed: 1)
         // Clean numerators: medians of ‖Δf‖² = (1, 4, 10, 101) → 7 and (1, 1, 4, 4) → 2.5, so R = 2.8.
-        expectClose(clean.r, 7 / 2.5, tol: 1e-12, "clean R_f")
+        expectClose(clean.r, 7 / 2.5, .absolute(1e-12), "clean R_f")
     }
 
     /// Against the literal port on random logits, for odd and even image counts.
@@ -56,9 +57,9 @@ func diffeoSotaReference(_ f0: [[Double]], _ fd: [[Double]], _ fq: [[Double]]) -
         let want = diffeoSotaReference(f0, fd, fq)
         let got = DiffeoStabilityProbe.ratios(clean: Self.tensor(f0), deformed: Self.tensor(fd), noisy: Self.tensor(fq),
                                               compat: .paper, pairSeed: 0)
-        expectClose(got.d, want.d, tol: 1e-9 * want.d, "D_f")
-        expectClose(got.g, want.g, tol: 1e-9 * want.g, "G_f")
-        expectClose(got.r, want.d / want.g, tol: 1e-9 * got.r, "R_f")
+        expectClose(got.d, want.d, .relative(1e-9), "D_f")
+        expectClose(got.g, want.g, .relative(1e-9), "G_f")
+        expectClose(got.r, want.d / want.g, .relative(1e-9), "R_f")
     }
 
     /// The probe with `compat: paper` reports the paper ratios; the clean default differs on the same images.
@@ -73,7 +74,7 @@ func diffeoSotaReference(_ f0: [[Double]], _ fd: [[Double]], _ fq: [[Double]]) -
         let clean = try run(.clean), paper = try run(.paper)
         let d = try #require(paper.scalars["diffeo_stability.D_f"]), g = try #require(paper.scalars["diffeo_stability.G_f"])
         #expect(d > 0 && g > 0)
-        expectClose(try #require(paper.scalars["diffeo_stability.R_f"]), d / g, tol: 1e-12 * d / g, "R = D/G")
+        expectClose(try #require(paper.scalars["diffeo_stability.R_f"]), d / g, .relative(1e-12), "R = D/G")
         #expect(paper.scalars["diffeo_stability.R_f"] != clean.scalars["diffeo_stability.R_f"])
         // Same deformations and noise in both modes: only the statistic differs.
         #expect(paper.scalars["diffeo_stability.delta_applied"] == clean.scalars["diffeo_stability.delta_applied"])

@@ -4,6 +4,7 @@ import Datasets
 import Networks
 import TensorCore
 @testable import Probes
+import TestSupport
 
 @Suite struct DiffeomorphismTests {
     @Test func zeroTemperatureIsTheIdentity() {
@@ -13,7 +14,7 @@ import TensorCore
         #expect(exact.apply(x) == x)
         let tiny = Diffeomorphism.random(n: 12, temperature: 1e-12, cutoff: 3, rng: &rng)
         let y = tiny.apply(x)
-        #expect(zip(x.data, y.data).allSatisfy { abs($0 - $1) < 1e-4 })
+        expectClose(y.data, x.data, .absolute(1e-4))
     }
 
     /// Resampling at `x − dx`: a shift of one pixel moves columns right and repeats the border column;
@@ -33,7 +34,7 @@ import TensorCore
     @Test func measuredDisplacementMatchesTheory() {
         let n = 32, c = 3, delta = 1.0
         let t = Diffeomorphism.temperature(delta: delta, n: n, c: Double(c))
-        expectClose(Diffeomorphism.typicalDisplacement(temperature: t, n: n, c: Double(c)), delta, tol: 1e-12, "δ(T(δ))")
+        expectClose(Diffeomorphism.typicalDisplacement(temperature: t, n: n, c: Double(c)), delta, .absolute(1e-12), "δ(T(δ))")
         var rng = SeededRNG(seed: 7)
         var sq = 0.0
         let draws = 400
@@ -50,11 +51,11 @@ import TensorCore
             expected += meanSin2(i) * meanSin2(j) / Double(i * i + j * j)
         } }
         expected = (2 * Double(n * n) * t * expected).squareRoot()
-        #expect(abs(measured / expected - 1) < 0.06, "measured \(measured) vs expected \(expected)")
-        #expect(abs(measured / delta - 1) < 0.25, "measured \(measured) vs δ \(delta)")
+        expectClose(measured, expected, .relative(0.06), "measured \(measured) vs expected \(expected)")
+        expectClose(measured, delta, .relative(0.25), "measured \(measured) vs δ \(delta)")
         let b = Diffeomorphism.temperatureBounds(n: n, c: Double(c))
         #expect(b.min < t && t < b.max)
-        expectClose(Diffeomorphism.typicalDisplacement(temperature: b.min, n: n, c: Double(c)), 0.5, tol: 1e-12, "δ(T_min)")
+        expectClose(Diffeomorphism.typicalDisplacement(temperature: b.min, n: n, c: Double(c)), 0.5, .absolute(1e-12), "δ(T_min)")
     }
 
     @Test func stabilityProbeReportsConsistentScalars() throws {
@@ -65,8 +66,8 @@ import TensorCore
                                       options: ProbeOptions(images: 20, params: ["delta": .number(1)], seed: 4))
         let d = try #require(r.scalars["diffeo_stability.D_f"]), g = try #require(r.scalars["diffeo_stability.G_f"])
         #expect(d > 0 && g > 0)
-        expectClose(try #require(r.scalars["diffeo_stability.R_f"]), d / g, tol: 1e-12 * d / g, "R = D/G")
-        expectClose(try #require(r.scalars["diffeo_stability.delta"]), 1, tol: 1e-9, "δ")
+        expectClose(try #require(r.scalars["diffeo_stability.R_f"]), d / g, .relative(1e-12), "R = D/G")
+        expectClose(try #require(r.scalars["diffeo_stability.delta"]), 1, .absolute(1e-9), "δ")
         #expect(r.scalars["diffeo_stability.images"] == 20)
         #expect(r.arrays["filter_spectrum.coefficients"]?.shape == [4, 9])
         // No deformation: τx = x and η = 0, so both numerators vanish.

@@ -4,6 +4,7 @@ import Datasets
 import Networks
 import TensorCore
 @testable import Probes
+import TestSupport
 
 @Suite struct FilterSpectrumProbeTests {
     /// The basis diagonalizes the 4-neighbour Laplacian of the 3×3 grid, built here by hand, and is orthonormal.
@@ -24,12 +25,12 @@ import TensorCore
         for (v, l) in zip(vectors, lambdas) {
             for r in 0..<9 {
                 let lv = (0..<9).reduce(Float(0)) { $0 + lap[r][$1] * v[$1] }
-                #expect(abs(lv - l * v[r]) < 1e-5)
+                expectClose(lv, l * v[r], .absolute(1e-5))
             }
         }
         for a in 0..<9 { for b in 0..<9 {
             let dot = zip(vectors[a], vectors[b]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
-            #expect(abs(dot - (a == b ? 1 : 0)) < 1e-5)
+            expectClose(dot, a == b ? 1 : 0, .absolute(1e-5))
         } }
     }
 
@@ -48,8 +49,8 @@ import TensorCore
                 dc += pow(s.reduce(0, +), 2) / 9
             }
             let row = (0..<9).map { Double(coef[l, $0]) }
-            expectClose(row.reduce(0, +), norm / Double(filters), tol: 1e-5 * norm / Double(filters), "Parseval layer \(l)")
-            expectClose(row[0], dc / Double(filters), tol: 1e-5 * norm / Double(filters), "c_0 layer \(l)")
+            expectClose(row.reduce(0, +), norm / Double(filters), .relative(1e-5), "Parseval layer \(l)")
+            expectClose(row[0], dc / Double(filters), .absolute(1e-5 * norm / Double(filters)), "c_0 layer \(l)")
         }
     }
 
@@ -63,7 +64,7 @@ import TensorCore
             for case let conv as Conv2D in model.network.layers { conv.weight.value.data = conv.weight.value.data.map { 2 * $0 } }
             let r = try suite.finish(model: model)
             let ratio = try #require(r.arrays["filter_spectrum.ratio"])
-            #expect(ratio.data.allSatisfy { abs($0 - 4) < 1e-4 }, "\(name)")
+            expectClose(ratio.data, [Float](repeating: 4, count: ratio.count), .absolute(1e-4), "\(name)")
         }
         let conv = try ProbeRegistry.run("filter_spectrum", model: try Model(ModelConfig(arch: .convactually, depth: 2, width: 2,
                                           classes: 2, imageSize: 4), seed: 1), data: ProbeData())

@@ -4,6 +4,7 @@ import Datasets
 import Networks
 import TensorCore
 @testable import Probes
+import TestSupport
 
 @Suite struct FrequencyPrincipleProbeTests {
     /// A constant predictor (zero weights, bias = log p) has `h_low = K·h = h` (rows of K sum to 1), so
@@ -39,9 +40,9 @@ import TensorCore
                 den += yLow * yLow
             }
         }
-        expectClose(try #require(r.scalars["frequency_principle.delta"]), delta, tol: 1e-4 * delta, "δ")
-        expectClose(try #require(r.scalars["frequency_principle.e_low"]), (num / den).squareRoot(), tol: 1e-4, "e_low")
-        expectClose(try #require(r.scalars["frequency_principle.e_high"]), 1, tol: 1e-4, "e_high")
+        expectClose(try #require(r.scalars["frequency_principle.delta"]), delta, .relative(1e-4), "δ")
+        expectClose(try #require(r.scalars["frequency_principle.e_low"]), (num / den).squareRoot(), .absolute(1e-4), "e_low")
+        expectClose(try #require(r.scalars["frequency_principle.e_high"]), 1, .absolute(1e-4), "e_high")
     }
 
     /// A perfect one-hot predictor has zero error in both parts.

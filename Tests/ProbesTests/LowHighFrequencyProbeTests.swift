@@ -105,7 +105,7 @@ enum WangReference {
     }
 
     /// End to end: labels are the model's predictions on the reference HFC (and LFC) images, so the probe
-    /// must report accuracy 1 on both; the old [0, 1] clipping of the same images changes predictions.
+    /// must report accuracy 1 on both; clipping the same images to [0, 1] would change predictions.
     @Test(arguments: [ProbeOptions.Compat.clean, .paper]) func accuracyIsMeasuredOnTheReferenceImages(compat: ProbeOptions.Compat) throws {
         let size = 8, n = 40, r = 2
         let model = try Model(ModelConfig(arch: .convactually, depth: 1, width: 2, classes: 5, channels: 3, imageSize: size), seed: 7)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Probes
+import TestSupport
 
 /// `np.polyfit(x, y, 1)[0]` written as numpy solves it: least squares on the design matrix `[x, 1]`, here
 /// through the 2×2 normal equations (uncentred sums, a different formula from the code's centred one).
@@ -15,7 +16,7 @@ func polyfitSlope(_ x: [Double], _ y: [Double]) -> Double {
 @Suite struct ProfileStatisticsTests {
     @Test func correlationsAgainstHandValues() {
         // Pearson of (1,2,3,4) and (2,4,5,9): means 2.5, 5; Σdadb = 4.5+0.5+0+6 = 11, Σda² = 5, Σdb² = 26.
-        expectClose(ProfileStatistics.pearson([1, 2, 3, 4], [2, 4, 5, 9]), 11 / (5 * 26.0).squareRoot(), tol: 1e-12)
+        expectClose(ProfileStatistics.pearson([1, 2, 3, 4], [2, 4, 5, 9]), 11 / (5 * 26.0).squareRoot(), .absolute(1e-12))
         // Monotone but non-linear: Spearman 1, Pearson < 1.
         #expect(ProfileStatistics.spearman([1, 2, 3, 4], [1, 10, 100, 1000]) == 1)
         #expect(ProfileStatistics.pearson([1, 2, 3, 4], [1, 10, 100, 1000]) < 0.99)
@@ -36,7 +37,7 @@ func polyfitSlope(_ x: [Double], _ y: [Double]) -> Double {
         for h in 0...4 {
             let s = ProfileStatistics.smooth(ramp, halfWidth: h)
             #expect(s.count == ramp.count)
-            for (a, b) in zip(s, ramp) { expectClose(a, b, tol: 1e-12, "ramp, h = \(h)") }
+            for (a, b) in zip(s, ramp) { expectClose(a, b, .absolute(1e-12), "ramp, h = \(h)") }
         }
         var spike = [Double](repeating: 0, count: 12)
         spike[5] = 7
@@ -46,9 +47,9 @@ func polyfitSlope(_ x: [Double], _ y: [Double]) -> Double {
         let v = (0..<12).map { Double($0 * $0) }
         let s = ProfileStatistics.smooth(v, halfWidth: 3)
         #expect(s[0] == 0 && s[11] == 121)
-        expectClose(s[1], (0 + 1 + 4) / 3, tol: 1e-12)
-        expectClose(s[2], (0 + 1 + 4 + 9 + 16) / 5, tol: 1e-12)
-        expectClose(s[6], (9 + 16 + 25 + 36 + 49 + 64 + 81) / 7, tol: 1e-12)
+        expectClose(s[1], (0 + 1 + 4) / 3, .absolute(1e-12))
+        expectClose(s[2], (0 + 1 + 4 + 9 + 16) / 5, .absolute(1e-12))
+        expectClose(s[6], (9 + 16 + 25 + 36 + 49 + 64 + 81) / 7, .absolute(1e-12))
     }
 
     /// On a 16-px profile (12 bins) the figure curve is the log of the normalized values; on a high-pass
@@ -57,7 +58,7 @@ func polyfitSlope(_ x: [Double], _ y: [Double]) -> Double {
         let v: [Float] = (1...12).map { Float($0) }  // sum 78
         let c = ProfileStatistics.figureCurve(v)
         #expect(c.count == 12)
-        for (i, x) in c.enumerated() { expectClose(x, log(Double(i + 1) / 78), tol: 1e-9) }
+        for (i, x) in c.enumerated() { expectClose(x, log(Double(i + 1) / 78), .absolute(1e-9)) }
         let hpf: [Float] = (0..<23).map { $0 < 5 ? 0 : 1 }
         let h = ProfileStatistics.figureCurve(hpf)
         #expect(h.count == 23)
@@ -75,17 +76,17 @@ func polyfitSlope(_ x: [Double], _ y: [Double]) -> Double {
         sens[0] = 50; sens[9] = 1e-3; sens[10] = 7; sens[11] = 0  // DC and corners: not on the law
         let a = ProfileStatistics.alignment(radii: radii, sensitivity: sens, data: data, nyquist: 8)
         #expect(a.shells == 8)
-        expectClose(a.slope, beta, tol: 1e-5, "slope")
-        expectClose(a.pearson, 1, tol: 1e-9, "Pearson of an exact power law (no smoothing at 12 bins)")
+        expectClose(a.slope, beta, .absolute(1e-5), "slope")
+        expectClose(a.pearson, 1, .absolute(1e-9), "Pearson of an exact power law (no smoothing at 12 bins)")
         // High-pass data: shells 1–3 emptied down to rounding noise are left out.
         for i in 1...3 { data[i] = 1e-9; sens[i] = 0.4 }
         let hp = ProfileStatistics.alignment(radii: radii, sensitivity: sens, data: data, nyquist: 8)
         #expect(hp.shells == 5)
-        expectClose(hp.slope, beta, tol: 1e-5, "slope without the emptied shells")
+        expectClose(hp.slope, beta, .absolute(1e-5), "slope without the emptied shells")
         let kept = ProfileStatistics.alignmentShells(radii: radii, sensitivity: sens, data: data, nyquist: 8)
         #expect(kept == [4, 5, 6, 7, 8])
         let want = polyfitSlope(kept.map { log(Double(data[$0])) }, kept.map { log(Double(sens[$0])) })
-        expectClose(hp.slope, want, tol: 1e-9, "polyfit")
+        expectClose(hp.slope, want, .absolute(1e-9), "polyfit")
     }
 
     @Test func slopeAgainstPolyfitOnNoisyProfilesAndDegenerateCases() {
@@ -96,11 +97,11 @@ func polyfitSlope(_ x: [Double], _ y: [Double]) -> Double {
         let a = ProfileStatistics.alignment(radii: radii, sensitivity: sens, data: data, nyquist: 16)
         let sel = Array(1...16)
         #expect(a.shells == 16)
-        expectClose(a.slope, polyfitSlope(sel.map { log(Double(data[$0])) }, sel.map { log(Double(sens[$0])) }), tol: 1e-9)
+        expectClose(a.slope, polyfitSlope(sel.map { log(Double(data[$0])) }, sel.map { log(Double(sens[$0])) }), .absolute(1e-9))
         // Scaling either profile changes no alignment figure.
         let b = ProfileStatistics.alignment(radii: radii, sensitivity: sens.map { $0 * 1000 }, data: data.map { $0 / 8 }, nyquist: 16)
-        expectClose(b.slope, a.slope, tol: 1e-6)
-        expectClose(b.pearson, a.pearson, tol: 1e-6)
+        expectClose(b.slope, a.slope, .absolute(1e-6))
+        expectClose(b.pearson, a.pearson, .absolute(1e-6))
         // A collapsed model (all-zero sensitivity) has no alignment.
         let dead = ProfileStatistics.alignment(radii: radii, sensitivity: [Float](repeating: 0, count: 23), data: data, nyquist: 16)
         #expect(dead.shells == 0 && dead.slope.isNaN && dead.pearson.isNaN)

@@ -4,6 +4,7 @@ import Datasets
 import Networks
 import TensorCore
 @testable import Probes
+import TestSupport
 
 @Suite struct SensitivityProbeTests {
     /// Depth-1 ConvActually is `f_l(x) = Σ W[l,c,p] (x[c,p] − m_c)/s_c + b_l`, so `∂f_l/∂x_c = W[l,c]/s_c` for
@@ -24,7 +25,7 @@ import TensorCore
             var power = [Double](repeating: 0, count: plane)
             for l in 0..<k {
                 let g = (0..<plane).map { Double(w[(l * c + ch) * plane + $0]) / Double(std[ch]) }
-                let (re, im) = naiveDFT(g, h: size, w: size)
+                let (re, im) = Reference.dft2(g, h: size, w: size)
                 for q in 0..<plane { power[q] += re[q] * re[q] + im[q] * im[q] }
             }
             for q in 0..<plane {
@@ -91,7 +92,7 @@ import TensorCore
         for ch in 0..<c {
             var power = [Double](repeating: 0, count: plane)
             for l in 0..<k {
-                let (re, im) = naiveDFT(Array(weights[l][(ch * plane)..<((ch + 1) * plane)]), h: size, w: size)
+                let (re, im) = Reference.dft2(Array(weights[l][(ch * plane)..<((ch + 1) * plane)]), h: size, w: size)
                 for q in 0..<plane { power[q] += re[q] * re[q] + im[q] * im[q] }
             }
             let scale = power.max()!.squareRoot()
@@ -173,9 +174,9 @@ import TensorCore
         let shells = radii.data.indices.filter { radii.data[$0] >= 1 && radii.data[$0] <= Float(size / 2) }
         #expect(shells == [1, 2, 3, 4] && r.scalars["alignment.shells"] == 4)
         let slope = polyfitSlope(shells.map { log(Double(data[$0])) }, shells.map { log(Double(sens[$0])) })
-        expectClose(try #require(r.scalars["alignment.slope"]), slope, tol: 1e-9, "alignment.slope")
+        expectClose(try #require(r.scalars["alignment.slope"]), slope, .absolute(1e-9), "alignment.slope")
         let figure = (ProfileStatistics.figureCurve(sens), ProfileStatistics.figureCurve(data))
-        expectClose(p, ProfileStatistics.pearson(shells.map { figure.0[$0] }, shells.map { figure.1[$0] }), tol: 1e-12, "Pearson")
+        expectClose(p, ProfileStatistics.pearson(shells.map { figure.0[$0] }, shells.map { figure.1[$0] }), .absolute(1e-12), "Pearson")
         // The map of the chosen images equals the map computed directly on the same balanced subset.
         let subset = try test.balancedSubset(6, seed: SeededRNG.derive(0, "sensitivity.subset"))
         #expect(try SensitivityProbe.maps(model, subset.images).map == r.arrays["sensitivity.map"])

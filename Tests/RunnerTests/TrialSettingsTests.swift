@@ -12,8 +12,8 @@ import Trials
     }
 
     @Test func aHugeImageSizeIsANonRetryableFailureOnTheWorker() throws {
-        // image_size 100000 used to reach the generator and crash the worker with a fatal error; a
-        // config from an older or hostile coordinator must fail the trial, not the process
+        // image_size 100000 must not reach the generator (a fatal allocation): a config from an older or
+        // hostile coordinator fails the trial, not the worker process
         let config = TrialConfig(dataset: DatasetSpec(name: .synthetic, imageSize: 100_000, trainSize: 10, testSize: 10),
                                  model: ModelSpec(arch: .convactually, width: 2), train: TrainSpec(epochs: 1), probes: [], seed: 0)
         do { _ = try LocalTrial.run(config); Issue.record("image_size 100000 was accepted") } catch let f as TrialFailure {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Sweeps
+import TestSupport
 import Trials
 
 func tempDir(_ label: String = #function) -> URL {
@@ -57,7 +58,7 @@ let w2 = LeaseOwner(worker: "w2", identity: "zmq:w2")
         let trial0 = (parsed?["trials"] as? [[String: Any]])?.first
         #expect(Set((trial0 ?? [:]).keys).isSuperset(of: ["id", "state", "attempts", "worker", "started_at", "finished_at", "error", "axes"]))
         // ETA: 11 remaining trials × 2 s ÷ 5 running
-        #expect(abs((status.etaSeconds ?? 0) - 11 * 2 / 5) < 1e-9)
+        expectClose(status.etaSeconds ?? 0, 11 * 2 / 5, .absolute(1e-9))
         // running trials show worker and epoch
         #expect(try store.recordProgress(trialID: leases[1].trialID, leaseID: leases[1].id, owner: w1,
                                          progress: EpochProgress(epoch: 3, epochs: 5, metrics: ["loss": 0.5])))

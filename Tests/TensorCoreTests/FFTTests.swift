@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct FFTTests {
     /// Batch 2: with 5×7 the second image starts 140 bytes in, so it runs FFTW's unaligned plan and the
@@ -19,8 +20,8 @@ import Testing
             let ref = Reference.dft2(Array(x.data[(b * h * w)..<((b + 1) * h * w)]), h: h, w: w)
             for u in 0..<h { for v in 0..<wc {
                 let o = b * 2 * h * wc + 2 * (u * wc + v)
-                #expect(abs(Double(out[o]) - ref.re[u * w + v]) < 1e-4)
-                #expect(abs(Double(out[o + 1]) - ref.im[u * w + v]) < 1e-4)
+                expectClose(Double(out[o]), ref.re[u * w + v], .absolute(1e-4))
+                expectClose(Double(out[o + 1]), ref.im[u * w + v], .absolute(1e-4))
             } }
         }
     }
@@ -36,7 +37,7 @@ import Testing
         let specCopy = spec
         try spec.withUnsafeBufferPointer { try FFT.inverseReal($0.baseAddress!, &back, batch: 3, h: h, w: w, scale: s) }
         #expect(spec == specCopy, "inverse must not modify its input")
-        for i in 0..<back.count { #expect(abs(back[i] - x.data[i]) < 1e-5) }
+        for i in 0..<back.count { expectClose(back[i], x.data[i], .absolute(1e-5)) }
     }
 
     @Test func spectrumIsOrthonormal() throws {
@@ -45,10 +46,10 @@ import Testing
         let x = Tensor.randomNormal([2, 3, 8, 8], rng: &rng)
         let s = try FFT.spectrum(x)
         #expect(s.shape == [2, 3, 8, 8, 2])
-        #expect(abs(s.squaredNorm - x.squaredNorm) < 1e-3 * x.squaredNorm)
+        expectClose(s.squaredNorm, x.squaredNorm, .relative(1e-3))
         // DC term of one image equals sum/sqrt(HW).
         let dc = x.data[0..<64].reduce(0, +) / 8
-        #expect(abs(s.data[0] - dc) < 1e-4)
+        expectClose(s.data[0], dc, .absolute(1e-4))
     }
 
     @Test func complexInverseUndoesForward() throws {
@@ -59,6 +60,6 @@ import Testing
         let s = FFT.orthoScale(h, w)
         try x.data.withUnsafeBufferPointer { try FFT.complex($0.baseAddress!, &f, batch: 1, h: h, w: w, scale: s) }
         try f.withUnsafeBufferPointer { try FFT.complex($0.baseAddress!, &g, batch: 1, h: h, w: w, inverse: true, scale: s) }
-        for i in 0..<g.count { #expect(abs(g[i] - x.data[i]) < 1e-5) }
+        for i in 0..<g.count { expectClose(g[i], x.data[i], .absolute(1e-5)) }
     }
 }

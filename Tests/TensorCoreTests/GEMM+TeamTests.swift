@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct GEMMTeamTests {
     @Test("column-split GEMM matches the naive product for every transpose and split",
@@ -21,6 +22,6 @@ import Testing
                           b: bp.baseAddress!, ldb: trans.1 ? k : n, beta: 1, c: cp.baseAddress!, ldc: n, threads: threads)
         }}}
         let expected = Reference.matmul(a, b)
-        for i in 0..<c.count { #expect(abs(c.data[i] - c0.data[i] - expected.data[i]) < 1e-4 * Float(k)) }
+        expectClose(zip(c.data, c0.data).map { $0 - $1 }, expected.data, .absolute(1e-4 * Double(k)))
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct GEMMTests {
     @Test(arguments: [(1, 1, 1), (3, 5, 4), (17, 9, 33), (64, 7, 65)])
@@ -8,7 +9,7 @@ import Testing
         let a = Tensor.randomNormal([m, k], rng: &rng), b = Tensor.randomNormal([k, n], rng: &rng)
         let fast = try BLAS.matmul(a, b), slow = Reference.matmul(a, b)
         // Float32 accumulation over k terms of unit-variance products: error ~ sqrt(k)·ε·|value|.
-        for i in 0..<fast.count { #expect(abs(fast.data[i] - slow.data[i]) < 1e-4 * Float(k)) }
+        for i in 0..<fast.count { expectClose(fast.data[i], slow.data[i], .absolute(1e-4 * Double(k))) }
     }
 
     @Test func transposedOperandsMatchExplicitTranspose() throws {
@@ -19,7 +20,7 @@ import Testing
         for i in 0..<5 { for j in 0..<6 { bt[j, i] = b[i, j] } }
         let viaFlags = try BLAS.matmul(a, b, transA: true, transB: true)  // aᵀ(4×6)·bᵀ(6×5)
         let explicit = Reference.matmul(at, bt)
-        for i in 0..<viaFlags.count { #expect(abs(viaFlags.data[i] - explicit.data[i]) < 1e-4) }
+        for i in 0..<viaFlags.count { expectClose(viaFlags.data[i], explicit.data[i], .absolute(1e-4)) }
     }
 
     @Test func shapeMismatchIsAReadableError() {

@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 @Suite struct RNGTests {
     @Test func sameSeedSameStreamDifferentSeedDifferentStream() {
@@ -38,7 +39,7 @@ import Testing
         for _ in 0..<n { let v = Double(rng.normal()); sum += v; sq += v * v }
         // Standard error of the mean is 1/sqrt(n) ≈ 0.003; of the variance ≈ sqrt(2/n) ≈ 0.0045.
         #expect(abs(sum / Double(n)) < 0.015)
-        #expect(abs(sq / Double(n) - 1) < 0.025)
+        expectClose(sq, Double(n), .relative(0.025))
         for _ in 0..<1000 { let u = rng.uniform(); #expect(u >= 0 && u < 1) }
     }
 

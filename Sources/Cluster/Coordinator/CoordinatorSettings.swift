@@ -1,6 +1,6 @@
 import Foundation
 
-/// Coordinator timing and limits; defaults as in docs/DESIGN.md (heartbeat 1 s, liveness 3).
+/// Coordinator timing and limits; defaults as in docs/DESIGN.md "Protocol" (heartbeat 1 s, liveness 3).
 public struct CoordinatorSettings: Sendable {
     /// Seconds between heartbeats to each worker.
     public var heartbeatInterval: Double = 1

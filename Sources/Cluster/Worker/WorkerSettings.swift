@@ -1,6 +1,6 @@
 import Foundation
 
-/// Worker identity, timing and limits; defaults as in docs/DESIGN.md (heartbeat 1 s, liveness 3).
+/// Worker identity, timing and limits; defaults as in docs/DESIGN.md "Protocol" (heartbeat 1 s, liveness 3).
 public struct WorkerSettings: Sendable {
     /// Stable id: the ROUTER routing id and the name in the store. Keep it across restarts.
     public var workerID: String

@@ -14,10 +14,10 @@ public enum ZMQ {
     /// Whether this libzmq was built with CURVE (libsodium); checked before any secure bind.
     public static var hasCurve: Bool { zmq_has("curve") == 1 }
 
-    /// The current thread's ZeroMQ error as a `ClusterError` carrying errno text as cause.
+    /// The current thread's ZeroMQ error as a `ClusterError`: its errno and that errno's text.
     static func lastError(_ what: String) -> ClusterError {
         let e = zmq_errno()
-        return ClusterError(code: "zmq", message: what, cause: String(cString: zmq_strerror(e)) + " (errno \(e))")
+        return ClusterError(code: "zmq", message: what, cause: String(cString: zmq_strerror(e)), errno: e)
     }
 }
 

@@ -3,8 +3,8 @@ import Networks
 import TensorCore
 
 /// `fsweep bench conv`: GFLOP/s of each pass of the 3×3 convolutions of Myrtle and VGG through the
-/// engine's `Conv2D` layer (whatever path it takes: oneDNN, batch-wide GEMM, im2col), against the
-/// measured FMA peak — the "conv layers at ≥ 80% of peak" check.
+/// engine's `Conv2D` layer (whatever path its plan takes: Winograd, oneDNN, unrolled, batch GEMM, im2col), against
+/// the FMA peak measured in the same run.
 public enum ConvBenchmark {
     /// One layer shape's rates, GFLOP/s of wall time on the given threads.
     public struct Entry: Sendable {

@@ -3,13 +3,13 @@ import Sweeps
 import Trials
 
 /// `fsweep bench validate`: how long a sweep of 10^6 trials takes to validate, against checking it trial
-/// by trial as validation did before (expand every point, decode its config, check its probe list).
+/// by trial (expand every point, decode its config, check its probe list) in the same run.
 public enum ValidationBenchmark {
     public struct Result: Sendable {
         public var trials: Int
         /// `SweepValidation.validate` (one check per distinct setting, nothing expanded).
         public var validateSeconds: Double
-        /// Every trial expanded (canonical JSON and id) and its config decoded: the former check.
+        /// Every trial expanded (canonical JSON and id) and its config decoded: the trial-by-trial check.
         public var perTrialSeconds: Double
         /// Expansion alone (what the store still pays to insert the trials).
         public var expandSeconds: Double

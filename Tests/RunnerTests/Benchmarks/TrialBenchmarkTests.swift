@@ -2,6 +2,7 @@ import Foundation
 import Sweeps
 import Testing
 @testable import Runner
+import TestSupport
 import Trials
 
 /// `fsweep bench trial`'s shapes and phase accounting (no timing is asserted: the phases are checked for what they
@@ -37,6 +38,6 @@ import Trials
         #expect(seen.first?.metrics["sensitivity.images"] == 10)
         #expect(p.resultBytes == 123)
         for phase in [p.setup, p.training, p.probes, p.encoding] { #expect(phase >= 0) }
-        #expect(abs(p.setup + p.training + p.probes + p.encoding - p.total) < 1e-9 * max(1, p.total))
+        expectClose(p.setup + p.training + p.probes + p.encoding, p.total, .relative(1e-9, floor: 1))
     }
 }

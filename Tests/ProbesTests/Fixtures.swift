@@ -5,33 +5,6 @@ import Networks
 import TensorCore
 @testable import Probes
 
-/// Checks `|a − b| ≤ tol`, reporting the caller's location.
-func expectClose(_ a: Double, _ b: Double, tol: Double, _ what: @autoclosure () -> String = "",
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(abs(a - b) <= tol, "\(what()): \(a) vs \(b) (tol \(tol))", sourceLocation: sourceLocation)
-}
-
-/// Naive orthonormal 2-D DFT of one `h×w` plane in Double (the test oracle, independent of FFTW).
-func naiveDFT(_ x: [Double], h: Int, w: Int) -> (re: [Double], im: [Double]) {
-    var re = [Double](repeating: 0, count: h * w), im = re
-    let s = 1 / Double(h * w).squareRoot()
-    for u in 0..<h {
-        for v in 0..<w {
-            var a = 0.0, b = 0.0
-            for p in 0..<h {
-                for q in 0..<w {
-                    let t = -2 * Double.pi * (Double(u * p) / Double(h) + Double(v * q) / Double(w))
-                    a += x[p * w + q] * cos(t)
-                    b += x[p * w + q] * sin(t)
-                }
-            }
-            re[u * w + v] = a * s
-            im[u * w + v] = b * s
-        }
-    }
-    return (re, im)
-}
-
 /// Sets every parameter named `name` of the model.
 func setParameter(_ model: Model, _ name: String, _ values: [Float]) throws {
     guard let p = model.parameters.first(where: { $0.name == name }) else {
