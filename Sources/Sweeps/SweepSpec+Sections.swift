@@ -1,4 +1,5 @@
 import Foundation
+import Trials
 
 /// The top-level sections of a sweep file, each read and checked on its own; `SweepSpec.init` calls them in
 /// order. `fail(keyPath, what)` makes the error naming the file, the key and its line.

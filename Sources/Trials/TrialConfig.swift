@@ -5,7 +5,7 @@ import Foundation
 public struct DatasetSpec: Codable, Sendable, Hashable {
     /// `synthetic` (embedded, no download), `cifar10` (binary batches in `data_dir`), `npz` (file at `path`).
     public typealias Name = DatasetName
-    /// Frequency filter applied to train and test images (SCIENCE.md "High-pass CIFAR").
+    /// Frequency filter applied to train and test images (docs/SCIENCE.md §8.2).
     public typealias Filter = ImageFilter
     /// `clean` (default) or `paper` (reproduce the published code's quirk).
     public typealias Compat = Trials.Compat
@@ -51,7 +51,7 @@ public struct DatasetSpec: Codable, Sendable, Hashable {
     }
 }
 
-/// The network a trial trains (SCIENCE.md "Models").
+/// The network a trial trains (docs/SCIENCE.md §7).
 public struct ModelSpec: Codable, Sendable, Hashable {
     public typealias Arch = Architecture
     public typealias Activation = Trials.Activation
@@ -118,7 +118,7 @@ public struct TrainSpec: Codable, Sendable, Hashable {
     }
 }
 
-/// One measurement to run on the trained network (SCIENCE.md). In a sweep file either a bare name or a map.
+/// One measurement to run on the trained network (docs/SCIENCE.md §1–§5). In a sweep file either a bare name or a map.
 public struct ProbeRequest: Codable, Sendable, Hashable {
     /// The probe names the engine knows; validation refuses others.
     public static let knownNames: [String] = ProbeName.allCases.map(\.rawValue)
@@ -128,7 +128,7 @@ public struct ProbeRequest: Codable, Sendable, Hashable {
     public var name: String
     /// Run every `every` epochs as well as at the end; default: only at the end.
     public var every: Int?
-    /// Evaluation images; default: the probe's own default (SCIENCE.md).
+    /// Evaluation images; default: the probe's own default (docs/SCIENCE.md, each probe's section).
     public var images: Int?
     /// Default `clean`.
     public var compat: Compat?

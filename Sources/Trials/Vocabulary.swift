@@ -4,10 +4,10 @@ import Foundation
 // settings and the probes all use these types (as typealiases where a nested name reads better), so a value
 // added here is known everywhere and a value removed fails to compile wherever it was used.
 
-/// `clean` (default: the definition in docs/SCIENCE.md) or `paper` (reproduce the published code's quirk).
+/// `clean` (default: the definition in docs/SCIENCE.md; §10 lists the differences) or `paper` (reproduce the published code's quirk).
 public enum Compat: String, Codable, Sendable, Hashable, CaseIterable { case clean, paper }
 
-/// The network families of docs/SCIENCE.md ("Models").
+/// The network families of docs/SCIENCE.md §7.
 public enum Architecture: String, Codable, Sendable, Hashable, CaseIterable {
     case convactually, myrtle, vgg11, vgg13, vgg16, vgg19
 }
