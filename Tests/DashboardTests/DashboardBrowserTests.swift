@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+private let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// The real-browser check (`tools/dashboard-check.sh`): a tiny sweep runs with `--dashboard`, headless
+/// Chromium loads the sweep page, and the counts and a learning curve must appear.
+@Suite struct DashboardBrowserTests {
+    @Test(.enabled(if: chromium != nil, "needs headless Chromium (apt-get install -y chromium)"))
+    func pageShowsCountsAndACurveInChromium() throws {
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [package.appendingPathComponent("tools/dashboard-check.sh").path]
+        var env = ProcessInfo.processInfo.environment
+        env["FSWEEP_BIN"] = fsweepBinary(package: package)
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        print(text)
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("dashboard-check: ok"))
+    }
+
+    /// `.build/<config>/fsweep` next to the test bundle (the test target depends on it).
+    private func fsweepBinary(package: URL) -> String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("fsweep").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return package.appendingPathComponent(".build/debug/fsweep").path
+    }
+}
