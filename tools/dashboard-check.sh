@@ -13,13 +13,15 @@ bin=${FSWEEP_BIN:-}
 if [ -z "$bin" ]; then swift build --product fsweep >/dev/null; bin=.build/debug/fsweep; fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fsweep-dashboard-check.XXXXXX")
-cat > "$work/runner.sh" <<'RUNNER'
+# The runner reports epochs 1-2 of a trial, then holds it (at most 60 s) until the check has loaded the page and
+# touched $work/release, so the page is looked at while a trial is running.
+cat > "$work/runner.sh" <<RUNNER
 #!/bin/sh
 cat > /dev/null
 for e in 1 2 3 4; do
-  loss=$(awk -v e="$e" -v s="${FSWEEP_TRIAL_ID#t}" 'BEGIN { printf "%.4f", 2 / e + length(s) % 3 / 10 }')
-  echo "{\"progress\": {\"epoch\": $e, \"epochs\": 4, \"metrics\": {\"train_loss\": $loss}}}"
-  sleep 1
+  if [ "\$e" -eq 3 ]; then n=0; while [ ! -e "$work/release" ] && [ \$n -lt 600 ]; do sleep 0.1; n=\$((n + 1)); done; fi
+  loss=\$(awk -v e="\$e" -v s="\$FSWEEP_TRIAL_ID" 'BEGIN { printf "%.4f", 2 / e + length(s) % 3 / 10 }')
+  echo "{\\"progress\\": {\\"epoch\\": \$e, \\"epochs\\": 4, \\"metrics\\": {\\"train_loss\\": \$loss}}}"
 done
 echo '{"metrics": {"test_accuracy": 0.5}}'
 RUNNER
@@ -51,18 +53,28 @@ done
 [ -n "$url" ] || { cat "$work/run.log" >&2; echo "dashboard-check: no dashboard address printed" >&2; exit 1; }
 page="${url}sweeps/dashcheck"
 
-# Wait (bounded) until a trial has recorded an epoch, so the page has a curve to draw.
+# Wait (bounded) until the first trial has recorded epoch 2 and is held, so the page has a curve to draw.
 for _ in $(seq 1 600); do
-  if curl -sf "${url}api/sweeps/dashcheck/status" | grep -Eq '"epoch" ?: ?[1-9]'; then break; fi
+  if curl -sf "${url}api/sweeps/dashcheck/status" | grep -Eq '"epoch" ?: ?2'; then break; fi
   sleep 0.1
 done
 
 flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-dev-shm-usage --user-data-dir="$work/chrome"
-       --virtual-time-budget=4000 --timeout=20000)
-timeout 60 "$chrome" "${flags[@]}" --dump-dom "$page" > "$work/dom.html" 2>"$work/chrome.log" || true
+       --timeout=4000)
+# The curve is drawn when the event stream's first events arrive; load again (at most 5 times) if the dump came first.
+for _ in 1 2 3 4 5; do
+  timeout 60 "$chrome" "${flags[@]}" --dump-dom "$page" > "$work/dom.html" 2>>"$work/chrome.log" || true
+  grep -q '<polyline class="curve"' "$work/dom.html" && break
+done
 timeout 60 "$chrome" "${flags[@]}" --window-size=1200,1400 --screenshot="$work/dashboard.png" "$page" >>"$work/chrome.log" 2>&1 || true
 
+touch "$work/release"
+for _ in $(seq 1 600); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done   # bounded: 60 s to finish
+wait "$run_pid" || { echo "dashboard-check: fsweep run failed" >&2; cat "$work/run.log" >&2; exit 1; }
+
 fail=0
+grep -q '<span id="count-leased">1</span>' "$work/dom.html" || { echo "dashboard-check: the running trial is not counted" >&2; fail=1; }
+grep -q 'epoch 2/4' "$work/dom.html" || { echo "dashboard-check: the worker's epoch 2/4 is not shown" >&2; fail=1; }
 grep -q '<span id="count-total">3</span>' "$work/dom.html" || { echo "dashboard-check: trial count 3 not on the page" >&2; fail=1; }
 grep -q 'id="count-done"' "$work/dom.html" || { echo "dashboard-check: done count not on the page" >&2; fail=1; }
 grep -q '<polyline class="curve"' "$work/dom.html" || { echo "dashboard-check: no learning curve drawn" >&2; fail=1; }

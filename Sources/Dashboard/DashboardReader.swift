@@ -73,12 +73,15 @@ public struct DashboardReader: Sendable {
     public func status(_ name: String) throws -> SweepStatus { try store(name).status() }
 
     /// The status trials of sweep `name` with each trial's final metrics (empty until done).
-    public func trials(_ name: String) throws -> [TrialRow] {
+    public func trials(_ name: String) throws -> [TrialRow] { try snapshot(name).rows }
+
+    /// The status report and its trials with final metrics, from one opening of the store.
+    public func snapshot(_ name: String) throws -> (status: SweepStatus, rows: [TrialRow]) {
         let store = try store(name)
         let status = try store.status()
         var metrics: [String: [String: Double]] = [:]
         for r in try store.records() { metrics[r.id] = r.metrics.filter { $0.value.isFinite } }
-        return status.trials.map { TrialRow(trial: $0, metrics: metrics[$0.id] ?? [:]) }
+        return (status, status.trials.map { TrialRow(trial: $0, metrics: metrics[$0.id] ?? [:]) })
     }
 
     /// Per-epoch metrics of one trial (what the learning curves draw).

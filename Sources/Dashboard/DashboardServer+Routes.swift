@@ -17,17 +17,15 @@ extension DashboardServer {
         router.get("/sweeps/:name") { _, context in
             try await respond {
                 let name = try sweepName(context)
-                let (status, rows, figures) = try await offload {
-                    let rows = try reader.trials(name)
-                    return (try reader.status(name), rows, try reader.aggregateFiles(name))
-                }
+                let (snapshot, figures) = try await offload { (try reader.snapshot(name), try reader.aggregateFiles(name)) }
+                let (status, rows) = snapshot
                 return html(DashboardPages.sweep(status, rows: rows, figures: figures))
             }
         }
         router.get("/sweeps/:name/fragment") { _, context in
             try await respond {
                 let name = try sweepName(context)
-                let (status, rows) = try await offload { (try reader.status(name), try reader.trials(name)) }
+                let (status, rows) = try await offload { try reader.snapshot(name) }
                 return html(DashboardPages.fragment(status, rows: rows))
             }
         }

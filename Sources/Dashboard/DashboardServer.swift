@@ -37,7 +37,9 @@ public struct DashboardServer: Sendable {
 
     /// The address to open, with the token when one is required (printed once at start, like Jupyter's).
     public func url(port actualPort: Int) -> String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
+        // A wildcard bind is reached by the machine's name, as Jupyter prints it.
+        let name = ["0.0.0.0", "::"].contains(host) ? ProcessInfo.processInfo.hostName : host
+        let shownHost = name.contains(":") ? "[\(name)]" : name
         return "http://\(shownHost):\(actualPort)/" + (access.token.map { "?token=\($0)" } ?? "")
     }
 

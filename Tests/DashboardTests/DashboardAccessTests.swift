@@ -1,4 +1,5 @@
 import Dashboard
+import Foundation
 import Testing
 
 @Suite struct DashboardAccessTests {
@@ -30,8 +31,10 @@ import Testing
         #expect(try DashboardServer.parseBind("[::1]:9000") == ("::1", 9000))
         #expect(try DashboardServer.parseBind("8081") == ("127.0.0.1", 8081))
         for bad in ["", "host", ":80", "h:99999", "h:x"] { #expect(throws: DashboardError.self) { try DashboardServer.parseBind(bad) } }
-        let open = try DashboardServer(root: .init(fileURLWithPath: "/tmp"), bind: "0.0.0.0:8080")
-        #expect(open.url(port: 8080) == "http://0.0.0.0:8080/?token=\(open.access.token ?? "missing")")
+        let open = try DashboardServer(root: .init(fileURLWithPath: "/tmp"), bind: "192.0.2.7:8080")
+        #expect(open.url(port: 8080) == "http://192.0.2.7:8080/?token=\(open.access.token ?? "missing")")
+        let wildcard = try DashboardServer(root: .init(fileURLWithPath: "/tmp"), bind: "0.0.0.0:8080")
+        #expect(wildcard.url(port: 1) == "http://\(ProcessInfo.processInfo.hostName):1/?token=\(wildcard.access.token ?? "missing")")
         #expect(try DashboardServer(root: .init(fileURLWithPath: "/tmp"), bind: "127.0.0.1:0").url(port: 4242) == "http://127.0.0.1:4242/")
     }
 }
