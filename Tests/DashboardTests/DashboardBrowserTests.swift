@@ -13,7 +13,7 @@ private let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first 
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [package.appendingPathComponent("tools/dashboard-check.sh").path]
         var env = ProcessInfo.processInfo.environment
-        env["FSWEEP_BIN"] = fsweepBinary(package: package)
+        env["FSWEEP_BIN"] = fsweepBinary()
         process.environment = env
         let out = Pipe()
         process.standardOutput = out
@@ -24,16 +24,5 @@ private let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first 
         print(text)
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("dashboard-check: ok"))
-    }
-
-    /// `.build/<config>/fsweep` next to the test bundle (the test target depends on it).
-    private func fsweepBinary(package: URL) -> String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("fsweep").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return package.appendingPathComponent(".build/debug/fsweep").path
     }
 }

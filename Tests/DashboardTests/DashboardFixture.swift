@@ -65,3 +65,15 @@ func withDashboard(root: URL, token: String? = nil, _ body: (HTTPClient) async t
     task.cancel()
     _ = await task.result
 }
+
+/// `.build/<config>/fsweep` next to the test bundle (the test target depends on it).
+func fsweepBinary() -> String {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<3 {
+        let candidate = dir.appendingPathComponent("fsweep").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/fsweep").path
+}
