@@ -7,7 +7,7 @@ private let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first 
 /// Chromium loads the sweep page, and the counts and a learning curve must appear.
 @Suite struct DashboardBrowserTests {
     @Test(.enabled(if: chromium != nil, "needs headless Chromium (apt-get install -y chromium)"))
-    func pageShowsCountsAndACurveInChromium() throws {
+    func pageShowsCountsAndACurveInChromium() async throws {
         let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -19,8 +19,11 @@ private let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first 
         process.standardOutput = out
         process.standardError = out
         try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try await blocking {
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return text
+        }
         print(text)
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("dashboard-check: ok"))

@@ -5,7 +5,7 @@ import Trials
 /// `fsweep run --dashboard 127.0.0.1:0`: the command prints the dashboard's address and serves the running
 /// sweep's status while its trial is held by a shell runner.
 @Suite struct DashboardCommandTests {
-    @Test func runServesTheDashboardWhileTheSweepRuns() throws {
+    @Test func runServesTheDashboardWhileTheSweepRuns() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsweep-dash-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let release = dir.appendingPathComponent("release").path
@@ -41,14 +41,18 @@ import Trials
             if seen.withLock({ $0 += chunk; return $0.contains("dashboard: http://") && $0.hasSuffix("\n") }) { found.signal() }
         }
         try process.run()
-        defer { FileManager.default.createFile(atPath: release, contents: nil); process.waitUntilExit() }
-        #expect(found.wait(timeout: .now() + 60) == .success, "no dashboard address: \(seen.current)")
+        defer { FileManager.default.createFile(atPath: release, contents: nil) }
+        let ready = try await blocking { found.wait(timeout: .now() + 60) == .success }
+        #expect(ready, "no dashboard address: \(seen.current)")
         let line = try #require(seen.current.split(separator: "\n").first { $0.hasPrefix("dashboard: http://127.0.0.1:") })
         let port = try #require(Int(line.split(separator: ":").last?.filter(\.isNumber) ?? ""))
-        let reply = try HTTPClient(port: port).get("/api/sweeps/dashrun/status")
+        let reply = try await HTTPClient(port: port).get("/api/sweeps/dashrun/status")
         #expect(reply.status == 200)
         let status = try #require(try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any])
         #expect(status["name"] as? String == "dashrun")
         #expect((status["counts"] as? [String: Int]).map { $0.values.reduce(0, +) } == 2)
+        FileManager.default.createFile(atPath: release, contents: nil)
+        try await blocking { process.waitUntilExit() }
+        #expect(process.terminationStatus == 0)
     }
 }

@@ -4,27 +4,34 @@ import Glibc
 #endif
 
 /// A minimal HTTP/1.1 client over a raw loopback socket: sends the request path exactly as given (no client
-/// normalisation of `..`), and reads with a bounded deadline. Test-only.
-struct HTTPClient {
+/// normalisation of `..`), and reads with a bounded deadline. Test-only. The blocking socket calls run on a
+/// dispatch queue, never on the cooperative pool that the other tests share.
+struct HTTPClient: Sendable {
     struct Reply { var status: Int; var headers: String; var body: String }
 
     let port: Int
 
     /// One GET with `Connection: close`; reads until the server closes or `timeout` seconds pass.
-    func get(_ path: String, headers: [String: String] = [:], timeout: Double = 20) throws -> Reply {
+    func get(_ path: String, headers: [String: String] = [:], timeout: Double = 20) async throws -> Reply {
+        try await blocking { try getNow(path, headers: headers, timeout: timeout) }
+    }
+
+    /// Opens a streaming GET and reads until `done(textSoFar)` is true or `timeout` seconds pass; returns the text.
+    func stream(_ path: String, timeout: Double = 20, until done: @escaping @Sendable (String) -> Bool) async throws -> String {
+        try await blocking {
+            let fd = try connectSocket()
+            defer { close(fd) }
+            try send(fd, path: path, headers: [:])
+            return try readUntil(fd, deadline: Date().addingTimeInterval(timeout), done)
+        }
+    }
+
+    private func getNow(_ path: String, headers: [String: String], timeout: Double) throws -> Reply {
         let fd = try connectSocket()
         defer { close(fd) }
         try send(fd, path: path, headers: headers)
         let text = try readUntil(fd, deadline: Date().addingTimeInterval(timeout)) { _ in false }
         return try parse(text)
-    }
-
-    /// Opens a streaming GET and reads until `done(textSoFar)` is true or `timeout` seconds pass; returns the text.
-    func stream(_ path: String, timeout: Double = 20, until done: (String) -> Bool) throws -> String {
-        let fd = try connectSocket()
-        defer { close(fd) }
-        try send(fd, path: path, headers: [:])
-        return try readUntil(fd, deadline: Date().addingTimeInterval(timeout), done)
     }
 
     private func connectSocket() throws -> Int32 {
@@ -90,4 +97,11 @@ struct HTTPClient {
 struct ClientError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
+}
+
+/// Runs blocking test work (sockets, child processes) on a dispatch queue instead of the cooperative pool.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
 }
