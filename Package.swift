@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -59,9 +61,14 @@ let package = Package(
         ]),
         // Tables, figures and the HTML report from a sweep's store.
         .target(name: "Reports", dependencies: ["Trials", "Sweeps", "TensorCore", "Probes"]),
+        // The read-only web dashboard (`fsweep serve`, `--dashboard`): pages, JSON API and live updates over HTTP.
+        .target(name: "Dashboard", dependencies: [
+            "Trials", "Sweeps", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "Runner", dependencies: ["Networks", "Datasets", "Probes", "Trials", "Sweeps", "CMachine"], swiftSettings: fastMath),
         .executableTarget(name: "fsweep", dependencies: [
-            "TensorCore", "Networks", "Datasets", "Probes", "Trials", "Sweeps", "Reports", "Cluster", "Runner",
+            "TensorCore", "Networks", "Datasets", "Probes", "Trials", "Sweeps", "Reports", "Cluster", "Runner", "Dashboard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: fastMath),
@@ -77,6 +84,7 @@ let package = Package(
         .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Trials", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Sweeps", "Trials", "TestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Trials", "Sweeps", "fsweep", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Sweeps", "Trials", "fsweep", "TestSupport"]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Trials", "TestSupport"], swiftSettings: fastMath),
     ] + dnnlTargets,
     swiftLanguageModes: [.v6]

@@ -24,6 +24,7 @@ extension FSweep {
         @Option(help: "Seconds a graceful shutdown waits for running trials.") var grace: Double = 30
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
+        @OptionGroup var dashboard: DashboardOption
 
         func validate() throws {
             if (curveSecret == nil) != (authorizedKeys == nil) {
@@ -44,6 +45,7 @@ extension FSweep {
                 authorized: try authorizedKeys.map { try AuthorizedKeys.load(path: $0) }, insecure: insecure)
             let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
                                            settings: settings, limits: trialLimits.limits, logger: logger)
+            try dashboard.start(results: results)
             let code = try session.serve(endpoint: bind, security: security, logger: logger)
             if code != 0 { throw ExitCode(code) }
         }

@@ -23,6 +23,7 @@ extension FSweep {
         @Flag(help: "No live progress line.") var quiet = false
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
+        @OptionGroup var dashboard: DashboardOption
 
         func validate() throws {
             guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
@@ -38,6 +39,7 @@ extension FSweep {
             settings.liveness = heartbeat.liveness
             let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
                                            settings: settings, limits: trialLimits.limits, logger: logger)
+            try dashboard.start(results: results)
             let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
             var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning",
                         "--heartbeat", "\(heartbeat.heartbeat)", "--liveness", "\(heartbeat.liveness)"]

@@ -7,7 +7,7 @@ struct FSweep: ParsableCommand {
         commandName: "fsweep",
         abstract: "Sweeps of CNN training runs and the frequency probes that measure them.",
         subcommands: [Run.self, Status.self, Aggregate.self, Coordinator.self, Worker.self, Train.self, Predict.self,
-                      Probe.self, Keys.self, Bench.self]
+                      Probe.self, Keys.self, Bench.self, Serve.self]
     )
 
     /// Version reported by workers in READY.
