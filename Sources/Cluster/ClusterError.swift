@@ -16,8 +16,9 @@ public struct ClusterError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
+    /// The user-facing line (message and underlying reason); `code` stays available as data.
     public var description: String {
-        if let cause { return "\(message) (\(code): \(cause))" }
-        return "\(message) (\(code))"
+        if let cause { return "\(message): \(cause)" }
+        return message
     }
 }

@@ -20,8 +20,10 @@ extension FSweep {
         @Flag(help: "Allow a plaintext bind on a non-loopback address (trusted networks only).") var insecure = false
         @Option(help: "Coordinator CURVE secret key file (from `fsweep keys generate`).") var curveSecret: String?
         @Option(help: "File of worker public keys allowed to connect (one per line).") var authorizedKeys: String?
+        @Option(help: "File written when every trial is done or failed (removed at start); workers given it exit at once.")
+        var finishedMarker: String?
         @OptionGroup var trialLimits: TrialLimitOptions
-        @Option(help: "Seconds a graceful shutdown waits for running trials.") var grace: Double = 30
+        @Option(help: "Time a graceful shutdown waits for running trials before re-queueing them: 30s, 2m or seconds.", transform: DurationFlag.seconds) var grace: Double = 30
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
 
@@ -44,7 +46,7 @@ extension FSweep {
                 authorized: try authorizedKeys.map { try AuthorizedKeys.load(path: $0) }, insecure: insecure)
             let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
                                            settings: settings, limits: trialLimits.limits, logger: logger)
-            let code = try session.serve(endpoint: bind, security: security, logger: logger)
+            let code = try session.serve(endpoint: bind, security: security, finishedMarker: finishedMarker, logger: logger)
             if code != 0 { throw ExitCode(code) }
         }
     }

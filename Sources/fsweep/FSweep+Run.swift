@@ -19,7 +19,7 @@ extension FSweep {
         @Option(help: "Run trials with this shell command instead of the built-in trainer (see ExternalRunner).")
         var runnerCommand: String?
         @OptionGroup var trialLimits: TrialLimitOptions
-        @Option(help: "Seconds Ctrl-C waits for running trials to finish before re-queueing them.") var grace: Double = 30
+        @Option(help: "Time a graceful shutdown waits for running trials before re-queueing them: 30s, 2m or seconds.", transform: DurationFlag.seconds) var grace: Double = 30
         @Flag(help: "No live progress line.") var quiet = false
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions

@@ -21,6 +21,11 @@ extension FSweep {
         var runnerCommand: String?
         @Option(help: "Coordinator CURVE public key file (.pub).") var curveServerKey: String?
         @Option(help: "This worker's CURVE secret key file (.key).") var curveSecret: String?
+        @Option(help: "Give up (exit 75) when no coordinator has answered for this long while idle: 90s, 5m, 1h; 0 waits forever.",
+                transform: { $0 == "0" ? 0 : try DurationFlag.seconds($0) })
+        var giveUpAfter: Double = 300
+        @Option(help: "Exit 0 at once when this file exists (the coordinator's --finished-marker: the sweep is finished).")
+        var finishedMarker: String?
         @Option(help: .hidden) var parentPID: Int32?
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
@@ -46,6 +51,8 @@ extension FSweep {
             settings.liveness = heartbeat.liveness
             settings.maxTrials = maxTrials
             settings.parentPID = parentPID
+            settings.giveUpAfter = giveUpAfter > 0 ? giveUpAfter : nil
+            settings.finishedMarker = finishedMarker
             let dir = outbox ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/fsweep/outbox/\(workerID)")
             let curve = try curveServerKey.map { serverKeyPath in
                 WorkerCurve(serverPublicKey: try CurveKeyPair.readKey(at: serverKeyPath),
