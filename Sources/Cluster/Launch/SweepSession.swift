@@ -37,7 +37,10 @@ public struct SweepSession: Sendable {
     }
 
     /// Runs a coordinator bound to `endpoint` with SIGINT/SIGTERM as graceful shutdown; returns the exit code.
-    public func serve(endpoint: String, security: CoordinatorSecurity, logger: Logger) throws -> Int32 {
+    /// `finishedMarker`: a file removed at start and written once every trial is done or failed, so workers
+    /// started after the end (Slurm array tasks) exit at once (`fsweep worker --finished-marker`).
+    public func serve(endpoint: String, security: CoordinatorSecurity, finishedMarker: String? = nil, logger: Logger) throws -> Int32 {
+        try SweepSession.clearMarker(finishedMarker)
         let server = CoordinatorServer(endpoint: endpoint, settings: settings, store: store, security: security, logger: logger)
         _ = try server.start()
         let trap = SignalTrap { sig in
@@ -48,6 +51,7 @@ public struct SweepSession: Sendable {
         if settings.keepAlive { watchSpec(until: stop, logger: logger) }
         let code = server.wait()
         stop.withLock { $0 = true }
+        try markFinishedIfDone(finishedMarker, logger: logger)
         withExtendedLifetime(trap) {}
         return code
     }
