@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Runner
+import Sweeps
 import Foundation
 
 extension FSweep {
@@ -10,6 +11,8 @@ extension FSweep {
             abstract: "Serve a sweep's trials to workers over ZeroMQ until every trial is done.")
 
         @Argument(help: "Sweep file (sweeps/*.yaml).") var spec: String
+        @Argument(help: "Overrides: train.epochs=1 (fixed), model.depth=[1,2] (grid axis), ~grid.train.weight_decay (remove an axis).")
+        var overrides: [String] = []
         @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 (non-loopback needs CURVE or --insecure).")
         var bind: String = "tcp://127.0.0.1:5555"
         @Option(help: "Results root; the sweep lives in RESULTS/<name>/.") var results: String = "results"
@@ -34,7 +37,7 @@ extension FSweep {
         }
 
         func run() throws {
-            try SweepValidation.validate(specPath: spec, report: Console.error)
+            try SweepValidation.validate(SweepSpec.load(path: spec, overrides: overrides), report: Console.error)
             let logger = log.makeLogger("fsweep.coordinator")
             var settings = CoordinatorSettings()
             settings.heartbeatInterval = heartbeat.heartbeat
@@ -44,7 +47,7 @@ extension FSweep {
             let security = CoordinatorSecurity(
                 curveSecretKey: try curveSecret.map { try CurveKeyPair.readKey(at: $0) },
                 authorized: try authorizedKeys.map { try AuthorizedKeys.load(path: $0) }, insecure: insecure)
-            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
+            let session = try SweepSession(specPath: spec, overrides: overrides, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
                                            settings: settings, limits: trialLimits.limits, logger: logger)
             let code = try session.serve(endpoint: bind, security: security, finishedMarker: finishedMarker, logger: logger)
             if code != 0 { throw ExitCode(code) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Runner
+import Sweeps
 import Foundation
 
 extension FSweep {
@@ -10,6 +11,8 @@ extension FSweep {
             abstract: "Run a sweep on this machine (coordinator plus N worker processes); re-running resumes.")
 
         @Argument(help: "Sweep file (sweeps/*.yaml).") var spec: String
+        @Argument(help: "Overrides: train.epochs=1 (fixed), model.depth=[1,2] (grid axis), ~grid.train.weight_decay (remove an axis).")
+        var overrides: [String] = []
         @Option(help: "Local worker processes.") var workers: Int = 1
         @Option(help: "Results root; the sweep lives in RESULTS/<name>/.") var results: String = "results"
         @Flag(help: "Re-queue failed trials before starting.") var retryFailed = false
@@ -31,12 +34,12 @@ extension FSweep {
         func run() throws {
             var logger = log.makeLogger("fsweep.run")
             if log.logLevel == "info" { logger.logLevel = .notice }
-            try SweepValidation.validate(specPath: spec, report: Console.error)
+            try SweepValidation.validate(SweepSpec.load(path: spec, overrides: overrides), report: Console.error)
             var settings = CoordinatorSettings()
             settings.shutdownGrace = grace
             settings.heartbeatInterval = heartbeat.heartbeat
             settings.liveness = heartbeat.liveness
-            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
+            let session = try SweepSession(specPath: spec, overrides: overrides, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
                                            settings: settings, limits: trialLimits.limits, logger: logger)
             let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
             var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning",

@@ -11,14 +11,17 @@ public struct SweepSession: Sendable {
     public let directory: String
     public let settings: CoordinatorSettings
     public let specPath: String
+    /// Command-line overrides (`train.epochs=1`), applied again when `--keep-alive` reloads the file.
+    public let overrides: [String]
 
     /// Loads the spec, locks its results directory (a second coordinator fails here, before anything
     /// changes), creates or resumes its store; `retryFailed` re-queues failed trials; `forceNewTrials`
     /// accepts a spec whose fixed settings changed (old and new trials then coexist); `limits` from the command
     /// line override the spec's `runner.stall_timeout` / `runner.time_limit`.
-    public init(specPath: String, resultsRoot: String, retryFailed: Bool, forceNewTrials: Bool = false,
+    public init(specPath: String, overrides: [String] = [], resultsRoot: String, retryFailed: Bool, forceNewTrials: Bool = false,
                 settings: CoordinatorSettings, limits: TrialLimits = TrialLimits(), logger: Logger) throws {
-        let spec = try SweepSpec.load(path: specPath)
+        let spec = try SweepSpec.load(path: specPath, overrides: overrides)
+        self.overrides = overrides
         let dir = URL(fileURLWithPath: resultsRoot).appendingPathComponent(spec.name)
         let lock = try DirectoryLock(directory: dir)
         store = try SweepStore.create(in: lock, spec: spec, forceNewTrials: forceNewTrials)
@@ -59,7 +62,7 @@ public struct SweepSession: Sendable {
     /// With `--keep-alive`: when the spec file changes, add its new grid points to the store (the running
     /// coordinator leases them on its next pass). Invalid edits are logged and ignored.
     private func watchSpec(until stop: Locked<Bool>, logger: Logger) {
-        let path = specPath, store = self.store
+        let path = specPath, store = self.store, overrides = self.overrides
         @Sendable func modified() -> Date? { (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
         let thread = Thread {
             var last = modified()
@@ -69,7 +72,7 @@ public struct SweepSession: Sendable {
                 guard now != last else { continue }
                 last = now
                 do {
-                    let spec = try SweepSpec.load(path: path)
+                    let spec = try SweepSpec.load(path: path, overrides: overrides)
                     let added = try store.add(spec: spec)
                     logger.notice("spec changed: \(added) new trial(s) added")
                 } catch {
