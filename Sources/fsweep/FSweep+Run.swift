@@ -21,6 +21,9 @@ extension FSweep {
         @Option(help: "Compute threads per worker (default: cores ÷ workers).") var threads: Int?
         @Option(help: "Run trials with this shell command instead of the built-in trainer (see ExternalRunner).")
         var runnerCommand: String?
+        @Option(help: "GPU ids for the local workers, e.g. 0,1: worker i runs with CUDA_VISIBLE_DEVICES set to the i-th (round-robin).",
+                transform: GPUList.parse)
+        var gpus: [String] = []
         @OptionGroup var trialLimits: TrialLimitOptions
         @Option(help: "Time a graceful shutdown waits for running trials before re-queueing them: 30s, 2m or seconds.", transform: DurationFlag.seconds) var grace: Double = 30
         @Flag(help: "No live progress line.") var quiet = false
@@ -45,7 +48,7 @@ extension FSweep {
             var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning",
                         "--heartbeat", "\(heartbeat.heartbeat)", "--liveness", "\(heartbeat.liveness)"]
             if let runnerCommand { args += ["--runner-command", runnerCommand] }
-            let code = try session.runLocally(workers: workers, workerArguments: args, progress: !quiet, logger: logger)
+            let code = try session.runLocally(workers: workers, workerArguments: args, gpus: gpus, progress: !quiet, logger: logger)
             if code != 0 { throw ExitCode(code) }
         }
     }
