@@ -11,4 +11,9 @@ enum DurationFlag {
         }
         return s
     }
+
+    /// Like `seconds`, and `0` means none (a grace period that does not wait).
+    static func secondsOrZero(_ text: String) throws -> Double {
+        Double(text) == 0 ? 0 : try seconds(text)
+    }
 }

@@ -26,7 +26,7 @@ extension FSweep {
         @Option(help: "File written when every trial is done or failed (removed at start); workers given it exit at once.")
         var finishedMarker: String?
         @OptionGroup var trialLimits: TrialLimitOptions
-        @Option(help: "Time a graceful shutdown waits for running trials before re-queueing them: 30s, 2m or seconds.", transform: DurationFlag.seconds) var grace: Double = 30
+        @Option(help: "Time a graceful shutdown waits for running trials before re-queueing them: 30s, 2m, seconds or 0.", transform: DurationFlag.secondsOrZero) var grace: Double = 30
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
 

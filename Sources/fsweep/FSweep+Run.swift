@@ -25,7 +25,7 @@ extension FSweep {
                 transform: GPUList.parse)
         var gpus: [String] = []
         @OptionGroup var trialLimits: TrialLimitOptions
-        @Option(help: "Time a graceful shutdown waits for running trials before re-queueing them: 30s, 2m or seconds.", transform: DurationFlag.seconds) var grace: Double = 30
+        @Option(help: "Time a graceful shutdown waits for running trials before re-queueing them: 30s, 2m, seconds or 0.", transform: DurationFlag.secondsOrZero) var grace: Double = 30
         @Flag(help: "No live progress line.") var quiet = false
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions

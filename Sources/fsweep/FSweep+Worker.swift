@@ -24,7 +24,7 @@ extension FSweep {
         @Option(help: "Coordinator CURVE public key file (.pub).") var curveServerKey: String?
         @Option(help: "This worker's CURVE secret key file (.key).") var curveSecret: String?
         @Option(help: "Give up (exit 75) when no coordinator has answered for this long while idle: 90s, 5m, 1h; 0 waits forever.",
-                transform: { $0 == "0" ? 0 : try DurationFlag.seconds($0) })
+                transform: DurationFlag.secondsOrZero)
         var giveUpAfter: Double = 300
         @Option(help: "Exit 0 at once when this file exists (the coordinator's --finished-marker: the sweep is finished).")
         var finishedMarker: String?
