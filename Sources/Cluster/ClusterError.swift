@@ -20,11 +20,12 @@ public struct ClusterError: Error, CustomStringConvertible, Sendable {
         self.errno = errno
     }
 
-    /// `message (code: cause, errno N)`, the parts that are known.
+    /// The user-facing line: the message, the underlying reason and errno when known; `code` stays
+    /// available as data, not as a tag in the text.
     public var description: String {
-        var detail = code
-        if let cause { detail += ": \(cause)" }
-        if let errno { detail += ", errno \(errno)" }
-        return "\(message) (\(detail))"
+        var text = message
+        if let cause { text += ": \(cause)" }
+        if let errno { text += " (errno \(errno))" }
+        return text
     }
 }

@@ -6,12 +6,18 @@ import Trials
 /// Trial configs from a file outside a sweep (`fsweep train --config`), checked like a sweep file.
 public enum TrialConfigFile {
     /// Reads and validates a trial config JSON file; errors name the file and the key.
-    public static func load(_ path: String) throws -> TrialConfig {
+    /// `overrides` (dotted setting paths such as `train.epochs`, from command-line flags) replace the file's
+    /// values before validation, so `fsweep train --config cfg.json --epochs 1` trains one epoch.
+    public static func load(_ path: String, overrides: [String: JSONValue] = [:]) throws -> TrialConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrialFailure(reason: "cannot read trial config \(path)", retryable: false)
+            throw SweepError(.io, "cannot read trial config \(path): no such file or not readable")
         }
         do {
-            return try TrialConfig.decode(json: String(decoding: data, as: UTF8.self)).validated()
+            var json = try JSONValue.parse(String(decoding: data, as: UTF8.self))
+            for (key, value) in overrides.sorted(by: { $0.key < $1.key }) {
+                json = json.setting(key.split(separator: ".").map(String.init), to: value)
+            }
+            return try TrialConfig.decode(json: json.canonical).validated()
         } catch let e as TrialConfigError {
             throw SweepError(.invalidSpec, "\(path): \(e.message)", cause: e)
         } catch let e as SweepError {

@@ -1,4 +1,5 @@
 import Foundation
+import Trials
 
 /// The one error type of the `Sweeps` module: a stable `code` for programs, a `message` a user can act on
 /// (it names the file and key path when the error comes from a sweep file) and the underlying `cause`.
@@ -18,14 +19,18 @@ public struct SweepError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
+    /// The user-facing line: the message and, when there is one, the underlying reason. The `code` is for
+    /// programs (read it as data), not for people, so it is not part of the text.
     public var description: String {
-        if let cause { return "\(message) (\(code.rawValue); cause: \(cause))" }
-        return "\(message) (\(code.rawValue))"
+        if let cause { return "\(message): \(cause)" }
+        return message
     }
 }
 
 /// Wraps a non-Sendable error's description as a Sendable cause (Foundation's and Yams' errors are not Sendable).
 public struct SendableDescription: Error, Sendable, CustomStringConvertible {
     public var description: String
-    public init(_ error: any Error) { description = String(describing: error) }
+    public init(_ error: any Error) {
+        description = error is SweepError ? String(describing: error) : FileErrorText.reason(error)
+    }
 }

@@ -82,7 +82,7 @@ public struct SweepSpec: Sendable {
             defer { try? handle.close() }
             // read one byte past the limit, so a huge file (or /dev/zero) is refused without reading it all
             data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
-        } catch { throw SweepError(.io, "\(path): cannot read the sweep file", cause: SendableDescription(error)) }
+        } catch { throw SweepError(.io, "cannot read \(path)", cause: SendableDescription(error)) }
         guard data.count <= maxFileBytes else {
             throw SweepError(.invalidSpec, "\(path): the sweep file is larger than \(maxFileBytes >> 20) MB; sweep files describe grids, they do not list them")
         }

@@ -4,8 +4,11 @@ import Trials
 
 /// The stable status report (`fsweep status --json`):
 /// `{"name", "counts": {"pending","leased","done","failed"}, "trials": [{"id","state","attempts","worker",
-/// "started_at","finished_at","error","axes": {...}, "epoch", "epochs"}], "mean_duration_seconds", "eta_seconds"}`.
-/// Times are ISO 8601 UTC strings; absent values are `null` (keys are always present).
+/// "started_at","finished_at","error","axes": {...}, "epoch", "epochs", "phase", "duration_seconds"}],
+/// "mean_duration_seconds", "eta_seconds"}`.
+/// Times are ISO 8601 UTC strings; absent values are `null` (keys are always present). The states are the
+/// store's — `pending`, `leased` (a worker holds the trial and runs it), `done`, `failed` — in JSON and text alike.
+/// `eta_seconds` is null while no trial is leased (nothing runs, so nothing would finish).
 public struct SweepStatus: Codable, Sendable {
     public struct Trial: Codable, Sendable {
         public var id: String
@@ -34,7 +37,12 @@ public struct SweepStatus: Codable, Sendable {
             try c.encode(finishedAt, forKey: .finishedAt); try c.encode(error, forKey: .error); try c.encode(axes, forKey: .axes)
             try c.encode(epoch, forKey: .epoch); try c.encode(epochs, forKey: .epochs)
             try c.encode(durationSeconds, forKey: .durationSeconds)
+            // `phase` is derived (never decoded), so it has its own key set.
+            var derived = encoder.container(keyedBy: DerivedKeys.self)
+            try derived.encode(phase, forKey: .phase)
         }
+
+        enum DerivedKeys: String, CodingKey { case phase }
     }
 
     public var name: String
@@ -65,16 +73,15 @@ public struct SweepStatus: Codable, Sendable {
 
     /// Human-readable summary: counts, running trials with worker and epoch, failures with reasons, ETA.
     public func text() -> String {
-        var out = "sweep \(name): \(counts.total) trials — \(counts.done) done, \(counts.leased) running, \(counts.pending) pending, \(counts.failed) failed\n"
+        var out = "sweep \(name): \(counts.total) trials — \(counts.done) done, \(counts.leased) leased, \(counts.pending) pending, \(counts.failed) failed\n"
         if let m = meanDurationSeconds { out += "mean trial duration \(SweepStatus.format(seconds: m))" }
         if let eta = etaSeconds { out += (meanDurationSeconds == nil ? "" : ", ") + "ETA \(SweepStatus.format(seconds: eta))" }
         if meanDurationSeconds != nil || etaSeconds != nil { out += "\n" }
         let running = trials.filter { $0.state == .leased }
         if !running.isEmpty {
-            out += "running:\n"
+            out += "leased (running on a worker):\n"
             for t in running {
-                let ep = t.epoch.map { e in "epoch \(e)\(t.epochs.map { "/\($0)" } ?? "")" } ?? "starting"
-                out += "  \(t.id)  \(t.worker ?? "?")  \(ep)  attempt \(t.attempts)  \(SweepStatus.axesText(t.axes))\n"
+                out += "  \(t.id)  \(t.worker ?? "?")  \(t.phaseText)  attempt \(t.attempts)  \(SweepStatus.axesText(t.axes))\n"
             }
         }
         let failed = trials.filter { $0.state == .failed }
@@ -141,7 +148,8 @@ extension SweepStore {
             var eta: Double? = nil
             if let mean {
                 let remaining = Double(counts.pending + counts.leased)
-                eta = remaining == 0 ? 0 : remaining * mean / Double(max(1, counts.leased))
+                // No ETA while nothing runs: a stopped sweep does not finish by itself.
+                if remaining == 0 { eta = 0 } else if counts.leased > 0 { eta = remaining * mean / Double(counts.leased) }
             }
             return SweepStatus(name: name, counts: counts, trials: trials, meanDurationSeconds: mean, etaSeconds: eta)
         }

@@ -111,7 +111,7 @@ extension SweepStore {
     static func wrap<T>(_ what: String, _ body: () throws -> T) throws -> T {
         do { return try body() }
         catch let e as SweepError { throw e }
-        catch { throw SweepError(.store, "store: cannot \(what): \(error)", cause: SendableDescription(error)) }
+        catch { throw SweepError(.store, "store: cannot \(what)", cause: SendableDescription(error)) }
     }
 
     func write<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {

@@ -90,8 +90,9 @@ public final class SweepStore: Sendable {
                 + "use results/\(spec.name) or pass --force-new-trials")
         }
         if let oldFixed = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fixed'"), oldFixed != spec.fixedCanonical {
-            throw SweepError(.specChanged, "\(spec.file): fixed settings differ from the ones stored in \(directory.path) "
-                + "(stored \(oldFixed), now \(spec.fixedCanonical)); old results would answer another question. "
+            let changes = SweepStore.fixedChanges(stored: oldFixed, now: spec.fixedCanonical)
+            throw SweepError(.specChanged, "\(spec.file): fixed settings differ from the ones stored in \(directory.path): "
+                + "\(changes.joined(separator: ", ")); old results would answer another question. "
                 + "Use a new sweep name, or pass --force-new-trials to keep both.")
         }
     }

@@ -21,7 +21,7 @@ struct YAMLTree: Sendable {
         try screen(text, file: file)
         let node: Node?
         do { node = try Yams.compose(yaml: text) }
-        catch { throw SweepError(.invalidSpec, "\(file): not valid YAML: \(error)", cause: SendableDescription(error)) }
+        catch { throw SweepError(.invalidSpec, "\(file): not valid YAML: \(error)") }
         guard let node else { throw SweepError(.invalidSpec, "\(file): the file is empty; expected a sweep map with version, name, fixed, grid") }
         return try convert(node, file: file, path: "")
     }

@@ -165,7 +165,7 @@ public struct TrialConfig: Codable, Sendable, Hashable {
     public static func decode(json: String) throws -> TrialConfig {
         do { return try JSONDecoder().decode(TrialConfig.self, from: Data(json.utf8)) }
         catch let e as DecodingError { throw TrialConfigError(.invalidConfig, "trial config: \(describe(e))") }
-        catch { throw TrialConfigError(.invalidJSON, "trial config is not valid JSON: \(error)", cause: error) }
+        catch { throw TrialConfigError(.invalidJSON, "trial config is not valid JSON", cause: error) }
     }
 
     /// `key.path: what is wrong`, instead of Foundation's nested dump.

@@ -21,8 +21,9 @@ public struct TrialConfigError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
+    /// The user-facing line (message and underlying reason); `code` stays available as data.
     public var description: String {
-        if let cause { return "\(message) (\(code.rawValue); cause: \(cause))" }
-        return "\(message) (\(code.rawValue))"
+        if let cause { return "\(message): \(cause)" }
+        return message
     }
 }

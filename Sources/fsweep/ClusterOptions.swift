@@ -20,7 +20,7 @@ struct LogOptions: ParsableArguments {
 
 /// Heartbeat timing shared by coordinator and worker.
 struct HeartbeatOptions: ParsableArguments {
-    @Option(help: "Seconds between heartbeats.")
+    @Option(help: "Time between heartbeats: 1s, 2s or seconds (0.5).", transform: DurationFlag.seconds)
     var heartbeat: Double = 1
     @Option(help: "Missed heartbeats before the peer counts as gone.")
     var liveness: Int = 3

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Runner
+import Sweeps
 import Foundation
 
 extension FSweep {
@@ -10,6 +11,8 @@ extension FSweep {
             abstract: "Serve a sweep's trials to workers over ZeroMQ until every trial is done.")
 
         @Argument(help: "Sweep file (sweeps/*.yaml).") var spec: String
+        @Argument(help: "Overrides: train.epochs=1 (fixed), model.depth=[1,2] (grid axis), ~grid.train.weight_decay (remove an axis).")
+        var overrides: [String] = []
         @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555 (non-loopback needs CURVE or --insecure).")
         var bind: String = "tcp://127.0.0.1:5555"
         @Option(help: "Results root; the sweep lives in RESULTS/<name>/.") var results: String = "results"
@@ -20,8 +23,10 @@ extension FSweep {
         @Flag(help: "Allow a plaintext bind on a non-loopback address (trusted networks only).") var insecure = false
         @Option(help: "Coordinator CURVE secret key file (from `fsweep keys generate`).") var curveSecret: String?
         @Option(help: "File of worker public keys allowed to connect (one per line).") var authorizedKeys: String?
+        @Option(help: "File written when every trial is done or failed (removed at start); workers given it exit at once.")
+        var finishedMarker: String?
         @OptionGroup var trialLimits: TrialLimitOptions
-        @Option(help: "Seconds a graceful shutdown waits for running trials.") var grace: Double = 30
+        @Option(help: "Time a graceful shutdown waits for running trials before re-queueing them: 30s, 2m, seconds or 0.", transform: DurationFlag.secondsOrZero) var grace: Double = 30
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
         @OptionGroup var dashboard: DashboardOption
@@ -33,7 +38,7 @@ extension FSweep {
         }
 
         func run() throws {
-            try SweepValidation.validate(specPath: spec, report: Console.error)
+            try SweepValidation.validate(SweepSpec.load(path: spec, overrides: overrides), report: Console.error)
             let logger = log.makeLogger("fsweep.coordinator")
             var settings = CoordinatorSettings()
             settings.heartbeatInterval = heartbeat.heartbeat
@@ -43,10 +48,10 @@ extension FSweep {
             let security = CoordinatorSecurity(
                 curveSecretKey: try curveSecret.map { try CurveKeyPair.readKey(at: $0) },
                 authorized: try authorizedKeys.map { try AuthorizedKeys.load(path: $0) }, insecure: insecure)
-            let session = try SweepSession(specPath: spec, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
+            let session = try SweepSession(specPath: spec, overrides: overrides, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
                                            settings: settings, limits: trialLimits.limits, logger: logger)
             try dashboard.start(results: results)
-            let code = try session.serve(endpoint: bind, security: security, logger: logger)
+            let code = try session.serve(endpoint: bind, security: security, finishedMarker: finishedMarker, logger: logger)
             if code != 0 { throw ExitCode(code) }
         }
     }

@@ -10,14 +10,14 @@ extension FSweep {
         static let configuration = CommandConfiguration(
             abstract: "Train one model locally and write model.safetensors, model.json and metrics.json.")
 
-        @Option(help: "A trial config JSON (as stored in a sweep); flags below override nothing when given.")
+        @Option(help: "A trial config JSON (as stored in a sweep); flags given beside it override its values.")
         var config: String?
-        @Option(help: "\(Architecture.allCases.map(\.rawValue).joined(separator: " | "))") var arch: Architecture = .convactually
+        @Option(help: "\(Architecture.allCases.map(\.rawValue).joined(separator: " | "))") var arch: Architecture?
         @Option(help: "ConvActually depth (d−1 circular convolutions + dense).") var depth: Int?
         @Option(help: "Base channel count (64 in the paper).") var width: Int?
         @Option(help: "relu | linear") var activation: Activation?
         @Flag(help: "Batch normalization after each convolution (VGG, Myrtle).") var batchNorm = false
-        @Option(help: "synthetic | cifar10 | npz") var dataset: DatasetName = .synthetic
+        @Option(help: "synthetic | cifar10 | npz (default synthetic)") var dataset: DatasetName?
         @Option(help: "Directory with the CIFAR-10 binary batches.") var dataDir: String?
         @Option(help: "Path of an .npz image set (x_train, y_train, x_test, y_test).") var dataPath: String?
         @Option(help: "Image side, 4…1024 (synthetic: generated, default 32; cifar10/npz: must match the data).") var imageSize: Int?
@@ -32,7 +32,7 @@ extension FSweep {
         @Option var momentum: Double?
         @Option var weightDecay: Double?
         @Option(help: "constant | cosine | step | plateau") var schedule: ScheduleName?
-        @Option var seed: Int = 0
+        @Option(help: "Seed (default 0).") var seed: Int?
         @Option(help: "Compute threads.") var threads: Int = 1
         @Option(help: "Output directory.") var out: String
 
@@ -43,16 +43,16 @@ extension FSweep {
         /// The flags as a trial config; its values are checked by the sweep file's rules in `run`.
         var flagConfig: TrialConfig {
             TrialConfig(
-                dataset: DatasetSpec(name: dataset, imageSize: imageSize, trainSize: trainSize, testSize: testSize,
+                dataset: DatasetSpec(name: dataset ?? .synthetic, imageSize: imageSize, trainSize: trainSize, testSize: testSize,
                                      filter: filter, dataDir: dataDir, path: dataPath, band: band, augment: augment ? true : nil),
-                model: ModelSpec(arch: arch, depth: depth, width: width, activation: activation, batchNorm: batchNorm ? true : nil),
+                model: ModelSpec(arch: arch ?? .convactually, depth: depth, width: width, activation: activation, batchNorm: batchNorm ? true : nil),
                 train: TrainSpec(epochs: epochs, batchSize: batchSize, lr: lr, momentum: momentum, weightDecay: weightDecay,
                                  schedule: schedule),
-                probes: [], seed: seed)
+                probes: [], seed: seed ?? 0)
         }
 
         func run() throws {
-            let trial = try config.map(TrialConfigFile.load) ?? flagConfig.validated()
+            let trial = try config.map { try TrialConfigFile.load($0, overrides: flagSettings) } ?? flagConfig.validated()
             try TrainCommand.run(trial, threads: threads, out: URL(fileURLWithPath: out))
         }
     }

@@ -19,8 +19,15 @@ extension FSweep {
         @Option(help: "Exit after this many trials.") var maxTrials: Int?
         @Option(help: "Run trials with this shell command (config JSON on stdin, result JSON on stdout) instead of the built-in trainer.")
         var runnerCommand: String?
+        @Option(help: "GPU id for this worker's trials: the runner command sees CUDA_VISIBLE_DEVICES=K.", transform: GPUList.single)
+        var gpu: String?
         @Option(help: "Coordinator CURVE public key file (.pub).") var curveServerKey: String?
         @Option(help: "This worker's CURVE secret key file (.key).") var curveSecret: String?
+        @Option(help: "Give up (exit 75) when no coordinator has answered for this long while idle: 90s, 5m, 1h; 0 waits forever.",
+                transform: DurationFlag.secondsOrZero)
+        var giveUpAfter: Double = 300
+        @Option(help: "Exit 0 at once when this file exists (the coordinator's --finished-marker: the sweep is finished).")
+        var finishedMarker: String?
         @Option(help: .hidden) var parentPID: Int32?
         @OptionGroup var heartbeat: HeartbeatOptions
         @OptionGroup var log: LogOptions
@@ -35,6 +42,7 @@ extension FSweep {
 
         func run() throws {
             let logger = log.makeLogger("fsweep.worker")
+            if let gpu { setenv("CUDA_VISIBLE_DEVICES", gpu, 1) }  // for anything this process starts
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let n = threads ?? cores
             Parallel.setThreads(n)
@@ -46,6 +54,8 @@ extension FSweep {
             settings.liveness = heartbeat.liveness
             settings.maxTrials = maxTrials
             settings.parentPID = parentPID
+            settings.giveUpAfter = giveUpAfter > 0 ? giveUpAfter : nil
+            settings.finishedMarker = finishedMarker
             let dir = outbox ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/fsweep/outbox/\(workerID)")
             let curve = try curveServerKey.map { serverKeyPath in
                 WorkerCurve(serverPublicKey: try CurveKeyPair.readKey(at: serverKeyPath),
@@ -61,7 +71,9 @@ extension FSweep {
 
         /// The runner trials go through: the external command when given, else the built-in trainer.
         func makeRunner() throws -> any TrialRunner {
-            if let runnerCommand { return ExternalRunner(command: runnerCommand) }
+            if let runnerCommand {
+                return ExternalRunner(command: runnerCommand, environment: gpu.map { ["CUDA_VISIBLE_DEVICES": $0] } ?? [:])
+            }
             return BuiltinRunner(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         }
     }

@@ -6,10 +6,8 @@ struct FSweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsweep",
         abstract: "Sweeps of CNN training runs and the frequency probes that measure them.",
+        version: versionText,
         subcommands: [Run.self, Status.self, Aggregate.self, Coordinator.self, Worker.self, Train.self, Predict.self,
                       Probe.self, Keys.self, Bench.self, Serve.self]
     )
-
-    /// Version reported by workers in READY.
-    static let version = "0.1.0"
 }

@@ -59,12 +59,12 @@ let w2 = LeaseOwner(worker: "w2", identity: "zmq:w2")
         #expect(Set((trial0 ?? [:]).keys).isSuperset(of: ["id", "state", "attempts", "worker", "started_at", "finished_at", "error", "axes"]))
         // ETA: 11 remaining trials × 2 s ÷ 5 running
         expectClose(status.etaSeconds ?? 0, 11 * 2 / 5, .absolute(1e-9))
-        // running trials show worker and epoch
+        // leased trials show worker and the epoch under way (3 of 5 done: the 4th trains)
         #expect(try store.recordProgress(trialID: leases[1].trialID, leaseID: leases[1].id, owner: w1,
                                          progress: EpochProgress(epoch: 3, epochs: 5, metrics: ["loss": 0.5])))
         let text = try store.status(now: now).text()
-        #expect(text.contains("\(leases[1].trialID)  w1  epoch 3/5"), "\(text)")
-        #expect(text.hasPrefix("sweep t: 12 trials — 1 done, 5 running, 6 pending, 0 failed"))
+        #expect(text.contains("\(leases[1].trialID)  w1  training epoch 4/5"), "\(text)")
+        #expect(text.hasPrefix("sweep t: 12 trials — 1 done, 5 leased, 6 pending, 0 failed"))
         #expect(try store.epochs(trialID: leases[1].trialID).map(\.epoch) == [3])
     }
 
@@ -185,7 +185,11 @@ let w2 = LeaseOwner(worker: "w2", identity: "zmq:w2")
         // the superseded spec is kept
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("spec.1.yaml").path))
         let changed = try SweepSpec(yaml: baseYAML.replacingOccurrences(of: "epochs: 2", with: "epochs: 3"))
-        #expect { try SweepStore.create(in: lock, spec: changed) } throws: { ($0 as? SweepError)?.code == .specChanged }
+        #expect { try SweepStore.create(in: lock, spec: changed) } throws: { error in
+            // the refusal names the changed key and both values, not two JSON blobs
+            guard let e = error as? SweepError else { return false }
+            return e.code == .specChanged && e.message.contains("fixed.train.epochs: 2 → 3") && !e.message.contains("{")
+        }
         let renamed = try SweepSpec(yaml: baseYAML.replacingOccurrences(of: "name: t", with: "name: other"))
         #expect { try SweepStore.create(in: lock, spec: renamed) } throws: { ($0 as? SweepError)?.code == .specChanged }
         let forced = try SweepStore.create(in: lock, spec: changed, forceNewTrials: true)

@@ -19,16 +19,19 @@ public final class LocalWorkers: Sendable {
     /// Restarts allowed per worker slot.
     public let maxRestarts: Int
 
-    /// Starts `count` workers connecting to `endpoint`; each gets a stable id and outbox under `outboxRoot`.
+    /// Starts `count` workers connecting to `endpoint`; each gets a stable id and outbox under `outboxRoot`,
+    /// and with `gpus` the device `LocalWorkers.gpu(forSlot:of:)` picks (`--gpu`: its CUDA_VISIBLE_DEVICES).
     public init(count: Int, endpoint: String, executable: String = LocalWorkers.selfExecutable(),
-                outboxRoot: String, extraArguments: [String], maxRestarts: Int = 3, logger: Logger) throws {
+                outboxRoot: String, extraArguments: [String], gpus: [String] = [], maxRestarts: Int = 3, logger: Logger) throws {
         let parent = getpid()
         launch = { id in
+            let slot = Int(id.split(separator: "-").last ?? "") ?? 0
+            let gpu = LocalWorkers.gpu(forSlot: slot, of: gpus).map { ["--gpu", $0] } ?? []
             let p = Process()
             p.executableURL = URL(fileURLWithPath: executable)
             p.arguments = ["worker", "--connect", endpoint, "--id", id,
                            "--outbox", (outboxRoot as NSString).appendingPathComponent(id),
-                           "--parent-pid", "\(parent)"] + extraArguments
+                           "--parent-pid", "\(parent)"] + gpu + extraArguments
             p.standardInput = FileHandle.nullDevice
             do { try p.run() } catch {
                 throw ClusterError(code: "spawn", message: "could not start worker process \(executable)", cause: "\(error)")
@@ -49,6 +52,12 @@ public final class LocalWorkers: Sendable {
             throw error
         }
         slots = Locked(list)
+    }
+
+    /// The GPU of worker `slot`: the devices in turn (more workers than GPUs share them round-robin); nil
+    /// without GPUs.
+    public static func gpu(forSlot slot: Int, of gpus: [String]) -> String? {
+        gpus.isEmpty ? nil : gpus[slot % gpus.count]
     }
 
     /// Path of the running executable (`/proc/self/exe` on Linux).

@@ -19,12 +19,12 @@ public struct ProgressLine: Sendable {
         let rate = Double(finishedHere) / minutes
         let remaining = c.pending + c.leased
         var eta = "ETA --"
-        if rate > 0 && remaining > 0 {
+        if rate > 0 && remaining > 0 && c.leased > 0 {  // no ETA while nothing runs
             eta = "ETA " + SweepStatus.format(seconds: Double(remaining) / rate * 60)
         } else if remaining == 0 {
             eta = "ETA 0s"
         }
-        return "\(c.done)/\(c.total) done · \(c.leased) running · \(c.pending) pending · \(c.failed) failed · "
+        return "\(c.done)/\(c.total) done · \(c.leased) leased · \(c.pending) pending · \(c.failed) failed · "
             + String(format: "%.1f trials/min", rate) + " · \(eta) · \(workers) worker\(workers == 1 ? "" : "s")"
     }
 }

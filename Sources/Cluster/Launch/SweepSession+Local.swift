@@ -7,14 +7,15 @@ extension SweepSession {
     /// `fsweep run`: a loopback coordinator plus `workers` supervised local worker processes, with a live
     /// progress line on stderr. Returns 0 when every trial is done, 2 when some failed, 130 when interrupted,
     /// 3 when local workers kept dying.
-    public func runLocally(workers: Int, workerArguments: [String], progress: Bool, logger: Logger) throws -> Int32 {
+    /// `gpus`: device ids handed out to the workers in turn (`--gpu`), so each runs on its own GPU.
+    public func runLocally(workers: Int, workerArguments: [String], gpus: [String] = [], progress: Bool, logger: Logger) throws -> Int32 {
         let server = CoordinatorServer(endpoint: "tcp://127.0.0.1:*", settings: settings, store: store, logger: logger)
         let endpoint = try server.start()
         let start = try store.counts()
         let toRun = start.pending + start.leased
         let local = try LocalWorkers(count: toRun == 0 ? 0 : min(workers, toRun), endpoint: endpoint,
                                      outboxRoot: (directory as NSString).appendingPathComponent("outbox"),
-                                     extraArguments: workerArguments, logger: logger)
+                                     extraArguments: workerArguments, gpus: gpus, logger: logger)
         let trap = SignalTrap { sig in
             logger.notice("received signal \(sig); finishing running trials (Ctrl-C again is not needed)")
             server.requestShutdown()

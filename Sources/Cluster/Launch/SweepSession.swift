@@ -11,14 +11,17 @@ public struct SweepSession: Sendable {
     public let directory: String
     public let settings: CoordinatorSettings
     public let specPath: String
+    /// Command-line overrides (`train.epochs=1`), applied again when `--keep-alive` reloads the file.
+    public let overrides: [String]
 
     /// Loads the spec, locks its results directory (a second coordinator fails here, before anything
     /// changes), creates or resumes its store; `retryFailed` re-queues failed trials; `forceNewTrials`
     /// accepts a spec whose fixed settings changed (old and new trials then coexist); `limits` from the command
     /// line override the spec's `runner.stall_timeout` / `runner.time_limit`.
-    public init(specPath: String, resultsRoot: String, retryFailed: Bool, forceNewTrials: Bool = false,
+    public init(specPath: String, overrides: [String] = [], resultsRoot: String, retryFailed: Bool, forceNewTrials: Bool = false,
                 settings: CoordinatorSettings, limits: TrialLimits = TrialLimits(), logger: Logger) throws {
-        let spec = try SweepSpec.load(path: specPath)
+        let spec = try SweepSpec.load(path: specPath, overrides: overrides)
+        self.overrides = overrides
         let dir = URL(fileURLWithPath: resultsRoot).appendingPathComponent(spec.name)
         let lock = try DirectoryLock(directory: dir)
         store = try SweepStore.create(in: lock, spec: spec, forceNewTrials: forceNewTrials)
@@ -37,7 +40,10 @@ public struct SweepSession: Sendable {
     }
 
     /// Runs a coordinator bound to `endpoint` with SIGINT/SIGTERM as graceful shutdown; returns the exit code.
-    public func serve(endpoint: String, security: CoordinatorSecurity, logger: Logger) throws -> Int32 {
+    /// `finishedMarker`: a file removed at start and written once every trial is done or failed, so workers
+    /// started after the end (Slurm array tasks) exit at once (`fsweep worker --finished-marker`).
+    public func serve(endpoint: String, security: CoordinatorSecurity, finishedMarker: String? = nil, logger: Logger) throws -> Int32 {
+        try SweepSession.clearMarker(finishedMarker)
         let server = CoordinatorServer(endpoint: endpoint, settings: settings, store: store, security: security, logger: logger)
         _ = try server.start()
         let trap = SignalTrap { sig in
@@ -48,6 +54,7 @@ public struct SweepSession: Sendable {
         if settings.keepAlive { watchSpec(until: stop, logger: logger) }
         let code = server.wait()
         stop.withLock { $0 = true }
+        try markFinishedIfDone(finishedMarker, logger: logger)
         withExtendedLifetime(trap) {}
         return code
     }
@@ -55,7 +62,7 @@ public struct SweepSession: Sendable {
     /// With `--keep-alive`: when the spec file changes, add its new grid points to the store (the running
     /// coordinator leases them on its next pass). Invalid edits are logged and ignored.
     private func watchSpec(until stop: Locked<Bool>, logger: Logger) {
-        let path = specPath, store = self.store
+        let path = specPath, store = self.store, overrides = self.overrides
         @Sendable func modified() -> Date? { (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
         let thread = Thread {
             var last = modified()
@@ -65,7 +72,7 @@ public struct SweepSession: Sendable {
                 guard now != last else { continue }
                 last = now
                 do {
-                    let spec = try SweepSpec.load(path: path)
+                    let spec = try SweepSpec.load(path: path, overrides: overrides)
                     let added = try store.add(spec: spec)
                     logger.notice("spec changed: \(added) new trial(s) added")
                 } catch {

@@ -79,12 +79,17 @@ extension Worker {
                 + leave(code: s.code, goodbye: true, reason: "worker stopping")
         }
         self.progress = progress
+        if let giveUp = giveUpIfAbandoned(now: now) { return giveUp }
         if now.timeIntervalSince(lastHeard) > silenceLimit {
             let waited = now.timeIntervalSince(lastHeard)
             lastHeard = now
             silenceLimit = settings.expiry + backoff
             backoff = min(backoff * 2, settings.maxBackoff)
-            return [.log(.warning, "coordinator silent for \(String(format: "%.1f", waited)) s; reconnecting"), .reconnect] + register(now: now)
+            // After a goodbye the silence is expected: say so quietly instead of sounding like a fault.
+            let note: Directive = coordinatorLeft
+                ? .log(.debug, "coordinator shut down; trying to reconnect")
+                : .log(.warning, "coordinator silent for \(String(format: "%.1f", waited)) s; reconnecting")
+            return [note, .reconnect] + register(now: now)
         }
         var out: [Directive] = []
         for (id, at) in outboxActivity where now.timeIntervalSince(at) > settings.resultRetry {

@@ -41,6 +41,10 @@ public struct Worker: Sendable {
     public internal(set) var exited = false
     var progress = 0
     var lastHeard: Date
+    /// The last message from any coordinator (or the start): `giveUpAfter` counts from here.
+    var lastAnswer: Date
+    /// The coordinator said goodbye (a clean shutdown, sweep not done): its silence is expected, not a fault.
+    var coordinatorLeft = false
     var lastSent: Date
     var backoff: Double
     var silenceLimit: Double
@@ -49,6 +53,7 @@ public struct Worker: Sendable {
         self.settings = settings
         self.outbox = Dictionary(outbox.map { ($0.lease.leaseID, $0) }, uniquingKeysWith: { a, _ in a })
         lastHeard = now
+        lastAnswer = now
         lastSent = now
         backoff = settings.initialBackoff
         silenceLimit = settings.expiry
@@ -76,9 +81,11 @@ public struct Worker: Sendable {
     /// A message from the coordinator.
     public mutating func onMessage(_ message: Message, now: Date) -> [Directive] {
         lastHeard = now
+        lastAnswer = now
         backoff = settings.initialBackoff
         silenceLimit = settings.expiry
         guard !exited else { return [] }
+        if case .disconnect = message {} else { coordinatorLeft = false }
         switch message {
         case .lease(let lease): return onLease(lease, now: now)
         case .cancel(let cancel):
@@ -94,6 +101,7 @@ public struct Worker: Sendable {
             return [.unpersist(ack.lease.leaseID)] + leaveIfDone(now: now)
         case .disconnect(let d):
             if d.sweepDone { return beginStop(code: 0, reason: "coordinator says the sweep is done", now: now) }
+            coordinatorLeft = true
             return [.log(.info, "coordinator is shutting down (\(LogText.clean(d.reason))); waiting for it to come back")]
         case .error(let e): return onError(e, now: now)
         case .heartbeat, .ready, .progress, .result, .chunk, .fail, .status:

@@ -51,8 +51,13 @@ public final class WorkerNode: Sendable {
         var core = Worker(settings: settings, outbox: loaded.entries, now: Date())
         var socket = try connect(context)
         var stopSeen = false
+        var markerChecked = Date.distantPast
         var directives = core.onStart(now: Date())
         while true {
+            if let marker = settings.finishedMarker, Date().timeIntervalSince(markerChecked) >= 1 {
+                markerChecked = Date()
+                if FileManager.default.fileExists(atPath: marker) { directives += core.onSweepMarkedFinished(now: markerChecked) }
+            }
             if let code = try perform(&directives, &socket, context) { return code }
             let readable = try ZMQSocket.poll([socket], fds: [trials.wakeFD], timeoutMs: 50)
             if readable.count > 1 && readable[1] { trials.drainWake() }

@@ -18,6 +18,12 @@ public struct WorkerSettings: Sendable {
     public var parentPID: Int32?
     /// Seconds a stopping worker waits for its trial (and the runner's processes) to stop.
     public var stopGrace: Double = 5
+    /// Seconds without a word from any coordinator after which an idle worker gives up and exits with
+    /// `Worker.gaveUpExitCode` (a batch job then frees its allocation); nil = wait forever. Default 5 min.
+    public var giveUpAfter: Double? = 300
+    /// A file the coordinator creates when the sweep is finished (next to the endpoint file under Slurm);
+    /// a worker that sees it exits 0 at once instead of waiting for a coordinator that is gone.
+    public var finishedMarker: String?
 
     public init(workerID: String, host: String, cores: Int, version: String) {
         self.workerID = workerID

@@ -1,5 +1,6 @@
 internal import CZeroMQ
 import Foundation
+import Trials
 
 /// A CURVE key pair in Z85 text (40 characters each), as written by `fsweep keys generate`.
 public struct CurveKeyPair: Sendable, Equatable {
@@ -49,7 +50,7 @@ public struct CurveKeyPair: Sendable, Equatable {
     public static func readKey(at path: String) throws -> String {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ClusterError(code: "bad-key", message: "cannot read key file \(path)", cause: "\(error)")
+            throw ClusterError(code: "bad-key", message: "cannot read key file \(path)", cause: FileErrorText.reason(error))
         }
         for line in text.split(whereSeparator: \.isNewline) {
             let t = line.trimmingCharacters(in: .whitespaces)
@@ -97,7 +98,7 @@ public struct AuthorizedKeys: Sendable {
     public static func load(path: String) throws -> AuthorizedKeys {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ClusterError(code: "bad-key", message: "cannot read authorized keys file \(path)", cause: "\(error)")
+            throw ClusterError(code: "bad-key", message: "cannot read authorized keys file \(path)", cause: FileErrorText.reason(error))
         }
         var keys: [String: String] = [:]
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
