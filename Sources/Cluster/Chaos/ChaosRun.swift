@@ -40,7 +40,10 @@ final class ChaosRun {
     }
 
     func execute() throws -> ChaosReport {
-        defer { fleet.killAll() }
+        defer {
+            hostile.stop()
+            fleet.killAll()
+        }
         try fleet.startCoordinator()
         try awaitListening()
         for i in 0..<settings.workers { try fleet.startWorker(i) }
@@ -98,7 +101,7 @@ final class ChaosRun {
                 restarts[.coordinator] = now.addingTimeInterval(Double.random(in: 0...2, using: &rng))
                 nextCoordinatorKill = now.addingTimeInterval(ChaosSchedule.exponential(mean: settings.coordinatorKillInterval, &rng))
             }
-            report(phase: "faults", end: end)
+            reportProgress(phase: "faults", end: end)
             Thread.sleep(forTimeInterval: 0.05)  // the schedule's tick
         }
     }
@@ -112,7 +115,7 @@ final class ChaosRun {
                 return
             }
             try supervise(faults: false)
-            report(phase: "finishing", end: nil)
+            reportProgress(phase: "finishing", end: nil)
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
@@ -180,7 +183,7 @@ final class ChaosRun {
         return trial.attempts + (lease.started ? 0 : 1) < settings.maxAttempts
     }
 
-    private func report(phase: String, end: Date?) {
+    private func reportProgress(phase: String, end: Date?) {
         guard Date().timeIntervalSince(lastProgress) >= 10 else { return }
         lastProgress = Date()
         let counts = (try? SweepStore.open(directory: storeDirectory).counts()) ?? SweepStore.Counts()

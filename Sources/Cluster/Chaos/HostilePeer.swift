@@ -19,6 +19,7 @@ final class HostilePeer: Sendable {
     private let stopSignal = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let counter = Locked(0)
+    private let started = Locked(false)
 
     init(endpoint: String, storeDirectory: URL, meanInterval: Double, floodSize: Int, seed: UInt64) {
         self.endpoint = endpoint
@@ -30,6 +31,7 @@ final class HostilePeer: Sendable {
 
     /// Starts attacking on a thread of its own.
     func start() {
+        started.withLock { $0 = true }
         let thread = Thread { [self] in
             defer { finished.signal() }
             guard let context = try? ZMQContext() else { return }
@@ -48,10 +50,14 @@ final class HostilePeer: Sendable {
         thread.start()
     }
 
-    /// Stops after the attack in progress and returns the tally.
+    /// Stops after the attack in progress and returns the tally (safe to call again, or without `start()`).
+    @discardableResult
     func stop() -> HostileTally {
-        stopSignal.signal()
-        finished.wait()
+        if started.current {
+            stopSignal.signal()
+            finished.wait()
+            finished.signal()  // later calls return at once
+        }
         return tally.current
     }
 
