@@ -44,7 +44,7 @@ let package = Package(
 
         // Run-time CPU dispatch for the FMA-peak loop and glibc's allocator settings.
         .target(name: "CMachine", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CFFTW", "CMachine"], swiftSettings: fastMath),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CFFTW", "CMachine", "Trials"], swiftSettings: fastMath),
         .target(name: "Networks", dependencies: networksDependencies, swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["TensorCore", "Trials", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: fastMath),
@@ -76,7 +76,7 @@ let package = Package(
         // Test support shared by the test targets (the tolerance check); not part of any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "Trials", "TestSupport"], swiftSettings: fastMath),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Trials", "TestSupport"], swiftSettings: fastMath),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Trials", "TestSupport"], swiftSettings: fastMath),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Trials", "TestSupport"], swiftSettings: fastMath),

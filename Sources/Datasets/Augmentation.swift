@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// Training-time augmentation of the paper: random horizontal flip and translation by up to `k`
 /// pixels with zero fill (equivalent to zero-padding by `k` and a random crop), seeded.

@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// Mini-batches of one epoch: seeded shuffle, optional augmentation, explicit last-batch policy.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Trials
 
 /// Turns `DatasetSettings` into train and test sets: the one call the CLI and the trial runner make.
 ///

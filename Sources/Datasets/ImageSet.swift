@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// A labelled image split held in memory: the unit every loader returns and every consumer reads.
 ///

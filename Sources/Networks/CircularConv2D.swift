@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// Full-image circular convolution (ConvActually's layer), computed in the Fourier domain with FFTW.
 ///

@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// k×k 2-D convolution with zero padding, PyTorch semantics (cross-correlation):
 /// `y[n,o,i,j] = b[o] + Σ_c Σ_{p,q} w[o,c,p,q] · x[n,c, s·i+p−pad, s·j+q−pad]`, with `x = 0` outside

@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// Inverted dropout: in training, zero each value with probability `p` and scale the rest by `1/(1−p)`;
 /// the identity in evaluation. Its own seeded generator keeps runs reproducible.

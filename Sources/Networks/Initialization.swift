@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// How a layer draws its initial weights, so models can match the published training code.
 ///

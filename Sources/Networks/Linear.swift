@@ -1,4 +1,5 @@
 import TensorCore
+import Trials
 
 /// Fully connected layer `y = x·Wᵀ + b` through one GEMM over the batch.
 ///

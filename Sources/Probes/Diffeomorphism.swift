@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Trials
 
 /// Random smooth deformations of the image grid (Petrini et al. NeurIPS 2021; docs/SCIENCE.md §4.1).
 ///

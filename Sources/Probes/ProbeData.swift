@@ -1,6 +1,7 @@
 import Datasets
 import Networks
 import TensorCore
+import Trials
 
 /// The data probes read: the labelled test split (most probes), the training split (data spectrum,
 /// frequency principle), optionally explicit images for `sensitivity`, and the channel statistics.

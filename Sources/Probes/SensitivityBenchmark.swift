@@ -1,6 +1,7 @@
 import Foundation
 import Networks
 import TensorCore
+import Trials
 
 /// Time to compute the `sensitivity` map (per-class input gradients + FFT + accumulation) for random images
 /// on the paper's models: the number BENCHMARKS.md compares with PyTorch (`bench/sensitivity_torch.py`).

@@ -131,8 +131,12 @@ extension SweepStore {
         let state = State(rawValue: row["state"]) ?? .pending
         switch state {
         case .done:
-            let stored = try Int64.fetchOne(db, sql: "SELECT lease_id FROM results WHERE trial_id = ?", arguments: [trialID])
-            return stored == leaseID ? .duplicate : .refused("trial \(trialID) is already done under another lease")
+            // A duplicate only from the owner of the lease the result was stored under: anyone else is refused.
+            let stored = try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM results r JOIN leases l ON l.id = r.lease_id
+                WHERE r.trial_id = ? AND r.lease_id = ? AND l.worker = ? AND l.owner = ?
+                """, arguments: [trialID, leaseID, owner.worker, owner.identity]) ?? false
+            return stored ? .duplicate : .refused("trial \(trialID) is already done under another lease or owner")
         case .leased:
             let current: Int64? = row["lease_id"], worker: String? = row["worker"], identity: String? = row["lease_owner"]
             if current == leaseID && worker == owner.worker && identity == owner.identity { return .stored }

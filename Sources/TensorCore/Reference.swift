@@ -1,3 +1,5 @@
+import Foundation
+
 /// Naive reference kernels: slow, obviously correct loops kept beside the fast paths as test oracles.
 public enum Reference {
     /// Triple-loop `C = A·B` in Double accumulation for `[m×k]·[k×n]`.
@@ -25,8 +27,8 @@ public enum Reference {
                 for y in 0..<h {
                     for xx in 0..<w {
                         let ang = -2 * Double.pi * (Double(u * y) / Double(h) + Double(v * xx) / Double(w))
-                        sr += Double(x[y * w + xx]) * _cos(ang)
-                        si += Double(x[y * w + xx]) * _cos(ang - Double.pi / 2)
+                        sr += Double(x[y * w + xx]) * cos(ang)
+                        si += Double(x[y * w + xx]) * cos(ang - Double.pi / 2)
                     }
                 }
                 re[u * w + v] = sr * s

@@ -7,8 +7,9 @@ extension FSweep {
     /// `fsweep bench …`: speed measurements (not tests); numbers go to BENCHMARKS.md.
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Benchmarks: training throughput, probe time, cluster overhead.",
-            subcommands: [BenchTrain.self, BenchConv.self, BenchTrial.self, BenchProbe.self, BenchCluster.self, BenchStore.self, BenchValidate.self])
+            abstract: "Benchmarks: training throughput, probe time, cluster overhead, fault tolerance.",
+            subcommands: [BenchTrain.self, BenchConv.self, BenchTrial.self, BenchProbe.self, BenchCluster.self, BenchStore.self, BenchValidate.self,
+                          BenchChaos.self])
     }
 
     /// `fsweep bench train`: images/s and GFLOP/s of a training step on the paper's models.

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Datasets
+import Trials
 
 // One channel, 2×3: [[1, 2, 3], [4, 5, 6]] plus a second channel [[7, 8, 9], [10, 11, 12]].
 private let img = try! Tensor(shape: [2, 2, 3], data: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Datasets
+import Trials
 
 /// 10 one-pixel images whose value is their index, label index % 3.
 private func indexSet(_ n: Int = 10) throws -> ImageSet {

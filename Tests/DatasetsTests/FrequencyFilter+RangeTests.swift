@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Datasets
 import TestSupport
+import Trials
 
 @Test func outputRangesKeepOrRescalePerImage() throws {
     var rng = SeededRNG(seed: 8)

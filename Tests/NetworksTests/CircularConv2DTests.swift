@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 /// One full-image circular convolution configuration.
 struct CircularCase: CustomStringConvertible, Sendable {

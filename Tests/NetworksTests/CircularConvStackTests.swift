@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 /// A chain of full-image circular convolutions: channel counts `[C_0, C_1, …, C_L]` on `h×w` images.
 struct StackCase: CustomStringConvertible, Sendable {

@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 /// The batch-wide GEMM weight gradient used for small output maps.
 @Suite struct Conv2DBatchGEMMTests {

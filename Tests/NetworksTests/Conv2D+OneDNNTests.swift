@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 /// The oneDNN backend against the im2col oracle on layer sizes where oneDNN picks its blocked JIT
 /// kernels (channels multiple of 8), including the adding-gradient contract and geometry changes.

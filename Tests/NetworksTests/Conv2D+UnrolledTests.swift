@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 /// The unrolled-matrix path of tiny "same" maps (all three passes) against the im2col oracle and the
 /// naive loop. It needs no oneDNN, so it runs in every build: the oneDNN backends select it.

@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 /// Our Winograd F(4×4, 3×3) against the naive 7-loop convolution, the im2col path and finite differences, on
 /// map sizes that are and are not multiples of the 4×4 tile, and on both vector widths.

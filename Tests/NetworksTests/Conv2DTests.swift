@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 /// One convolution configuration: batch, channels, image size, kernel, stride, padding, bias.
 struct ConvCase: CustomStringConvertible, Sendable {

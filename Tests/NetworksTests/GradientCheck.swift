@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 /// How far an analytic gradient is from central finite differences over the entries checked.
 struct GradientError: CustomStringConvertible {

@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 @Suite struct LinearTests {
     static func make(n: Int, inFeatures: Int, outFeatures: Int, bias: Bool, seed: UInt64 = 13) throws -> (Linear, Tensor) {

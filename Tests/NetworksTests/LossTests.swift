@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 @Suite struct LossTests {
     @Test func crossEntropyMatchesClosedFormAndFiniteDifferences() throws {

@@ -2,6 +2,7 @@ import CMachine
 import Testing
 import TensorCore
 @testable import Networks
+import Trials
 
 @Suite struct ModelMemoryTests {
     @Test("parameter bytes count values and gradients; the convolutions' buffers and Winograd's appear after a step")

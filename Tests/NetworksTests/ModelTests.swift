@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 @Suite struct ModelTests {
     static let tiny: [ModelConfig] = [

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TensorCore
 @testable import Networks
+import Trials
 
 @Suite struct SafetensorsTests {
     @Test func headerIsWhatAStrictReaderExpects() throws {

@@ -2,6 +2,7 @@ import Testing
 import TensorCore
 @testable import Networks
 import TestSupport
+import Trials
 
 @Suite struct SimpleLayerTests {
     @Test("ReLU zeroes negatives and keeps NaN (in the vector and the scalar tail), so divergence stays visible")

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Networks
+import Trials
 
 /// A fixed list of batches, the same every epoch.
 struct FixedBatches: BatchSource {

@@ -5,6 +5,7 @@ import Networks
 import TensorCore
 @testable import Probes
 import TestSupport
+import Trials
 
 @Suite struct DiffeomorphismTests {
     @Test func zeroTemperatureIsTheIdentity() {

@@ -4,6 +4,7 @@ import Datasets
 import Networks
 import TensorCore
 @testable import Probes
+import Trials
 
 /// Sets every parameter named `name` of the model.
 func setParameter(_ model: Model, _ name: String, _ values: [Float]) throws {

@@ -3,6 +3,7 @@ import Testing
 import TensorCore
 @testable import Probes
 import TestSupport
+import Trials
 
 /// `np.polyfit(x, y, 1)[0]` written as numpy solves it: least squares on the design matrix `[x, 1]`, here
 /// through the 2×2 normal equations (uncentred sums, a different formula from the code's centred one).

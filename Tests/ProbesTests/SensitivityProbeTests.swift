@@ -5,6 +5,7 @@ import Networks
 import TensorCore
 @testable import Probes
 import TestSupport
+import Trials
 
 @Suite struct SensitivityProbeTests {
     /// Depth-1 ConvActually is `f_l(x) = Σ W[l,c,p] (x[c,p] − m_c)/s_c + b_l`, so `∂f_l/∂x_c = W[l,c]/s_c` for

@@ -87,6 +87,17 @@ let w2 = LeaseOwner(worker: "w2", identity: "zmq:w2")
         #expect(try store.counts() == .init(pending: 11, leased: 1))
         #expect(try store.records().allSatisfy { $0.metrics.isEmpty })
         #expect(try store.complete(trialID: a.trialID, leaseID: a.id, owner: w1, result: result(0.5)) == .stored)
+        // Once done, the same lease id from anyone but its owner is refused, not acknowledged as a duplicate.
+        for who in [w2, forger] {
+            guard case .refused = try store.complete(trialID: a.trialID, leaseID: a.id, owner: who, result: result(0.99)) else {
+                Issue.record("a result from \(who) for a trial done under \(w1)'s lease was not refused"); return
+            }
+            guard case .refused = try store.judgeResult(trialID: a.trialID, leaseID: a.id, owner: who) else {
+                Issue.record("judgeResult accepted \(who)'s result for a done trial"); return
+            }
+        }
+        #expect(try store.complete(trialID: a.trialID, leaseID: a.id, owner: w1, result: result(0.99)) == .duplicate)
+        #expect(try store.records().first { $0.id == a.trialID }?.metrics["test_accuracy"] == 0.5)
     }
 
     @Test func attemptsAreSpentOnlyByStartedExecutionsThatWereLost() throws {

@@ -1,6 +1,7 @@
 import Testing
 @testable import TensorCore
 import TestSupport
+import Trials
 
 @Suite struct FFTTests {
     /// Batch 2: with 5×7 the second image starts 140 bytes in, so it runs FFTW's unaligned plan and the

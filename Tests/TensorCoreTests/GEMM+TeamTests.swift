@@ -1,6 +1,7 @@
 import Testing
 @testable import TensorCore
 import TestSupport
+import Trials
 
 @Suite struct GEMMTeamTests {
     @Test("column-split GEMM matches the naive product for every transpose and split",

@@ -1,6 +1,7 @@
 import Testing
 @testable import TensorCore
 import TestSupport
+import Trials
 
 @Suite struct GEMMTests {
     @Test(arguments: [(1, 1, 1), (3, 5, 4), (17, 9, 33), (64, 7, 65)])

@@ -1,6 +1,7 @@
 import Testing
 @testable import TensorCore
 import TestSupport
+import Trials
 
 @Suite struct RNGTests {
     @Test func sameSeedSameStreamDifferentSeedDifferentStream() {

@@ -1,6 +1,7 @@
 import Dispatch
 import Networks
 import TensorCore
+import Trials
 
 /// `fsweep bench conv`: GFLOP/s of each pass of the 3×3 convolutions of Myrtle and VGG through the
 /// engine's `Conv2D` layer (whatever path its plan takes: Winograd, oneDNN, unrolled, batch GEMM, im2col), against

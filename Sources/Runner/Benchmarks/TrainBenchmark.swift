@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Networks
 import TensorCore
+import Trials
 
 /// `fsweep bench train`: training throughput of the engine on the paper's models.
 public enum TrainBenchmark {
