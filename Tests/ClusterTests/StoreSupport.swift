@@ -5,19 +5,7 @@ import Trials
 
 /// A real SQLite store of `trials` trials (ids in queue order) in a fresh directory, for state-machine tests.
 func testStore(trials: Int, maxAttempts: Int = 3) throws -> SweepStore {
-    let rates = (0..<trials).map { String(format: "%.6f", 0.0001 * Double($0 + 1)) }.joined(separator: ", ")
-    let yaml = """
-        version: 1
-        name: unit
-        fixed:
-          dataset: {name: synthetic, image_size: 8, train_size: 10, test_size: 10}
-          model: {arch: convactually, width: 4, depth: 1}
-          train: {epochs: 1, batch_size: 10}
-          probes: []
-        grid:
-          train.lr: [\(rates)]
-        runner: {max_attempts: \(maxAttempts)}
-        """
+    let yaml = SweepSpec.tinyYAML(name: "unit", trials: trials, maxAttempts: maxAttempts)
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsweep-unit-\(UUID().uuidString.prefix(8))")
     return try SweepStore.create(in: try DirectoryLock(directory: dir), spec: try SweepSpec(yaml: yaml))
 }

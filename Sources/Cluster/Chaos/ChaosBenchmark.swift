@@ -24,19 +24,7 @@ public enum ChaosBenchmark {
 
     /// The benchmark's sweep file: `trials` trials (one grid axis), `max_attempts` as given.
     static func spec(trials: Int, maxAttempts: Int) -> String {
-        let rates = (0..<trials).map { String(format: "%.7f", 0.0000001 * Double($0 + 1)) }.joined(separator: ", ")
-        return """
-            version: 1
-            name: chaos
-            fixed:
-              dataset: {name: synthetic, image_size: 8, train_size: 10, test_size: 10}
-              model: {arch: convactually, width: 4, depth: 1}
-              train: {epochs: 1, batch_size: 10}
-              probes: []
-            grid:
-              train.lr: [\(rates)]
-            runner: {max_attempts: \(maxAttempts)}
-            """
+        SweepSpec.tinyYAML(name: "chaos", trials: trials, maxAttempts: maxAttempts)
     }
 
     /// A free loopback TCP port (bound through ZeroMQ's wildcard port, then released).

@@ -35,18 +35,7 @@ public enum ClusterBenchmark {
 
     /// Runs `trials` sleeping trials over `workers` in-process workers (each its own DEALER and threads).
     public static func run(workers: Int, trials: Int, sleepSeconds: Double, directory: String, logger: Logger) throws -> Report {
-        let rates = (0..<trials).map { String(format: "%.6f", 0.0001 * Double($0 + 1)) }.joined(separator: ", ")
-        let yaml = """
-            version: 1
-            name: bench
-            fixed:
-              dataset: {name: synthetic, image_size: 8, train_size: 10, test_size: 10}
-              model: {arch: convactually, width: 4, depth: 1}
-              train: {epochs: 1, batch_size: 10}
-              probes: []
-            grid:
-              train.lr: [\(rates)]
-            """
+        let yaml = SweepSpec.tinyYAML(name: "bench", trials: trials)
         let spec = try SweepSpec(yaml: yaml, file: "bench.yaml")
         let dir = URL(fileURLWithPath: directory).appendingPathComponent("bench-\(workers)-\(trials)-\(UUID().uuidString.prefix(8))")
         let store = try SweepStore.create(in: try DirectoryLock(directory: dir), spec: spec)
