@@ -7,10 +7,18 @@ import Trials
 @Suite struct ExampleRunnersTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples/runners").path
+    /// The python that has PyTorch: the comparison venv of `bench/setup-torch-venv.sh` when it exists
+    /// (`FSWEEP_TORCH_VENV`, default ~/.cache/fsweep/torch-venv), else python3 from PATH.
+    static let python: String = {
+        let venv = ProcessInfo.processInfo.environment["FSWEEP_TORCH_VENV"]
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/fsweep/torch-venv").path
+        let candidate = venv + "/bin/python"
+        return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : "python3"
+    }()
     static let hasTorch: Bool = {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import torch"]
+        p.arguments = [python, "-c", "import torch"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return false }
@@ -38,13 +46,13 @@ import Trials
     }
 
     @Test("the PyTorch runner trains one epoch and reports metrics and the filter spectrum",
-          .enabled(if: ExampleRunnersTests.hasTorch, "python3 cannot import torch"))
+          .enabled(if: ExampleRunnersTests.hasTorch, "no python with torch (run bench/setup-torch-venv.sh)"))
     func torchRunner() throws {
         let config = TrialConfig(dataset: DatasetSpec(name: .synthetic, imageSize: 8, trainSize: 64, testSize: 32),
                                  model: ModelSpec(arch: .convactually, depth: 2, width: 4),
                                  train: TrainSpec(epochs: 1, batchSize: 32, lr: 0.01), probes: [], seed: 1)
         let seen = Locked<[EpochProgress]>([])
-        let result = try ExternalRunner(command: "python3 \(ExampleRunnersTests.examples)/torch_runner.py")
+        let result = try ExternalRunner(command: "\(ExampleRunnersTests.python) \(ExampleRunnersTests.examples)/torch_runner.py")
             .run(config, trialID: "t", events: TrialEvents(epoch: { e in seen.withLock { $0.append(e) } }, step: {}))
         let accuracy = try #require(result.metrics["test_accuracy"])
         #expect(accuracy >= 0 && accuracy <= 1)
