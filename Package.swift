@@ -58,7 +58,7 @@ let package = Package(
         ]),
         .target(name: "Cluster", dependencies: [
             "CZeroMQ", "Trials", "Sweeps", .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], exclude: ["Coordinator/LeaseProtocol.pml"]),  // spin's model of the lease protocol (LeaseProtocolModelTests)
         // Tables, figures and the HTML report from a sweep's store.
         .target(name: "Reports", dependencies: ["Trials", "Sweeps", "TensorCore", "Probes"]),
         // The read-only web dashboard (`fsweep serve`, `--dashboard`): pages, JSON API and live updates over HTTP.

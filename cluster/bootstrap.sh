@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libzmq3-dev libfftw3-dev libopenblas-dev libdnnl-dev pkg-config sqlite3 libsqlite3-dev)
+# spin: the model checker LeaseProtocolModelTests runs on Sources/Cluster/Coordinator/LeaseProtocol.pml.
+packages=(libzmq3-dev libfftw3-dev libopenblas-dev libdnnl-dev pkg-config sqlite3 libsqlite3-dev spin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
