@@ -22,11 +22,6 @@ public enum ChaosBenchmark {
         return try run.execute()
     }
 
-    /// The benchmark's sweep file: `trials` trials (one grid axis), `max_attempts` as given.
-    static func spec(trials: Int, maxAttempts: Int) -> String {
-        SweepSpec.tinyYAML(name: "chaos", trials: trials, maxAttempts: maxAttempts)
-    }
-
     /// A free loopback TCP port (bound through ZeroMQ's wildcard port, then released).
     static func freePort() throws -> Int {
         let context = try ZMQContext()

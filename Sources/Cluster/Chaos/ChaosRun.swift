@@ -29,7 +29,7 @@ final class ChaosRun {
         try? fm.removeItem(at: settings.scratch)
         try fm.createDirectory(at: settings.scratch, withIntermediateDirectories: true)
         let specPath = settings.scratch.appendingPathComponent("chaos.yaml").path
-        try ChaosBenchmark.spec(trials: settings.trialCount, maxAttempts: settings.maxAttempts)
+        try SweepSpec.tinyYAML(name: "chaos", trials: settings.trialCount, maxAttempts: settings.maxAttempts)
             .write(toFile: specPath, atomically: true, encoding: .utf8)
         let endpoint = "tcp://127.0.0.1:\(try ChaosBenchmark.freePort())"
         fleet = ChaosFleet(settings: settings, endpoint: endpoint, specPath: specPath)
