@@ -84,7 +84,7 @@ extension Coordinator {
     }
 
     mutating func checkFinished(now: Date) -> [Directive] {
-        guard !finished, !settings.keepAlive, busyWorkers == 0, orphans.isEmpty else { return [] }
+        guard !finished, !settings.keepAlive, !anyWorkerBusy, orphans.isEmpty else { return [] }
         let counts: SweepStore.Counts
         do { counts = try store.counts() } catch { return [.log(.error, "could not count trials: \(error)")] }
         guard counts.pending == 0 && counts.leased == 0 else { return [] }
