@@ -47,6 +47,9 @@ public final class CoordinatorServer: Sendable {
         public var counts: SweepStore.Counts?
         public var workers = 0
         public var busy = 0
+        /// Seconds the loop spent working (not waiting in poll) so far: divided by the wall time, how close
+        /// the coordinator is to its capacity.
+        public var loopBusySeconds = 0.0
     }
 
     public init(endpoint: String, settings: CoordinatorSettings, store: any CoordinatorStore,
@@ -165,17 +168,23 @@ public final class CoordinatorServer: Sendable {
     /// The poll loop; returns the exit code.
     private func loop(_ core: inout Coordinator, _ sockets: Sockets) -> Int32 {
         let zapHandler = security.authorized.map { ZAPHandler(authorized: $0) }
-        var lastTick = Date.distantPast
+        var lastTick = Date.distantPast, lastSnapshot = Date.distantPast
         var shutdownSeen = false
+        var busyNanos: UInt64 = 0
         var directives = core.onStart(now: Date())
         let polled = [sockets.router] + (sockets.zap.map { [$0] } ?? [])
         while true {
-            if let code = perform(&directives, &core, sockets.router) { return code }
+            if let code = perform(&directives, &core, sockets.router) {
+                state.withLock { $0.loopBusySeconds = Double(busyNanos) / 1e9 }
+                return code
+            }
             let readable: [Bool]
             do { readable = try ZMQSocket.poll(polled, timeoutMs: 50) } catch {
                 logger.error("poll failed: \(error)")
                 return 1
             }
+            let woke = DispatchTime.now().uptimeNanoseconds
+            defer { busyNanos += DispatchTime.now().uptimeNanoseconds - woke }
             if readable[0] { directives += committed(&core) { receive(&$0, sockets.router) } }
             if let zap = sockets.zap, let handler = zapHandler, readable.count > 1, readable[1] { authenticate(zap, handler) }
             let now = Date()
@@ -186,9 +195,13 @@ public final class CoordinatorServer: Sendable {
             if now.timeIntervalSince(lastTick) >= 0.1 {
                 lastTick = now
                 directives += committed(&core) { $0.onTick(now: now) }
+            }
+            // The snapshot (for `status` and the dashboard) counts every trial: once a second is enough.
+            if now.timeIntervalSince(lastSnapshot) >= 1 {
+                lastSnapshot = now
                 let counts = try? store.counts()
-                let workers = core.workers.count, busy = core.busyWorkers
-                state.withLock { $0.counts = counts ?? $0.counts; $0.workers = workers; $0.busy = busy }
+                let workers = core.workers.count, busy = core.busyWorkers, loop = Double(busyNanos) / 1e9
+                state.withLock { $0.counts = counts ?? $0.counts; $0.workers = workers; $0.busy = busy; $0.loopBusySeconds = loop }
             }
         }
     }

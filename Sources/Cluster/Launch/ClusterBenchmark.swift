@@ -13,6 +13,10 @@ public enum ClusterBenchmark {
         public var wallSeconds: Double
         /// Peak resident set of the process (coordinator and simulated workers), MB.
         public var peakResidentMB: Double
+        /// Seconds the coordinator's loop was working rather than waiting for messages.
+        public var coordinatorBusySeconds: Double
+        /// Trials per second of coordinator work: the rate at which its loop would be busy all the time.
+        public var capacityTrialsPerSecond: Double { Double(trials) / max(coordinatorBusySeconds, 1e-9) }
         public var trialsPerSecond: Double { Double(trials) / wallSeconds }
         /// Upper bound if the coordinator cost nothing: workers ÷ sleep.
         public var idealTrialsPerSecond: Double { sleepSeconds > 0 ? Double(workers) / sleepSeconds : .infinity }
@@ -20,8 +24,10 @@ public enum ClusterBenchmark {
         public var overheadPerTrialMs: Double { (wallSeconds * Double(workers) / Double(trials) - sleepSeconds) * 1000 }
 
         public var description: String {
-            String(format: "%d workers, %d trials, sleep %.0f ms: %.2f s wall, %.1f trials/s (ideal %.1f), overhead %.2f ms/trial, peak RSS %.0f MB",
-                   workers, trials, sleepSeconds * 1000, wallSeconds, trialsPerSecond, idealTrialsPerSecond, overheadPerTrialMs, peakResidentMB)
+            String(format: "%d workers, %d trials, sleep %.0f ms: %.2f s wall, %.1f trials/s (ideal %.1f), overhead %.2f ms/trial, peak RSS %.0f MB; "
+                   + "coordinator busy %.0f%% of the time (%.3f ms/trial: capacity %.0f trials/s)",
+                   workers, trials, sleepSeconds * 1000, wallSeconds, trialsPerSecond, idealTrialsPerSecond, overheadPerTrialMs, peakResidentMB,
+                   100 * coordinatorBusySeconds / wallSeconds, 1000 * coordinatorBusySeconds / Double(trials), capacityTrialsPerSecond)
         }
     }
 
@@ -56,6 +62,6 @@ public enum ClusterBenchmark {
             throw ClusterError(code: "bench", message: "benchmark sweep did not finish cleanly: exit \(code), \(c.done)/\(trials) done")
         }
         return Report(workers: workers, trials: trials, sleepSeconds: sleepSeconds, wallSeconds: wall,
-                      peakResidentMB: StoreBenchmark.peakRSS())
+                      peakResidentMB: StoreBenchmark.peakRSS(), coordinatorBusySeconds: server.snapshot.loopBusySeconds)
     }
 }
