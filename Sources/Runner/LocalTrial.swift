@@ -117,6 +117,16 @@ public enum LocalTrial {
         return Outcome(result: result, model: model, train: train, test: test, stats: stats)
     }
 
+    /// `result` with the model's final weights as arrays `model.<parameter>` and its description as metadata.
+    public static func withCheckpoint(_ result: TrialResult, model: Model) -> TrialResult {
+        var out = result
+        out.arrays += Checkpoint.tensors(of: model).sorted { $0.key < $1.key }.map {
+            NamedArray(name: TrialResult.modelPrefix + $0.key, shape: $0.value.shape, data: $0.value.data)
+        }
+        out.modelMetadata = model.config.safetensorsMetadata
+        return out
+    }
+
     /// The per-epoch metrics row stored in the sweep's `epochs` table.
     public static func row(_ r: EpochReport) -> [String: Double] {
         var m: [String: Double] = ["epoch": Double(r.epoch), "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
@@ -155,6 +165,12 @@ public struct BuiltinRunner: TrialRunner {
     public init(threads: Int? = nil) { self.threads = threads }
 
     public func run(_ config: TrialConfig, trialID: String, events: TrialEvents) throws -> TrialResult {
+        try run(config, trialID: trialID, events: events, request: RunRequest())
+    }
+
+    /// With `request.saveModel` the result also carries the final weights as arrays `model.<parameter>` and
+    /// the model description as `modelMetadata` (the store writes them as the trial's `model.safetensors`).
+    public func run(_ config: TrialConfig, trialID: String, events: TrialEvents, request: RunRequest) throws -> TrialResult {
         let outcome = try LocalTrial.run(config, threads: threads, onEpoch: { r, probes in
             events.epoch(EpochProgress(epoch: r.epoch, epochs: r.epochs, metrics: LocalTrial.row(r).merging(probes) { a, _ in a }))
         }, isCancelled: {
@@ -162,6 +178,6 @@ public struct BuiltinRunner: TrialRunner {
             events.step()
             return events.isCancelled()
         })
-        return outcome.result
+        return request.saveModel ? LocalTrial.withCheckpoint(outcome.result, model: outcome.model) : outcome.result
     }
 }
