@@ -135,14 +135,20 @@ public enum LocalTrial {
         return m
     }
 
-    static func prepare(_ config: TrialConfig, seed: UInt64) throws
-        -> (ImageSet, ImageSet, ChannelStats, Model, Trainer, Int) {
+    /// The trial's train and test images and the training split's channel statistics, exactly as training
+    /// loads them (so probes run later on a checkpoint see the same data).
+    static func data(_ config: TrialConfig, seed: UInt64) throws -> (ImageSet, ImageSet, ChannelStats) {
         let dataSettings = try TrialSettings.dataset(config.dataset)
         let train: ImageSet, test: ImageSet
         do { (train, test) = try DatasetLoader.load(dataSettings, seed: seed) } catch let e as DatasetError {
             throw TrialFailure(reason: e.description, retryable: false)
         }
-        let stats = ChannelStats.compute(train)
+        return (train, test, ChannelStats.compute(train))
+    }
+
+    static func prepare(_ config: TrialConfig, seed: UInt64) throws
+        -> (ImageSet, ImageSet, ChannelStats, Model, Trainer, Int) {
+        let (train, test, stats) = try data(config, seed: seed)
         let batchSize = TrialSettings.batchSize(config.train)
         guard batchSize > 0 else { throw TrialFailure(reason: "train.batch_size must be positive, got \(batchSize)", retryable: false) }
         do {
