@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Trials
 
 extension SweepStore {
@@ -10,5 +11,27 @@ extension SweepStore {
         }
         let lines = new.differences(from: old, prefix: "fixed")
         return lines.isEmpty ? ["(equal values, different text)"] : lines
+    }
+
+    /// When the only change to `fixed` is probes added to the list, the names of those probes: they can run on
+    /// the stored checkpoints of done trials (`fsweep probe`) instead of a new set of trials retraining.
+    static func addedProbes(stored: String, now: String) -> [String]? {
+        guard var old = try? JSONValue.parse(stored).objectValue, var new = try? JSONValue.parse(now).objectValue else { return nil }
+        let oldProbes = old.removeValue(forKey: "probes")?.arrayValue ?? []
+        let newProbes = new.removeValue(forKey: "probes")?.arrayValue ?? []
+        guard old == new, newProbes.count > oldProbes.count, Array(newProbes.prefix(oldProbes.count)) == oldProbes else { return nil }
+        let names = newProbes.dropFirst(oldProbes.count).compactMap { $0.objectValue?["name"]?.stringValue }
+        return names.isEmpty ? nil : names
+    }
+
+    /// The hint a refused resume adds when probes were only added: the command that runs them without retraining.
+    func addedProbesHint(_ db: Database, stored: String, now: String) throws -> String {
+        guard let added = SweepStore.addedProbes(stored: stored, now: now) else { return "" }
+        let command = "fsweep probe \(directory.path) --probe \(added.joined(separator: ","))"
+        if try SweepStore.savesModels(db) {
+            return " To run the added probe(s) on the trained models without retraining, keep the sweep file as it was and run `\(command)`."
+        }
+        return " The trials kept no weights (runner.save_model was not true), so the added probe(s) need new trials; "
+            + "with runner.save_model: true a later `\(command)` adds probes without retraining."
     }
 }

@@ -92,9 +92,10 @@ public final class SweepStore: Sendable {
         }
         if let oldFixed = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fixed'"), oldFixed != spec.fixedCanonical {
             let changes = SweepStore.fixedChanges(stored: oldFixed, now: spec.fixedCanonical)
+            let hint = try addedProbesHint(db, stored: oldFixed, now: spec.fixedCanonical)
             throw SweepError(.specChanged, "\(spec.file): fixed settings differ from the ones stored in \(directory.path): "
                 + "\(changes.joined(separator: ", ")); old results would answer another question. "
-                + "Use a new sweep name, or pass --force-new-trials to keep both.")
+                + "Use a new sweep name, or pass --force-new-trials to keep both.\(hint)")
         }
     }
 

@@ -38,7 +38,9 @@ extension FSweep {
         }
 
         func run() throws {
-            try SweepValidation.validate(SweepSpec.load(path: spec, overrides: overrides), report: Console.error)
+            let parsed = try SweepSpec.load(path: spec, overrides: overrides)
+            try SweepValidation.validate(parsed, report: Console.error)
+            if let line = try CheckpointPlan.describe(parsed) { Console.error(line) }
             let logger = log.makeLogger("fsweep.coordinator")
             var settings = CoordinatorSettings()
             settings.heartbeatInterval = heartbeat.heartbeat

@@ -82,6 +82,16 @@ extension FSweep {
             if names.isEmpty { throw ValidationError("give at least one --probe") }
             if threads < 1 { throw ValidationError("--threads must be at least 1") }
             if !isSweep && out == nil { throw ValidationError("give --out DIR for the probe outputs of a model directory") }
+            if isSweep {
+                let modelOnly = [("--out", out != nil), ("--images", images != nil), ("--dataset", dataset != nil), ("--data-dir", dataDir != nil),
+                                 ("--image-size", imageSize != nil), ("--test-size", testSize != nil), ("--train-size", trainSize != nil),
+                                 ("--filter", filter != .none), ("--band", band != .mixed), ("--max-images", maxImages != nil),
+                                 ("--compat", compat != .clean), ("--param", !param.isEmpty), ("--seed", seed != 0)].filter(\.1).map(\.0)
+                if !modelOnly.isEmpty {
+                    throw ValidationError("\(modelOnly.joined(separator: ", ")) apply to model directories; on a sweep each trial's own data "
+                        + "and its sweep's settings for the probe are used (defaults for a probe the sweep did not list)")
+                }
+            }
         }
 
         /// A sweep's results directory holds the store.

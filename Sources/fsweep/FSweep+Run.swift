@@ -38,7 +38,9 @@ extension FSweep {
         func run() throws {
             var logger = log.makeLogger("fsweep.run")
             if log.logLevel == "info" { logger.logLevel = .notice }
-            try SweepValidation.validate(SweepSpec.load(path: spec, overrides: overrides), report: Console.error)
+            let parsed = try SweepSpec.load(path: spec, overrides: overrides)
+            try SweepValidation.validate(parsed, report: Console.error)
+            if let line = try CheckpointPlan.describe(parsed) { Console.error(line) }
             var settings = CoordinatorSettings()
             settings.shutdownGrace = grace
             settings.heartbeatInterval = heartbeat.heartbeat
