@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import Cluster
+import Sweeps
+import Trials
+
+/// The whole path through real processes: `fsweep run` of a sweep with `runner.save_model: true` (coordinator
+/// and worker processes over loopback) stores one checkpoint per trial, and `fsweep probe results/NAME` adds a
+/// probe's outputs to the store from those files without retraining and without touching training's results.
+@Suite(.serialized) struct CheckpointEndToEndTests {
+    @Test func runWithSaveModelThenProbeTheStoredCheckpoints() throws {
+        let dir = try Harness.tempDir("ckpt")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = (dir as NSString).appendingPathComponent("spec.yaml")
+        try SweepSpec.tinyYAML(name: "ckpt", trials: 2, saveModel: true).write(toFile: spec, atomically: true, encoding: .utf8)
+        let results = (dir as NSString).appendingPathComponent("results")
+        let run = try Harness.Child(["run", spec, "--workers", "2", "--results", results, "--quiet"])
+        #expect(run.wait(180) == 0, "\(run.log)")
+        #expect(run.log.contains("checkpoints (runner.save_model): 2 trials ×"), "\(run.log)")
+
+        let sweep = (results as NSString).appendingPathComponent("ckpt")
+        let store = try Harness.store(sweep)
+        let before = try store.records()
+        #expect(before.count == 2 && before.allSatisfy { $0.state == .done })
+        for r in before {
+            #expect(store.hasCheckpoint(trialID: r.id))
+            #expect(try store.arrays(trialID: r.id).allSatisfy { !$0.name.hasPrefix(TrialResult.modelPrefix) })
+            #expect(!r.metrics.keys.contains { $0.hasPrefix("lfc_hfc.") })
+        }
+
+        let probe = try Harness.Child(["probe", sweep, "--probe", "lfc_hfc"])
+        #expect(probe.wait(180) == 0, "\(probe.log)")
+        #expect(probe.log.contains("probed 2 trial(s)"), "\(probe.log)")
+        let after = try Harness.store(sweep).records()
+        for old in before {
+            let now = try #require(after.first { $0.id == old.id })
+            #expect(now.metrics.keys.contains { $0.hasPrefix("lfc_hfc.lfc.") } && now.metrics.keys.contains { $0.hasPrefix("lfc_hfc.hfc.") })
+            #expect(now.finishedAt == old.finishedAt && now.metrics["test_accuracy"] == old.metrics["test_accuracy"])
+            #expect(try Harness.store(sweep).array(trialID: old.id, name: ProbeOutput.hfcAccuracy) != nil)
+        }
+
+        // Resumable: a second run finds nothing left to do.
+        let again = try Harness.Child(["probe", sweep, "--probe", "lfc_hfc"])
+        #expect(again.wait(60) == 0)
+        #expect(again.log.contains("probed 0 trial(s); 2 already had the outputs"), "\(again.log)")
+    }
+}
