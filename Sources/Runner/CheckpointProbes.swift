@@ -30,11 +30,49 @@ public enum CheckpointProbes {
         public var failed: [String: String] = [:]
     }
 
-    /// Probes every done trial with a checkpoint in the sweep directory `directory`. Takes the directory's
-    /// lock as its writer, so it refuses (with `SweepError(.locked)` naming the holder) while a coordinator
-    /// runs there. `report` hears one line per trial.
-    public static func run(directory: URL, probes: [String], force: Bool = false, threads: Int = 1,
-                           report: (String) -> Void = { _ in }) throws -> Outcome {
+    /// One trial to probe and the probes it lacks.
+    public struct Task: Sendable, Hashable {
+        public var trialID: String
+        public var probes: [String]
+    }
+
+    /// Probes every done trial with a checkpoint in the sweep directory `directory`, one after another in
+    /// this process. Takes the directory's lock as its writer, so it refuses (with `SweepError(.locked)` naming
+    /// the holder) while a coordinator runs there. `report` hears one line per trial.
+    ///
+    /// With `workers` > 1 the trials are shared out to that many `fsweep probe` processes (`executable`), which
+    /// read the store read-only and hand their outputs back; this process alone writes the store.
+    public static func run(directory: URL, probes: [String], force: Bool = false, threads: Int = 1, workers: Int = 1,
+                           executable: String? = nil, report: @escaping @Sendable (String) -> Void = { _ in }) throws -> Outcome {
+        let (store, tasks, skipped) = try prepare(directory: directory, probes: probes, force: force)
+        if workers > 1, tasks.count > 1, let executable {
+            return try runInWorkers(store, tasks: tasks, skipped: skipped, workers: workers, threads: threads,
+                                    executable: executable, report: report)
+        }
+        Parallel.setThreads(threads)
+        var outcome = skipped
+        let records = Dictionary(uniqueKeysWithValues: try store.records().map { ($0.id, $0) })
+        for (i, task) in tasks.enumerated() {
+            let line = "[\(i + 1)/\(tasks.count)] \(task.trialID)"
+            do {
+                guard let record = records[task.trialID] else { throw SweepError(.notFound, "no trial \(task.trialID)") }
+                let result = try probe(record, checkpoint: store.checkpointURL(trialID: task.trialID), probes: task.probes)
+                try store.addProbeOutputs(trialID: task.trialID, probes: task.probes, metrics: result.metrics, arrays: result.arrays)
+                outcome.probed.append(task.trialID)
+                report("\(line): \(task.probes.joined(separator: ", ")) added")
+            } catch let e as SweepError where e.code == .io || e.code == .store {
+                throw e
+            } catch {
+                outcome.failed[task.trialID] = "\(error)"
+                report("\(line): failed: \(error)")
+            }
+        }
+        return outcome
+    }
+
+    /// Checks the probes, locks the directory, opens its store and plans the work: the trials to probe with the
+    /// probes each lacks, and the outcome's skipped lists.
+    static func prepare(directory: URL, probes: [String], force: Bool) throws -> (SweepStore, [Task], Outcome) {
         try check(probes)
         let lock: DirectoryLock
         do { lock = try DirectoryLock(directory: directory) } catch let e as SweepError where e.code == .locked {
@@ -42,27 +80,16 @@ public enum CheckpointProbes {
                 + "(or stop the coordinator first).")
         }
         let store = try SweepStore.openExisting(in: lock)
-        Parallel.setThreads(threads)
         var outcome = Outcome()
-        let records = try store.records()
-        for (i, record) in records.enumerated() {
+        var tasks: [Task] = []
+        for record in try store.records() {
             guard record.state == .done else { outcome.notDone.append(record.id); continue }
             guard store.hasCheckpoint(trialID: record.id) else { outcome.noCheckpoint.append(record.id); continue }
             let missing = force ? probes : probes.filter { p in !record.metrics.keys.contains { $0.hasPrefix(ProbeOutput.prefixes(of: p)[0]) } }
             guard !missing.isEmpty else { outcome.alreadyProbed.append(record.id); continue }
-            do {
-                let result = try probe(record, checkpoint: store.checkpointURL(trialID: record.id), probes: missing)
-                try store.addProbeOutputs(trialID: record.id, probes: missing, metrics: result.metrics, arrays: result.arrays)
-                outcome.probed.append(record.id)
-                report("[\(i + 1)/\(records.count)] \(record.id): \(missing.joined(separator: ", ")) added")
-            } catch let e as SweepError where e.code == .io || e.code == .store {
-                throw e
-            } catch {
-                outcome.failed[record.id] = "\(error)"
-                report("[\(i + 1)/\(records.count)] \(record.id): failed: \(error)")
-            }
+            tasks.append(Task(trialID: record.id, probes: missing))
         }
-        return outcome
+        return (store, tasks, outcome)
     }
 
     /// Refuses unknown probes and probes that record during training (they need the training run).

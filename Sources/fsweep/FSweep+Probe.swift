@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Networks
 import Probes
+import Cluster
 import Runner
 import Sweeps
 import TensorCore
@@ -73,6 +74,12 @@ extension FSweep {
         @Flag(help: "Sweep directories: probe trials again even when they already have the probe's outputs.")
         var force = false
 
+        @Option(help: "Sweep directories: probe processes sharing the trials (each with --threads threads).")
+        var workers: Int = 1
+
+        @Option(help: .hidden)
+        var workerTasks: String?
+
         var names: [String] { probe.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
 
         func validate() throws {
@@ -81,6 +88,7 @@ extension FSweep {
             }
             if names.isEmpty { throw ValidationError("give at least one --probe") }
             if threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if workers < 1 { throw ValidationError("--workers must be at least 1") }
             if !isSweep && out == nil { throw ValidationError("give --out DIR for the probe outputs of a model directory") }
             if isSweep {
                 let modelOnly = [("--out", out != nil), ("--images", images != nil), ("--dataset", dataset != nil), ("--data-dir", dataDir != nil),
@@ -120,8 +128,13 @@ extension FSweep {
 extension FSweep.Probe {
     /// The sweep form: every stored checkpoint, outputs into the store; exits 1 when a trial failed.
     func runOnSweep() throws {
-        let outcome = try CheckpointProbes.run(directory: URL(fileURLWithPath: modelDir), probes: names, force: force,
-                                               threads: threads, report: Console.error)
+        let directory = URL(fileURLWithPath: modelDir)
+        if let workerTasks {
+            return try CheckpointProbes.serveTasks(directory: directory, tasksFile: URL(fileURLWithPath: workerTasks), threads: threads,
+                                                   emit: Console.line)
+        }
+        let outcome = try CheckpointProbes.run(directory: directory, probes: names, force: force, threads: threads, workers: workers,
+                                               executable: LocalWorkers.selfExecutable(), report: Console.error)
         print(CheckpointProbes.summary(outcome, directory: modelDir))
         if !outcome.failed.isEmpty { throw ExitCode(1) }
     }

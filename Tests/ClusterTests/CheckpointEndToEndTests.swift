@@ -39,9 +39,27 @@ import Trials
             #expect(try Harness.store(sweep).array(trialID: old.id, name: ProbeOutput.hfcAccuracy) != nil)
         }
 
+        let sequentialHFC = try Dictionary(uniqueKeysWithValues: after.map {
+            ($0.id, try Harness.store(sweep).array(trialID: $0.id, name: ProbeOutput.hfcAccuracy)?.data)
+        })
+
         // Resumable: a second run finds nothing left to do.
         let again = try Harness.Child(["probe", sweep, "--probe", "lfc_hfc"])
         #expect(again.wait(60) == 0)
         #expect(again.log.contains("probed 0 trial(s); 2 already had the outputs"), "\(again.log)")
+
+        // Two probe processes sharing the trials store the same numbers as one (the values are replaced: an
+        // event per addition shows the second run happened).
+        let parallel = try Harness.Child(["probe", sweep, "--probe", "lfc_hfc", "--force", "--workers", "2"])
+        #expect(parallel.wait(180) == 0, "\(parallel.log)")
+        #expect(parallel.log.contains("probed 2 trial(s)"), "\(parallel.log)")
+        let shared = try Harness.store(sweep).records()
+        let additions = try Harness.store(sweep).eventCounts()["probe-outputs"]
+        #expect(additions == 4)
+        for old in after {
+            let now = try #require(shared.first { $0.id == old.id })
+            #expect(now.metrics == old.metrics)
+            #expect(try Harness.store(sweep).array(trialID: old.id, name: ProbeOutput.hfcAccuracy)?.data == sequentialHFC[old.id])
+        }
     }
 }
