@@ -40,7 +40,10 @@ extension FSweep {
             if log.logLevel == "info" { logger.logLevel = .notice }
             let parsed = try SweepSpec.load(path: spec, overrides: overrides)
             try SweepValidation.validate(parsed, report: Console.error)
-            if let line = try CheckpointPlan.describe(parsed) { Console.error(line) }
+            if let line = try CheckpointPlan.describe(parsed) {
+                Console.error(runnerCommand == nil ? line : "note: runner.save_model keeps the weights of the built-in runner only; "
+                    + "trials run by --runner-command store no checkpoint")
+            }
             var settings = CoordinatorSettings()
             settings.shutdownGrace = grace
             settings.heartbeatInterval = heartbeat.heartbeat
