@@ -44,7 +44,21 @@ public enum CheckpointProbes {
     /// read the store read-only and hand their outputs back; this process alone writes the store.
     public static func run(directory: URL, probes: [String], force: Bool = false, threads: Int = 1, workers: Int = 1,
                            executable: String? = nil, report: @escaping @Sendable (String) -> Void = { _ in }) throws -> Outcome {
-        let (store, tasks, skipped) = try prepare(directory: directory, probes: probes, force: force)
+        try check(probes)
+        let lock: DirectoryLock
+        do { lock = try DirectoryLock(directory: directory) } catch let e as SweepError where e.code == .locked {
+            throw SweepError(.locked, "\(e.message) fsweep probe adds to the store and needs it to itself: run it after the sweep "
+                + "(or stop the coordinator first).")
+        }
+        return try run(store: SweepStore.openExisting(in: lock), probes: probes, force: force, threads: threads, workers: workers,
+                       executable: executable, report: report)
+    }
+
+    /// The same on a store already open for writing (`fsweep run` of a sweep file that added probes).
+    public static func run(store: SweepStore, probes: [String], force: Bool = false, threads: Int = 1, workers: Int = 1,
+                           executable: String? = nil, report: @escaping @Sendable (String) -> Void = { _ in }) throws -> Outcome {
+        try check(probes)
+        let (tasks, skipped) = try plan(store, probes: probes, force: force)
         if workers > 1, tasks.count > 1, let executable {
             return try runInWorkers(store, tasks: tasks, skipped: skipped, workers: workers, threads: threads,
                                     executable: executable, report: report)
@@ -70,16 +84,8 @@ public enum CheckpointProbes {
         return outcome
     }
 
-    /// Checks the probes, locks the directory, opens its store and plans the work: the trials to probe with the
-    /// probes each lacks, and the outcome's skipped lists.
-    static func prepare(directory: URL, probes: [String], force: Bool) throws -> (SweepStore, [Task], Outcome) {
-        try check(probes)
-        let lock: DirectoryLock
-        do { lock = try DirectoryLock(directory: directory) } catch let e as SweepError where e.code == .locked {
-            throw SweepError(.locked, "\(e.message) fsweep probe adds to the store and needs it to itself: run it after the sweep "
-                + "(or stop the coordinator first).")
-        }
-        let store = try SweepStore.openExisting(in: lock)
+    /// The trials to probe with the probes each lacks, and the outcome's skipped lists.
+    static func plan(_ store: SweepStore, probes: [String], force: Bool) throws -> ([Task], Outcome) {
         var outcome = Outcome()
         var tasks: [Task] = []
         for record in try store.records() {
@@ -89,7 +95,7 @@ public enum CheckpointProbes {
             guard !missing.isEmpty else { outcome.alreadyProbed.append(record.id); continue }
             tasks.append(Task(trialID: record.id, probes: missing))
         }
-        return (store, tasks, outcome)
+        return (tasks, outcome)
     }
 
     /// Refuses unknown probes and probes that record during training (they need the training run).
@@ -143,5 +149,21 @@ extension CheckpointProbes {
 
     static func listed(_ ids: [String], limit: Int = 20) -> String {
         ids.prefix(limit).joined(separator: ", ") + (ids.count > limit ? " and \(ids.count - limit) more" : "")
+    }
+}
+
+extension CheckpointProbes {
+    /// After `fsweep run` or `fsweep coordinator` of a sweep file that only added probes to a sweep keeping its
+    /// models (`SweepSession.probesToAdd`): runs them on the stored checkpoints once the trials ended, prints the
+    /// summary and returns the exit code — `code` itself unless a trial's probing failed (then 2, as for a
+    /// failed trial). An interrupted sweep (`code` other than 0 or 2) leaves them for the next run.
+    public static func afterSweep(_ store: SweepStore, probes: [String], code: Int32, workers: Int, threads: Int,
+                                  executable: String) throws -> Int32 {
+        guard !probes.isEmpty, code == 0 || code == 2 else { return code }
+        Console.error("running the added probe(s) \(probes.joined(separator: ", ")) on the stored checkpoints")
+        let outcome = try run(store: store, probes: probes, threads: threads, workers: workers, executable: executable,
+                              report: Console.error)
+        Console.error(summary(outcome, directory: store.directory.path))
+        return outcome.failed.isEmpty ? code : 2
     }
 }

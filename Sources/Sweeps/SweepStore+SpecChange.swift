@@ -34,4 +34,32 @@ extension SweepStore {
         return " The trials kept no weights (runner.save_model was not true), so the added probe(s) need new trials; "
             + "with runner.save_model: true a later `\(command)` adds probes without retraining."
     }
+
+    /// `fsweep run` of a sweep file whose only change from the stored one is probes appended to `fixed.probes`,
+    /// in a sweep that keeps its models (`runner.save_model`): the store opened under `lock` without recording
+    /// the file (trial ids, which include the probe list, stay as they are), and the added probe names, which
+    /// then run on the stored checkpoints instead of a second grid retraining. Nil in every other case (no
+    /// store yet, another change, no checkpoints): `create` then decides, and refuses a change with a hint.
+    public static func resumeWithAddedProbes(in lock: DirectoryLock, spec: SweepSpec) throws -> (store: SweepStore, probes: [String])? {
+        guard FileManager.default.fileExists(atPath: lock.directory.appendingPathComponent(databaseName).path) else { return nil }
+        let store = try openExisting(in: lock)
+        let (name, fixed, saves) = try store.read("read the stored spec") { db in
+            (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'name'"),
+             try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fixed'"), try savesModels(db))
+        }
+        guard saves, name == spec.name, let fixed, fixed != spec.fixedCanonical,
+              let added = addedProbes(stored: fixed, now: spec.fixedCanonical) else { return nil }
+        // Only when the grid is the stored one: new grid points would need the new probe list and new trials.
+        var asStored = spec
+        asStored.fixed = try JSONValue.parse(fixed)
+        let sameGrid = try store.read("compare the grid with the stored trials") { db -> Bool in
+            let lookup = try db.cachedStatement(sql: "SELECT 1 FROM trials WHERE id = ?")
+            var missing = false
+            try asStored.forEachTrial { t in
+                if !missing, try Bool.fetchOne(lookup, arguments: [t.id]) == nil { missing = true }
+            }
+            return !missing
+        }
+        return sameGrid ? (store, added) : nil
+    }
 }

@@ -55,7 +55,9 @@ extension FSweep {
             var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning",
                         "--heartbeat", "\(heartbeat.heartbeat)", "--liveness", "\(heartbeat.liveness)"]
             if let runnerCommand { args += ["--runner-command", runnerCommand] }
-            let code = try session.runLocally(workers: workers, workerArguments: args, gpus: gpus, progress: !quiet, logger: logger)
+            var code = try session.runLocally(workers: workers, workerArguments: args, gpus: gpus, progress: !quiet, logger: logger)
+            code = try CheckpointProbes.afterSweep(session.store, probes: session.probesToAdd, code: code, workers: workers,
+                                                   threads: perWorker, executable: LocalWorkers.selfExecutable())
             if code != 0 { throw ExitCode(code) }
         }
     }

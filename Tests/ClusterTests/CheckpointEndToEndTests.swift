@@ -62,4 +62,30 @@ import Trials
             #expect(try Harness.store(sweep).array(trialID: old.id, name: ProbeOutput.hfcAccuracy)?.data == sequentialHFC[old.id])
         }
     }
+
+    /// A sweep file that only adds a probe: `fsweep run` trains nothing and runs the probe on the stored checkpoints.
+    @Test func runningASpecThatAddsAProbeProbesTheCheckpointsInsteadOfRetraining() throws {
+        let dir = try Harness.tempDir("ckpt-add")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = (dir as NSString).appendingPathComponent("spec.yaml")
+        let yaml = SweepSpec.tinyYAML(name: "ckadd", trials: 2, saveModel: true)
+        try yaml.write(toFile: spec, atomically: true, encoding: .utf8)
+        let results = (dir as NSString).appendingPathComponent("results")
+        let run = try Harness.Child(["run", spec, "--results", results, "--quiet"])
+        #expect(run.wait(180) == 0, "\(run.log)")
+        let sweep = (results as NSString).appendingPathComponent("ckadd")
+        let before = try Harness.store(sweep).records()
+
+        try yaml.replacingOccurrences(of: "probes: []", with: "probes: [lfc_hfc]").write(toFile: spec, atomically: true, encoding: .utf8)
+        let again = try Harness.Child(["run", spec, "--results", results, "--quiet"])
+        #expect(again.wait(180) == 0, "\(again.log)")
+        #expect(again.log.contains("adds probe(s) lfc_hfc") && again.log.contains("probed 2 trial(s)"), "\(again.log)")
+        let after = try Harness.store(sweep).records()
+        #expect(after.count == 2)
+        for old in before {
+            let now = try #require(after.first { $0.id == old.id })
+            #expect(now.finishedAt == old.finishedAt && now.metrics["test_accuracy"] == old.metrics["test_accuracy"])
+            #expect(now.metrics.keys.contains { $0.hasPrefix("lfc_hfc.") })
+        }
+    }
 }

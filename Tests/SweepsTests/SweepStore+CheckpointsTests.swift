@@ -113,4 +113,27 @@ import Trials
         }
         #expect(e?.message.contains("fsweep probe \(dir.path) --probe lfc_hfc") == true)
     }
+
+    @Test func aSpecThatOnlyAddsProbesResumesWithoutNewTrials() throws {
+        let dir = tempDir()
+        _ = try makeStore(Self.spec(saveModel: true), in: dir)  // released at once: its lock is free again
+        let withProbe = Self.spec(saveModel: true).replacingOccurrences(of: "probes: []", with: "probes: [lfc_hfc]")
+        let lock = try DirectoryLock(directory: dir)
+        let resumed = try #require(try SweepStore.resumeWithAddedProbes(in: lock, spec: try SweepSpec(yaml: withProbe)))
+        #expect(resumed.probes == ["lfc_hfc"])
+        #expect(try resumed.store.counts().total == 2)
+        // Nothing else qualifies: an unchanged spec, a grown grid, another change, a sweep without checkpoints.
+        #expect(try SweepStore.resumeWithAddedProbes(in: lock, spec: try SweepSpec(yaml: Self.spec(saveModel: true))) == nil)
+        let grown = withProbe.replacingOccurrences(of: "[0.1, 0.2]", with: "[0.1, 0.2, 0.3]")
+        #expect(try SweepStore.resumeWithAddedProbes(in: lock, spec: try SweepSpec(yaml: grown)) == nil)
+        let other = withProbe.replacingOccurrences(of: "width: 4", with: "width: 8")
+        #expect(try SweepStore.resumeWithAddedProbes(in: lock, spec: try SweepSpec(yaml: other)) == nil)
+        withExtendedLifetime(lock) {}
+
+        let plainDir = tempDir()
+        _ = try makeStore(Self.spec(saveModel: false), in: plainDir)
+        let plain = Self.spec(saveModel: false).replacingOccurrences(of: "probes: []", with: "probes: [lfc_hfc]")
+        #expect(try SweepStore.resumeWithAddedProbes(in: try DirectoryLock(directory: plainDir), spec: try SweepSpec(yaml: plain)) == nil)
+        #expect(try SweepStore.resumeWithAddedProbes(in: try DirectoryLock(directory: tempDir()), spec: try SweepSpec(yaml: plain)) == nil)
+    }
 }
