@@ -15,7 +15,7 @@ import Trials
         try SweepSpec.tinyYAML(name: "ckpt", trials: 2, saveModel: true).write(toFile: spec, atomically: true, encoding: .utf8)
         let results = (dir as NSString).appendingPathComponent("results")
         let run = try Harness.Child(["run", spec, "--workers", "2", "--results", results, "--quiet"])
-        #expect(run.wait(180) == 0, "\(run.log)")
+        #expect(run.wait(300) == 0, "\(run.log)")
         #expect(run.log.contains("checkpoints (runner.save_model): 2 trials ×"), "\(run.log)")
 
         let sweep = (results as NSString).appendingPathComponent("ckpt")
@@ -29,7 +29,7 @@ import Trials
         }
 
         let probe = try Harness.Child(["probe", sweep, "--probe", "lfc_hfc"])
-        #expect(probe.wait(180) == 0, "\(probe.log)")
+        #expect(probe.wait(300) == 0, "\(probe.log)")
         #expect(probe.log.contains("probed 2 trial(s)"), "\(probe.log)")
         let after = try Harness.store(sweep).records()
         for old in before {
@@ -45,13 +45,13 @@ import Trials
 
         // Resumable: a second run finds nothing left to do.
         let again = try Harness.Child(["probe", sweep, "--probe", "lfc_hfc"])
-        #expect(again.wait(60) == 0)
+        #expect(again.wait(300) == 0)
         #expect(again.log.contains("probed 0 trial(s); 2 already had the outputs"), "\(again.log)")
 
         // Two probe processes sharing the trials store the same numbers as one (the values are replaced: an
         // event per addition shows the second run happened).
         let parallel = try Harness.Child(["probe", sweep, "--probe", "lfc_hfc", "--force", "--workers", "2"])
-        #expect(parallel.wait(180) == 0, "\(parallel.log)")
+        #expect(parallel.wait(300) == 0, "\(parallel.log)")
         #expect(parallel.log.contains("probed 2 trial(s)"), "\(parallel.log)")
         let shared = try Harness.store(sweep).records()
         let additions = try Harness.store(sweep).eventCounts()["probe-outputs"]
@@ -72,13 +72,13 @@ import Trials
         try yaml.write(toFile: spec, atomically: true, encoding: .utf8)
         let results = (dir as NSString).appendingPathComponent("results")
         let run = try Harness.Child(["run", spec, "--results", results, "--quiet"])
-        #expect(run.wait(180) == 0, "\(run.log)")
+        #expect(run.wait(300) == 0, "\(run.log)")
         let sweep = (results as NSString).appendingPathComponent("ckadd")
         let before = try Harness.store(sweep).records()
 
         try yaml.replacingOccurrences(of: "probes: []", with: "probes: [lfc_hfc]").write(toFile: spec, atomically: true, encoding: .utf8)
         let again = try Harness.Child(["run", spec, "--results", results, "--quiet"])
-        #expect(again.wait(180) == 0, "\(again.log)")
+        #expect(again.wait(300) == 0, "\(again.log)")
         #expect(again.log.contains("adds probe(s) lfc_hfc") && again.log.contains("probed 2 trial(s)"), "\(again.log)")
         let after = try Harness.store(sweep).records()
         #expect(after.count == 2)
