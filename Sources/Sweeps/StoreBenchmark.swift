@@ -42,7 +42,7 @@ public enum StoreBenchmark {
     }
 
     /// Peak resident set size of this process (Linux `VmHWM`), in MB; 0 where unavailable.
-    static func peakRSS() -> Double {
+    public static func peakRSS() -> Double {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }

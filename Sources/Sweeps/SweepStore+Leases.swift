@@ -14,16 +14,16 @@ extension SweepStore {
     public func grantLease(to owner: LeaseOwner, now: Date = Date()) throws -> Lease? {
         let t = now.timeIntervalSince1970
         return try write("lease a trial") { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT id, config_json, attempts FROM trials WHERE state = 'pending'
                 ORDER BY seed_rank, cost DESC, ordinal LIMIT 1
-                """) else { return nil }
+                """)) else { return nil }
             let trialID: String = row["id"]
             let attempt = (row["attempts"] as Int) + 1
-            try db.execute(sql: "INSERT INTO leases(trial_id, worker, owner, attempt, granted_at) VALUES (?, ?, ?, ?, ?)",
+            try db.execute(cached: "INSERT INTO leases(trial_id, worker, owner, attempt, granted_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [trialID, owner.worker, owner.identity, attempt, t])
             let leaseID = db.lastInsertedRowID
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE trials SET state = 'leased', lease_id = ?, worker = ?, lease_owner = ?, lease_started = 0,
                     started_at = ?, finished_at = NULL, epoch = NULL, epochs = NULL WHERE id = ?
                 """, arguments: [leaseID, owner.worker, owner.identity, t, trialID])
@@ -41,27 +41,29 @@ extension SweepStore {
     }
 
     static func start(_ db: Database, _ leaseID: Int64, owner: LeaseOwner, at t: Double) throws -> Bool {
-        try db.execute(sql: """
+        try db.execute(cached: """
             UPDATE trials SET lease_started = 1, attempts = attempts + 1
-            WHERE lease_id = ? AND state = 'leased' AND worker = ? AND lease_owner = ? AND lease_started = 0
+            WHERE id = (SELECT trial_id FROM leases WHERE id = ?1) AND lease_id = ?1 AND state = 'leased'
+                AND worker = ?2 AND lease_owner = ?3 AND lease_started = 0
             """, arguments: [leaseID, owner.worker, owner.identity])
         if db.changesCount > 0 {
-            try db.execute(sql: "UPDATE leases SET started_at = ? WHERE id = ?", arguments: [t, leaseID])
+            try db.execute(cached: "UPDATE leases SET started_at = ? WHERE id = ?", arguments: [t, leaseID])
             return true
         }
-        return try Bool.fetchOne(db, sql: """
-            SELECT 1 FROM trials WHERE lease_id = ? AND state = 'leased' AND worker = ? AND lease_owner = ?
-            """, arguments: [leaseID, owner.worker, owner.identity]) ?? false
+        return try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT 1 FROM trials WHERE id = (SELECT trial_id FROM leases WHERE id = ?1) AND lease_id = ?1 AND state = 'leased'
+                AND worker = ?2 AND lease_owner = ?3
+            """), arguments: [leaseID, owner.worker, owner.identity]) ?? false
     }
 
     /// Every lease recorded as live: what a restarted coordinator offers back to reconnecting workers.
     public func recordedLeases() throws -> [Lease] {
         try read("read recorded leases") { db in
             let save: Bool? = try SweepStore.savesModels(db) ? true : nil
-            return try Row.fetchAll(db, sql: """
+            return try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT t.id, t.config_json, t.lease_id, t.worker, t.lease_owner, t.lease_started, l.attempt
                 FROM trials t JOIN leases l ON l.id = t.lease_id WHERE t.state = 'leased' ORDER BY t.lease_id
-                """).map { row in
+                """)).map { row in
                 Lease(id: row["lease_id"], trialID: row["id"], configJSON: row["config_json"], attempt: row["attempt"],
                       owner: LeaseOwner(worker: row["worker"], identity: row["lease_owner"]), started: row["lease_started"], saveModel: save)
             }
@@ -73,9 +75,9 @@ extension SweepStore {
     public func adopt(_ leaseID: Int64, trialID: String, owner: LeaseOwner, now: Date = Date()) throws -> Bool {
         let t = now.timeIntervalSince1970
         return try write("adopt lease \(leaseID)") { db in
-            guard try Bool.fetchOne(db, sql: """
+            guard try Bool.fetchOne(db.cachedStatement(sql: """
                 SELECT 1 FROM trials WHERE id = ? AND lease_id = ? AND state = 'leased' AND worker = ? AND lease_owner = ?
-                """, arguments: [trialID, leaseID, owner.worker, owner.identity]) == true else { return false }
+                """), arguments: [trialID, leaseID, owner.worker, owner.identity]) == true else { return false }
             _ = try SweepStore.start(db, leaseID, owner: owner, at: t)
             try SweepStore.event(db, trialID, t, "adopted", owner.worker, "lease \(leaseID)")
             return true
@@ -90,9 +92,10 @@ extension SweepStore {
     public func release(_ leaseID: Int64, reason: String, charge: Bool, now: Date = Date()) throws -> ReleaseOutcome {
         let t = now.timeIntervalSince1970
         return try write("release lease \(leaseID)") { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, attempts, lease_started, worker FROM trials WHERE lease_id = ? AND state = 'leased'
-                """, arguments: [leaseID]) else { return .notCurrent }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, attempts, lease_started, worker FROM trials
+                WHERE id = (SELECT trial_id FROM leases WHERE id = ?1) AND lease_id = ?1 AND state = 'leased'
+                """), arguments: [leaseID]) else { return .notCurrent }
             let trialID: String = row["id"], worker: String? = row["worker"]
             let started: Bool = row["lease_started"]
             var attempts: Int = row["attempts"]
@@ -100,12 +103,12 @@ extension SweepStore {
             let maxAttempts = try SweepStore.maxAttempts(db)
             let failed = started && charge && attempts >= maxAttempts
             let error = failed ? "\(reason); all \(maxAttempts) attempts spent" : reason
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE trials SET state = ?, attempts = ?, lease_id = NULL, lease_owner = NULL, lease_started = 0,
                     worker = ?, error = ?, finished_at = ? WHERE id = ?
                 """, arguments: [failed ? "failed" : "pending", attempts, failed ? worker : nil, error, failed ? t : nil, trialID])
             let outcome = failed ? "failed" : (started && charge ? "requeued" : "requeued-uncharged")
-            try db.execute(sql: "UPDATE leases SET ended_at = ?, outcome = ? WHERE id = ?", arguments: [t, "\(outcome): \(reason)", leaseID])
+            try db.execute(cached: "UPDATE leases SET ended_at = ?, outcome = ? WHERE id = ?", arguments: [t, "\(outcome): \(reason)", leaseID])
             try SweepStore.event(db, trialID, t, failed ? "failed" : "requeued", worker, "lease \(leaseID): \(reason)")
             return failed ? .failed : .requeued
         }
@@ -119,18 +122,18 @@ extension SweepStore {
         let t = now.timeIntervalSince1970
         return try write("record a failure of \(trialID)") { db in
             guard try SweepStore.start(db, leaseID, owner: owner, at: t),
-                  let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM trials WHERE id = ? AND lease_id = ?",
+                  let attempts = try Int.fetchOne(db.cachedStatement(sql: "SELECT attempts FROM trials WHERE id = ? AND lease_id = ?"),
                                                   arguments: [trialID, leaseID]) else {
                 try SweepStore.event(db, trialID, t, "refused-failure", owner.worker, "lease \(leaseID): \(reason)")
                 return false
             }
             let maxAttempts = try SweepStore.maxAttempts(db)
             let next = retryable && attempts < maxAttempts ? State.pending : State.failed
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE trials SET state = ?, error = ?, worker = ?, lease_id = NULL, lease_owner = NULL, lease_started = 0,
                     finished_at = ? WHERE id = ?
                 """, arguments: [next.rawValue, reason, next == .failed ? owner.worker : nil, next == .failed ? t : nil, trialID])
-            try db.execute(sql: "UPDATE leases SET ended_at = ?, outcome = ? WHERE id = ?", arguments: [t, "failed: \(reason)", leaseID])
+            try db.execute(cached: "UPDATE leases SET ended_at = ?, outcome = ? WHERE id = ?", arguments: [t, "failed: \(reason)", leaseID])
             try SweepStore.event(db, trialID, t, retryable ? "failed-retryable" : "failed", owner.worker, reason)
             return true
         }
@@ -146,11 +149,11 @@ extension SweepStore {
         let metricsJSON = JSONValue.object(m).canonical
         return try write("record progress") { db in
             guard try SweepStore.start(db, leaseID, owner: owner, at: t),
-                  try Bool.fetchOne(db, sql: "SELECT 1 FROM trials WHERE id = ? AND lease_id = ?", arguments: [trialID, leaseID]) == true
+                  try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM trials WHERE id = ? AND lease_id = ?"), arguments: [trialID, leaseID]) == true
             else { return false }
-            try db.execute(sql: "INSERT OR REPLACE INTO epochs(trial_id, epoch, metrics_json, at) VALUES (?, ?, ?, ?)",
+            try db.execute(cached: "INSERT OR REPLACE INTO epochs(trial_id, epoch, metrics_json, at) VALUES (?, ?, ?, ?)",
                            arguments: [trialID, progress.epoch, metricsJSON, t])
-            try db.execute(sql: "UPDATE trials SET epoch = ?, epochs = ? WHERE id = ?", arguments: [progress.epoch, progress.epochs, trialID])
+            try db.execute(cached: "UPDATE trials SET epoch = ?, epochs = ? WHERE id = ?", arguments: [progress.epoch, progress.epochs, trialID])
             return true
         }
     }
@@ -159,7 +162,7 @@ extension SweepStore {
     public func retryFailed(now: Date = Date()) throws -> Int {
         let t = now.timeIntervalSince1970
         return try write("retry failed trials") { db in
-            try db.execute(sql: "UPDATE trials SET state = 'pending', attempts = 0, worker = NULL, error = NULL, finished_at = NULL WHERE state = 'failed'")
+            try db.execute(cached: "UPDATE trials SET state = 'pending', attempts = 0, worker = NULL, error = NULL, finished_at = NULL WHERE state = 'failed'")
             let n = db.changesCount
             if n > 0 { try SweepStore.event(db, nil, t, "retry-failed", nil, "\(n) trials") }
             return n
@@ -170,7 +173,7 @@ extension SweepStore {
     public func counts() throws -> Counts {
         try read("count trials") { db in
             var c = Counts()
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM trials GROUP BY state") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM trials GROUP BY state")) {
                 let n: Int = row["n"]
                 switch State(rawValue: row["state"]) {
                 case .pending: c.pending = n

@@ -26,11 +26,11 @@ extension SweepStore {
     /// Every trial in queue order, with results joined (metrics empty until done).
     public func records() throws -> [TrialRecord] {
         try read("read trials") { db in
-            let rows = try Row.fetchCursor(db, sql: """
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT t.id, t.state, t.attempts, t.worker, t.axes_json, t.config_json, t.started_at, t.finished_at, t.error,
                        r.metrics_json, r.duration FROM trials t LEFT JOIN results r ON r.trial_id = t.id
                 ORDER BY t.seed_rank, t.cost DESC, t.ordinal
-                """)
+                """))
             var out: [TrialRecord] = []
             while let row = try rows.next() {
                 let metricsJSON: String? = row["metrics_json"]
@@ -55,7 +55,7 @@ extension SweepStore {
     /// The stored arrays of a trial.
     public func arrays(trialID: String) throws -> [NamedArray] {
         try read("read arrays") { db in
-            try Row.fetchAll(db, sql: "SELECT name, shape, data FROM arrays WHERE trial_id = ? ORDER BY name", arguments: [trialID]).map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT name, shape, data FROM arrays WHERE trial_id = ? ORDER BY name"), arguments: [trialID]).map { row in
                 let shapeText: String = row["shape"]
                 let shape = (try? JSONValue.parse(shapeText).arrayValue)?.compactMap { $0.doubleValue.flatMap { JSONValue.exactInt($0) } } ?? []
                 let data: Data = row["data"]
@@ -67,7 +67,7 @@ extension SweepStore {
     /// One stored array, if present.
     public func array(trialID: String, name: String) throws -> NamedArray? {
         try read("read an array") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT shape, data FROM arrays WHERE trial_id = ? AND name = ?", arguments: [trialID, name]) else { return nil }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT shape, data FROM arrays WHERE trial_id = ? AND name = ?"), arguments: [trialID, name]) else { return nil }
             let shapeText: String = row["shape"]
             let shape = (try? JSONValue.parse(shapeText).arrayValue)?.compactMap { $0.doubleValue.flatMap { JSONValue.exactInt($0) } } ?? []
             let data: Data = row["data"]
@@ -83,7 +83,7 @@ extension SweepStore {
     /// Per-epoch metrics of a trial, in epoch order.
     public func epochs(trialID: String) throws -> [(epoch: Int, metrics: [String: Double])] {
         try read("read epochs") { db in
-            try Row.fetchAll(db, sql: "SELECT epoch, metrics_json FROM epochs WHERE trial_id = ? ORDER BY epoch", arguments: [trialID]).map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT epoch, metrics_json FROM epochs WHERE trial_id = ? ORDER BY epoch"), arguments: [trialID]).map { row in
                 let text: String = row["metrics_json"]
                 var m: [String: Double] = [:]
                 for (k, v) in (try? JSONValue.parse(text).objectValue) ?? [:] { if let d = v.doubleValue { m[k] = d } }
@@ -107,17 +107,17 @@ extension SweepStore {
                 return verdict
             }
             _ = try SweepStore.start(db, leaseID, owner: owner, at: t)
-            let attempt = try Int.fetchOne(db, sql: "SELECT attempt FROM leases WHERE id = ?", arguments: [leaseID]) ?? 0
+            let attempt = try Int.fetchOne(db.cachedStatement(sql: "SELECT attempt FROM leases WHERE id = ?"), arguments: [leaseID]) ?? 0
             // The checkpoint is on disk before the commit that makes the trial done refers to it.
             let (checkpoint, rest) = result.separatingCheckpoint()
             if let checkpoint { try writeCheckpoint(trialID: trialID, arrays: checkpoint.arrays, metadata: checkpoint.metadata) }
             try SweepStore.insertResult(db, trialID: trialID, leaseID: leaseID, attempt: attempt, worker: owner.worker, result: rest, at: t)
-            try db.execute(sql: """
+            try db.execute(cached: """
                 UPDATE trials SET state = 'done', worker = ?, finished_at = ?, lease_id = NULL, lease_owner = NULL,
                     lease_started = 0, error = NULL, epoch = COALESCE(?, epoch), epochs = COALESCE(?, epochs) WHERE id = ?
                 """, arguments: [owner.worker, t, result.epochs.isEmpty ? nil : result.epochs.count,
                                  result.epochs.isEmpty ? nil : result.epochs.count, trialID])
-            try db.execute(sql: "UPDATE leases SET ended_at = ?, outcome = 'done' WHERE id = ?", arguments: [t, leaseID])
+            try db.execute(cached: "UPDATE leases SET ended_at = ?, outcome = 'done' WHERE id = ?", arguments: [t, leaseID])
             try SweepStore.event(db, trialID, t, "done", owner.worker, "lease \(leaseID), attempt \(attempt), \(result.durationSeconds) s")
             return .stored
         }
@@ -129,23 +129,23 @@ extension SweepStore {
     }
 
     private static func judgeResult(_ db: Database, trialID: String, leaseID: Int64, owner: LeaseOwner) throws -> CompletionOutcome {
-        guard let row = try Row.fetchOne(db, sql: "SELECT state, lease_id, worker, lease_owner FROM trials WHERE id = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT state, lease_id, worker, lease_owner FROM trials WHERE id = ?"),
                                          arguments: [trialID]) else { return .refused("no trial \(trialID) in this sweep") }
         let state = State(rawValue: row["state"]) ?? .pending
         switch state {
         case .done:
             // A duplicate only from the owner of the lease the result was stored under: anyone else is refused.
-            let stored = try Bool.fetchOne(db, sql: """
+            let stored = try Bool.fetchOne(db.cachedStatement(sql: """
                 SELECT 1 FROM results r JOIN leases l ON l.id = r.lease_id
                 WHERE r.trial_id = ? AND r.lease_id = ? AND l.worker = ? AND l.owner = ?
-                """, arguments: [trialID, leaseID, owner.worker, owner.identity]) ?? false
+                """), arguments: [trialID, leaseID, owner.worker, owner.identity]) ?? false
             return stored ? .duplicate : .refused("trial \(trialID) is already done under another lease or owner")
         case .leased:
             let current: Int64? = row["lease_id"], worker: String? = row["worker"], identity: String? = row["lease_owner"]
             if current == leaseID && worker == owner.worker && identity == owner.identity { return .stored }
             return .refused("lease \(leaseID) is not the current lease of trial \(trialID)")
         case .pending:
-            let held = try Bool.fetchOne(db, sql: "SELECT 1 FROM leases WHERE id = ? AND trial_id = ? AND worker = ? AND owner = ?",
+            let held = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM leases WHERE id = ? AND trial_id = ? AND worker = ? AND owner = ?"),
                                          arguments: [leaseID, trialID, owner.worker, owner.identity]) ?? false
             return held ? .stored : .refused("\(owner) never held lease \(leaseID) of trial \(trialID)")
         case .failed:
@@ -156,19 +156,19 @@ extension SweepStore {
     private static func insertResult(_ db: Database, trialID: String, leaseID: Int64, attempt: Int, worker: String,
                                      result: TrialResult, at t: Double) throws {
         let metrics = JSONValue.object(result.metrics.filter { $0.value.isFinite }.mapValues { .number($0) }).canonical
-        try db.execute(sql: """
+        try db.execute(cached: """
             INSERT OR REPLACE INTO results(trial_id, metrics_json, finished_at, worker, duration, attempt, lease_id)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [trialID, metrics, t, worker, result.durationSeconds, attempt, leaseID])
         for a in result.arrays {
             let shape = JSONValue.array(a.shape.map { .number(Double($0)) }).canonical
-            try db.execute(sql: "INSERT OR REPLACE INTO arrays(trial_id, name, dtype, shape, data) VALUES (?, ?, 'float32', ?, ?)",
+            try db.execute(cached: "INSERT OR REPLACE INTO arrays(trial_id, name, dtype, shape, data) VALUES (?, ?, 'float32', ?, ?)",
                            arguments: [trialID, a.name, shape, a.littleEndianBytes])
         }
         for (i, m) in result.epochs.enumerated() {
             let epoch = m["epoch"].flatMap { JSONValue.exactInt($0) } ?? (i + 1)
             let row = JSONValue.object(m.filter { $0.value.isFinite }.mapValues { .number($0) }).canonical
-            try db.execute(sql: "INSERT OR REPLACE INTO epochs(trial_id, epoch, metrics_json, at) VALUES (?, ?, ?, ?)",
+            try db.execute(cached: "INSERT OR REPLACE INTO epochs(trial_id, epoch, metrics_json, at) VALUES (?, ?, ?, ?)",
                            arguments: [trialID, epoch, row, t])
         }
     }

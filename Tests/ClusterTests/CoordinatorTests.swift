@@ -81,6 +81,30 @@ struct Drive {
         #expect(acks(d.from("w", resultMessage(l[0]), 2)).count == 1)
     }
 
+    @Test func aLeaseTheStoreCouldNotEndIsKeptAndEndedWhenOrphansExpire() throws {
+        let store = FaultyStore(try testStore(trials: 2, maxAttempts: 1))
+        let ids = try store.real.trialIDs()
+        var d = Drive(store)
+        let first = leases(d.from("w", ready("w"), 0))[0]
+        store.failNextFail = true
+        let out = d.from("w", .fail(FailBody(lease: LeaseRef(first), reason: "boom", retryable: false)), 1)
+        #expect(try store.real.trial(ids[0])?.state == .leased, "the store still holds the lease")
+        #expect(d.c.orphans[first.id] != nil, "so memory keeps it too")
+        let second = leases(out)[0]
+        store.failNextRelease = true
+        _ = d.from("w", .disconnect(Disconnect(reason: "bye", sweepDone: false)), 2)
+        #expect(d.c.orphans.keys.sorted() == [first.id, second.id])
+        #expect(exitCode(d.tick(3)) == nil, "no finish while the store holds live leases")
+        #expect(d.c.orphans.count == 2, "still inside the start's adoption grace")
+        _ = d.tick(d.c.settings.adoptionGrace + 1)
+        #expect(d.c.orphans.isEmpty)
+        #expect(try store.real.counts().leased == 0)
+        // Neither lease was recorded as started, so both trials wait again without spending an attempt.
+        #expect(try store.real.trial(ids[0])?.state == .pending)
+        #expect(try store.real.trial(ids[1])?.state == .pending)
+        #expect(try store.real.status().trials.allSatisfy { $0.attempts == 0 })
+    }
+
     @Test func resentResultIsADuplicateAckAndChangesNothing() throws {
         let store = try testStore(trials: 2)
         var d = Drive(store)

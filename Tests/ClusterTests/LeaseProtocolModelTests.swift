@@ -50,10 +50,10 @@ enum SpinModel {
     /// change cut behaviour out of the model.
     static let configurations: [Configuration] = [
         Configuration(name: "one trial leased three times", flags: ["-DNT=1", "-DMAXL=3", "-DQC=1", "-DQW=1"],
-                      atLeastStates: 1_000_000),
-        Configuration(name: "two trials", flags: ["-DNT=2", "-DMAXL=3", "-DQC=1", "-DQW=1"], atLeastStates: 7_000_000),
+                      atLeastStates: 4_700_000),
+        Configuration(name: "two trials", flags: ["-DNT=2", "-DMAXL=3", "-DQC=1", "-DQW=1"], atLeastStates: 24_000_000),
         Configuration(name: "reordering both ways", flags: ["-DNT=1", "-DMAXL=2", "-DQC=2", "-DQW=2"],
-                      atLeastStates: 5_600_000),
+                      atLeastStates: 9_600_000),
     ]
 
     static let brokenVariants: [BrokenVariant] = [
@@ -61,6 +61,7 @@ enum SpinModel {
         BrokenVariant(flags: ["-DBROKEN_DONE"], violates: "b_stored_once"),
         BrokenVariant(flags: ["-DBROKEN_RESET"], violates: "store_one_live_lease"),
         BrokenVariant(flags: ["-DBROKEN_RESET", "-DNO_STORE_CHECK"], violates: "a_one_holder", allErrors: true),
+        BrokenVariant(flags: ["-DBROKEN_FORGET"], violates: "d_no_rerun"),
     ]
 
     /// The model, found from this file's path (Tests/ClusterTests/ -> the package root).

@@ -22,6 +22,8 @@ final class FaultyStore: CoordinatorStore, @unchecked Sendable {
     // Safe: tests drive the coordinator from one thread; the counters are only read after it returns.
     let real: SweepStore
     var failNextComplete = false
+    var failNextRelease = false
+    var failNextFail = false
     var grantCalls = 0
     init(_ real: SweepStore) { self.real = real }
 
@@ -32,10 +34,12 @@ final class FaultyStore: CoordinatorStore, @unchecked Sendable {
         try real.adopt(leaseID, trialID: trialID, owner: owner, now: now)
     }
     func release(_ leaseID: Int64, reason: String, charge: Bool, now: Date) throws -> ReleaseOutcome {
-        try real.release(leaseID, reason: reason, charge: charge, now: now)
+        if failNextRelease { failNextRelease = false; throw ClusterError(code: "io", message: "disk full") }
+        return try real.release(leaseID, reason: reason, charge: charge, now: now)
     }
     func fail(trialID: String, leaseID: Int64, owner: LeaseOwner, reason: String, retryable: Bool, now: Date) throws -> Bool {
-        try real.fail(trialID: trialID, leaseID: leaseID, owner: owner, reason: reason, retryable: retryable, now: now)
+        if failNextFail { failNextFail = false; throw ClusterError(code: "io", message: "disk full") }
+        return try real.fail(trialID: trialID, leaseID: leaseID, owner: owner, reason: reason, retryable: retryable, now: now)
     }
     func recordProgress(trialID: String, leaseID: Int64, owner: LeaseOwner, progress: EpochProgress, now: Date) throws -> Bool {
         try real.recordProgress(trialID: trialID, leaseID: leaseID, owner: owner, progress: progress, now: now)

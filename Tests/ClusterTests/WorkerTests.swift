@@ -143,4 +143,62 @@ private let small = TrialResult(metrics: ["a": 1, "nan": .nan], arrays: [NamedAr
         #expect(w.onMessage(.lease(a), now: at(2)) == [.send(w.outbox[1]!.firstMessage)])
         #expect(w.current == nil)
     }
+
+    @Test func aCopyOfALeaseThatFailedHereIsAnsweredWithTheSameFailure() {
+        var w = Worker(settings: settings(), now: at(0))
+        let a = lease("a", 1)
+        _ = w.onMessage(.lease(a), now: at(0))
+        let failed = messages(w.onTrialFailed(leaseID: 1, reason: "diverged", retryable: false, now: at(1)))
+        #expect(failed.count == 1)
+        let again = w.onMessage(.lease(a), now: at(2))
+        #expect(!again.contains(.startTrial(a)))
+        #expect(messages(again) == failed)
+        // A different trial under a new lease still runs.
+        #expect(w.onMessage(.lease(lease("b", 2)), now: at(3)).contains(.startTrial(lease("b", 2))))
+    }
+
+    @Test func aCopyOfALeaseWhoseResultWasAcknowledgedIsIgnored() {
+        var w = Worker(settings: settings(), now: at(0))
+        let a = lease("a", 1)
+        _ = w.onMessage(.lease(a), now: at(0))
+        _ = w.onTrialFinished(leaseID: 1, result: small, now: at(1))
+        _ = w.onMessage(.ack(Ack(lease: LeaseRef(a))), now: at(2))
+        #expect(messages(w.onMessage(.lease(a), now: at(3))).isEmpty)
+        #expect(w.current == nil)
+        // After a coordinator's goodbye ids may start again (a fresh store): the memory is dropped.
+        _ = w.onMessage(.disconnect(Disconnect(reason: "bye", sweepDone: false)), now: at(4))
+        #expect(w.onMessage(.lease(a), now: at(5)).contains(.startTrial(a)))
+    }
+
+    /// The interleaving spin finds with `-DBROKEN_FORGET`, through both real state machines: the worker
+    /// re-registers while its LEASE is in flight, runs the lease, it fails for good, and the coordinator
+    /// then answers the second READY by re-sending the lease it has not seen start.
+    @Test func aReRegistrationCrossingTheLeaseDoesNotRunItTwice() throws {
+        let store = try testStore(trials: 1)
+        let id = try store.trialIDs()[0]
+        var d = Drive(store)
+        var w = Worker(settings: settings(), now: at(0))
+        let readies = messages(w.onStart(now: at(0))) + messages(w.register(now: at(0)))
+        #expect(readies.count == 2)
+        var starts = 0
+        var toCoordinator: [Message] = []
+        let granted = d.from("w", readies[0], 1, identity: "zmq:w")
+        for case .lease(let l) in sent(granted).map(\.1) {
+            let ds = w.onMessage(.lease(l), now: at(2))
+            starts += ds.filter { if case .startTrial = $0 { return true } else { return false } }.count
+            toCoordinator += messages(w.onTrialFailed(leaseID: l.id, reason: "boom", retryable: false, now: at(3)))
+        }
+        let resent = d.from("w", readies[1], 4, identity: "zmq:w")
+        #expect(!leases(resent).isEmpty, "the coordinator re-sends the lease it has not seen start")
+        for case .lease(let l) in sent(resent).map(\.1) {
+            let ds = w.onMessage(.lease(l), now: at(5))
+            starts += ds.filter { if case .startTrial = $0 { return true } else { return false } }.count
+            toCoordinator += messages(ds)
+        }
+        #expect(starts == 1)
+        #expect(toCoordinator.count == 2, "the FAIL, then the same FAIL as the answer to the copy")
+        for m in toCoordinator { _ = d.from("w", m, 6, identity: "zmq:w") }
+        #expect(try store.trial(id)?.state == .failed)
+        #expect(try store.trial(id)?.attempts == 1)
+    }
 }

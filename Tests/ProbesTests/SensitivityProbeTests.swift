@@ -72,6 +72,23 @@ import Trials
         #expect(worst <= 1, "scaled error \(worst)")
     }
 
+    /// A batch larger than `gradientRowsPerPass / K` goes backward in blocks of classes: every class's
+    /// gradient equals the one computed for each image alone (all K classes in one pass).
+    @Test(arguments: gradientModels) func classBlocksGiveTheSameGradientsAsOnePass(_ cfg: ModelConfig) throws {
+        let n = 40, k = cfg.classes, per = cfg.channels * cfg.imageSize * cfg.imageSize
+        #expect(ModelEvaluation.gradientRowsPerPass / n < k, "the batch must be split into class blocks")
+        let model = try Model(cfg, seed: 5)
+        let x = randomImages(n, c: cfg.channels, size: cfg.imageSize, seed: 11)
+        let (_, blocked) = try ModelEvaluation.classGradients(model, x)
+        for i in 0..<n {
+            let (_, alone) = try ModelEvaluation.classGradients(model, x.rows(i..<(i + 1)))
+            for l in 0..<k {
+                let got = Array(blocked.data[((l * n + i) * per)..<((l * n + i + 1) * per)])
+                expectClose(got, Array(alone.data[(l * per)..<((l + 1) * per)]), Tolerance(absolute: 1e-6, relative: 1e-5))
+            }
+        }
+    }
+
     /// For a deep linear model the gradient is the effective weight; the map is the |DFT| of the
     /// finite-difference gradient (every coordinate), independent of the backward pass and of FFTW.
     @Test func deepLinearMapMatchesFiniteDifferenceWeights() throws {

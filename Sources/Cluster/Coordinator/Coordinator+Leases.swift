@@ -44,7 +44,7 @@ extension Coordinator {
             workers[peer]?.cancelling = nil
             return [.log(.debug, "\(entry.owner.worker) stopped cancelled trial \(body.lease.trialID)")] + assign(peer, now: now)
         }
-        guard Self.holds(entry, body.lease) else {
+        guard Self.holds(entry, body.lease), let lease = entry.lease else {
             return [.log(.warning, "refused FAIL for \(body.lease) from \(entry.owner): not its lease"),
                     .send(peer, .error(ErrorBody(code: "refused", message: "not your lease", lease: body.lease)))]
         }
@@ -56,7 +56,7 @@ extension Coordinator {
             _ = try store.fail(trialID: body.lease.trialID, leaseID: body.lease.leaseID, owner: entry.owner,
                                reason: reason, retryable: body.retryable, now: now)
         } catch {
-            out.append(.log(.error, "could not record failure of \(body.lease.trialID): \(error)"))
+            out += keepUnended(lease, "could not record the failure of \(body.lease.trialID): \(error)")
         }
         if body.retryable { nothingPendingUntil = .distantPast }
         return out + assign(peer, now: now) + checkFinished(now: now)
@@ -135,8 +135,16 @@ extension Coordinator {
             case .notCurrent: return [.log(.debug, "lease \(lease.id) of \(lease.trialID) was no longer current")]
             }
         } catch {
-            return [.log(.error, "could not re-queue \(lease.trialID): \(error)")]
+            return keepUnended(lease, "could not re-queue \(lease.trialID): \(error)")
         }
+    }
+
+    /// A lease the store could not end stays live there, so it must not vanish from memory either: it becomes
+    /// an orphan, released again when orphans expire (the next tick, or the end of a restart's adoption grace)
+    /// unless its worker re-adopts it first, and the sweep does not finish while it is one.
+    mutating func keepUnended(_ lease: Lease, _ message: String) -> [Directive] {
+        orphans[lease.id] = lease
+        return [.log(.error, "\(message); will retry")]
     }
 
     /// Tells `peer` to stop its trial and re-queues it (charged: the execution was lost); the worker gets no

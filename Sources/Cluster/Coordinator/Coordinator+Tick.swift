@@ -44,12 +44,13 @@ extension Coordinator {
     /// Leases recorded before a restart whose workers did not come back within the grace window.
     private mutating func expireOrphans(now: Date) -> [Directive] {
         guard !orphans.isEmpty, now >= orphanDeadline else { return [] }
+        let expired = orphans.values.sorted(by: { $0.id < $1.id })
+        orphans.removeAll()
         var out: [Directive] = []
-        for lease in orphans.values.sorted(by: { $0.id < $1.id }) {
+        for lease in expired {
             out += release(lease, reason: "worker \(lease.owner.worker) did not reconnect within "
                 + "\(Int(settings.adoptionGrace.rounded(.up))) s of the coordinator's restart", charge: true, now: now)
         }
-        orphans.removeAll()
         return out
     }
 
@@ -83,7 +84,7 @@ extension Coordinator {
     }
 
     mutating func checkFinished(now: Date) -> [Directive] {
-        guard !finished, !settings.keepAlive, busyWorkers == 0, orphans.isEmpty else { return [] }
+        guard !finished, !settings.keepAlive, !anyWorkerBusy, orphans.isEmpty else { return [] }
         let counts: SweepStore.Counts
         do { counts = try store.counts() } catch { return [.log(.error, "could not count trials: \(error)")] }
         guard counts.pending == 0 && counts.leased == 0 else { return [] }

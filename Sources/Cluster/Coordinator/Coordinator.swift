@@ -76,7 +76,9 @@ public struct Coordinator: Sendable {
     }
 
     /// Number of workers currently holding a lease.
-    public var busyWorkers: Int { workers.values.filter { $0.lease != nil }.count }
+    public var busyWorkers: Int { workers.values.reduce(0) { $0 + ($1.lease == nil ? 0 : 1) } }
+    /// Whether any worker holds a lease (stops at the first: asked after every result).
+    var anyWorkerBusy: Bool { workers.values.contains { $0.lease != nil } }
 
     /// Bytes of partially received results held now.
     public var uploadBytes: Int { uploads.values.reduce(0) { $0 + $1.body.payloadBytes } }

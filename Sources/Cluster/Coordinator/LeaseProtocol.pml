@@ -66,16 +66,17 @@
  *        again (a re-sent result is a duplicate).
  *   (c)  c_fenced: a result is stored only under a lease the store granted for that trial to the sender,
  *        and only while no other lease of the trial is live; a worker runs only leases granted to it.
- *   (d)  -DCHECK_RERUN adds d_no_rerun: a worker never starts the same lease twice between crashes. It
- *        does not hold, even with one message in flight each way: a LEASE the coordinator re-sends (READY
- *        or an idle heartbeat while the first copy was in flight) starts a lease again that already
- *        failed; with reordering, also one whose result was acknowledged. (a)-(c) hold: the second
- *        execution holds nothing. docs/DESIGN.md has the counterexample.
+ *   (d)  d_no_rerun: a worker never starts the same lease twice between crashes. The coordinator re-sends
+ *        a lease it has not seen start (after a READY or an idle heartbeat that crossed the first copy in
+ *        flight, or after a lost FAIL); the worker remembers the leases it ended (`Worker.ended`) and
+ *        answers such a copy with its FAIL again, or not at all, instead of running it.
  *
  * BROKEN VARIANTS (each must make spin report a violation; LeaseProtocolModelTests checks that it does)
  *   -DBROKEN_FENCE  complete() stores a result of a leased or pending trial without checking the lease
  *                   id and owner                                           -> c_fenced
  *   -DBROKEN_DONE   complete() stores a result of a done trial again       -> b_stored_once
+ *   -DBROKEN_FORGET the worker remembers only its running lease and outbox, not the leases it ended
+ *                                                                          -> d_no_rerun
  *   -DBROKEN_RESET  opening the store puts leased trials back to pending (fsweep before leases were recorded)
  *                                                                          -> store_one_live_lease;
  *                   with -DNO_STORE_CHECK (skips a0 and a_holder_owns) pan -c0 also reports a_one_holder
@@ -145,17 +146,16 @@ byte orphans;             /* Coordinator.orphans: mask of lease ids */
 /* ---- the workers ---- */
 byte wcur[NW];            /* Worker.current (0 = none) */
 byte outbox[NW];          /* Worker.outbox: mask of lease ids */
+byte wran[NW];            /* Worker.ended + current: leases started since the last crash (mask) */
+byte wfail[NW];           /* Worker.ended[].failure != nil (mask) */
+byte wperm[NW];           /* ... and the failure was permanent (mask) */
 
 /* ---- bounds and ghosts ---- */
 byte ccrashes;
 byte wcrashes;
 byte stored[NT];          /* results committed per trial */
-#ifdef CHECK_RERUN
-byte ran[NW];             /* leases each worker started since its last crash */
-#define FORGET_RUNS(w) ran[w] = 0
-#else
-#define FORGET_RUNS(w) skip
-#endif
+byte ran[NW];             /* ghost: leases each worker started since its last crash */
+#define FORGET_RUNS(w) ran[w] = 0; wran[w] = 0; wfail[w] = 0; wperm[w] = 0
 
 /* Temporaries of one atomic step: not part of the state. */
 hidden byte k, src, a, b, x, k0, s0, a0, b0, x0, k1, s1, a1, b1, x1, t, l, i, j, verdict, ok;
@@ -595,19 +595,26 @@ inline workerReceives(w) {
     :: k == LEASE && wcur[w] == a -> skip                                    /* a copy of the running lease */
     :: k == LEASE && wcur[w] != a && (outbox[w] & BIT(a)) != 0 ->
         sendC(w, RESULT, a, leaseTrial[a], 0)                                  /* already finished */
-    :: k == LEASE && wcur[w] != a && wcur[w] != 0 && (outbox[w] & BIT(a)) == 0 -> skip   /* busy */
-    :: k == LEASE && wcur[w] == 0 && (outbox[w] & BIT(a)) == 0 ->
+#ifndef BROKEN_FORGET
+    :: k == LEASE && wcur[w] != a && (outbox[w] & BIT(a)) == 0 && (wran[w] & BIT(a)) != 0 ->
+        if                                                                     /* a copy of an ended lease */
+        :: (wfail[w] & BIT(a)) != 0 -> sendC(w, FAIL, a, leaseTrial[a], ((wperm[w] & BIT(a)) != 0 -> 1 : 0))
+        :: else -> skip
+        fi
+#define FRESH(w, a) && (wran[w] & BIT(a)) == 0
+#else
+#define FRESH(w, a)
+#endif
+    :: k == LEASE && wcur[w] != a && wcur[w] != 0 && (outbox[w] & BIT(a)) == 0 FRESH(w, a) -> skip   /* busy */
+    :: k == LEASE && wcur[w] == 0 && (outbox[w] & BIT(a)) == 0 FRESH(w, a) ->
         wcur[w] = a;
         printf("w%d: runs lease %d (trial %d)\n", w, a, leaseTrial[a]);
         c_fenced = (a < nextLease && leaseOwner[a] == w);
         assert(c_fenced);
-#ifdef CHECK_RERUN
         d_no_rerun = ((ran[w] & BIT(a)) == 0);
         assert(d_no_rerun);
-        ran[w] = ran[w] | BIT(a)
-#else
-        skip
-#endif
+        ran[w] = ran[w] | BIT(a);
+        wran[w] = wran[w] | BIT(a)
     :: k == ACK || k == REFUSED -> outbox[w] = outbox[w] & ~BIT(a)
     fi
 }
@@ -639,9 +646,11 @@ active [NW] proctype peer() {
                 wcur[_pid] = 0; check() }
     :: d_step { wcur[_pid] != 0 ->
                 printf("w%d: lease %d failed (retryable)\n", _pid, wcur[_pid]);
+                wfail[_pid] = wfail[_pid] | BIT(wcur[_pid]);
                 sendC(_pid, FAIL, wcur[_pid], leaseTrial[wcur[_pid]], 0); wcur[_pid] = 0; check() }
     :: d_step { wcur[_pid] != 0 ->
                 printf("w%d: lease %d failed (permanent)\n", _pid, wcur[_pid]);
+                wfail[_pid] = wfail[_pid] | BIT(wcur[_pid]); wperm[_pid] = wperm[_pid] | BIT(wcur[_pid]);
                 sendC(_pid, FAIL, wcur[_pid], leaseTrial[wcur[_pid]], 1); wcur[_pid] = 0; check() }
     /* `onTick`: a heartbeat naming the running lease; re-registration after coordinator silence */
     :: d_step { nfull(toC) && wcur[_pid] != 0 ->

@@ -3,14 +3,16 @@ import Logging
 import Sweeps
 import Trials
 
-/// `fsweep bench cluster`: coordinator overhead with a runner that only sleeps, over real sockets and the
-/// real SQLite store. Reports wall time, sustained trials/s and per-trial overhead.
+/// `fsweep bench cluster`: coordinator overhead with trials that only sleep, over real sockets and the
+/// real SQLite store. Reports wall time, sustained trials/s, per-trial overhead and the process's peak RSS.
 public enum ClusterBenchmark {
     public struct Report: Sendable, CustomStringConvertible {
         public var workers: Int
         public var trials: Int
         public var sleepSeconds: Double
         public var wallSeconds: Double
+        /// Peak resident set of the process (coordinator and simulated workers), MB.
+        public var peakResidentMB: Double
         public var trialsPerSecond: Double { Double(trials) / wallSeconds }
         /// Upper bound if the coordinator cost nothing: workers ÷ sleep.
         public var idealTrialsPerSecond: Double { sleepSeconds > 0 ? Double(workers) / sleepSeconds : .infinity }
@@ -18,22 +20,12 @@ public enum ClusterBenchmark {
         public var overheadPerTrialMs: Double { (wallSeconds * Double(workers) / Double(trials) - sleepSeconds) * 1000 }
 
         public var description: String {
-            String(format: "%d workers, %d trials, sleep %.0f ms: %.2f s wall, %.1f trials/s (ideal %.1f), overhead %.2f ms/trial",
-                   workers, trials, sleepSeconds * 1000, wallSeconds, trialsPerSecond, idealTrialsPerSecond, overheadPerTrialMs)
+            String(format: "%d workers, %d trials, sleep %.0f ms: %.2f s wall, %.1f trials/s (ideal %.1f), overhead %.2f ms/trial, peak RSS %.0f MB",
+                   workers, trials, sleepSeconds * 1000, wallSeconds, trialsPerSecond, idealTrialsPerSecond, overheadPerTrialMs, peakResidentMB)
         }
     }
 
-    /// A runner that sleeps: the benchmark measures everything but training.
-    struct SleepRunner: TrialRunner {
-        let seconds: Double
-        func run(_ config: TrialConfig, trialID: String, events: TrialEvents) throws -> TrialResult {
-            if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
-            events.epoch(EpochProgress(epoch: 1, epochs: 1, metrics: ["loss": 0]))
-            return TrialResult(metrics: ["test_accuracy": 0.5], durationSeconds: seconds)
-        }
-    }
-
-    /// Runs `trials` sleeping trials over `workers` in-process workers (each its own DEALER and threads).
+    /// Runs `trials` sleeping trials over `workers` simulated workers (each its own DEALER; `SimulatedFleet`).
     public static func run(workers: Int, trials: Int, sleepSeconds: Double, directory: String, logger: Logger) throws -> Report {
         let yaml = SweepSpec.tinyYAML(name: "bench", trials: trials)
         let spec = try SweepSpec(yaml: yaml, file: "bench.yaml")
@@ -46,21 +38,16 @@ public enum ClusterBenchmark {
                                        store: store, logger: quiet)
         let endpoint = try server.start()
         let context = try ZMQContext()
+        let fleetLogger = quiet
+        let fleet = try SimulatedFleet(endpoint: endpoint, workers: workers, sleepSeconds: sleepSeconds, context: context, logger: quiet)
         let start = Date()
         let exited = DispatchGroup()
-        for i in 0..<workers {
-            let node = WorkerNode(endpoint: endpoint,
-                                  settings: WorkerSettings(workerID: "bench-\(i)", host: "localhost", cores: 1, version: "bench"),
-                                  runner: SleepRunner(seconds: sleepSeconds),
-                                  outbox: try Outbox(directory: dir.appendingPathComponent("outbox/\(i)").path), logger: quiet)
-            exited.enter()
-            let t = Thread {
-                _ = try? node.run(context: context)
-                exited.leave()
-            }
-            t.stackSize = 1 << 20
-            t.start()
+        exited.enter()
+        let t = Thread {
+            do { try fleet.run() } catch { fleetLogger.error("simulated workers stopped: \(error)") }
+            exited.leave()
         }
+        t.start()
         let code = server.wait()
         let wall = Date().timeIntervalSince(start)
         _ = exited.wait(timeout: .now() + 10)
@@ -68,6 +55,7 @@ public enum ClusterBenchmark {
         guard code == 0, c.done == trials else {
             throw ClusterError(code: "bench", message: "benchmark sweep did not finish cleanly: exit \(code), \(c.done)/\(trials) done")
         }
-        return Report(workers: workers, trials: trials, sleepSeconds: sleepSeconds, wallSeconds: wall)
+        return Report(workers: workers, trials: trials, sleepSeconds: sleepSeconds, wallSeconds: wall,
+                      peakResidentMB: StoreBenchmark.peakRSS())
     }
 }

@@ -17,6 +17,7 @@ extension Worker {
         guard let c = current, c.id == leaseID else { return [] }
         current = nil
         trialsRun += 1
+        remember(EndedLease(lease: LeaseRef(c), failure: nil))
         let entry = OutboxEntry(lease: LeaseRef(c), result: result)
         outbox[leaseID] = entry
         outboxActivity[leaseID] = now
@@ -33,12 +34,20 @@ extension Worker {
         trialsRun += 1
         lastSent = now
         if stopping != nil {
+            remember(EndedLease(lease: LeaseRef(c), failure: nil))
             // We stopped it ourselves: the goodbye releases the lease without spending an attempt.
             return [.log(.notice, "stopped trial \(c.trialID)")] + leaveIfDone(now: now)
         }
-        let out: [Directive] = [.log(.warning, "trial \(c.trialID) failed: \(reason)"),
-                                .send(.fail(FailBody(lease: LeaseRef(c), reason: reason, retryable: retryable)))]
+        let fail = FailBody(lease: LeaseRef(c), reason: reason, retryable: retryable)
+        remember(EndedLease(lease: fail.lease, failure: fail))
+        let out: [Directive] = [.log(.warning, "trial \(c.trialID) failed: \(reason)"), .send(.fail(fail))]
         return out + leaveIfDone(now: now)
+    }
+
+    /// Keeps `lease` among the recently ended leases (bounded, oldest dropped first).
+    mutating func remember(_ lease: EndedLease) {
+        ended.append(lease)
+        if ended.count > Self.endedMemory { ended.removeFirst(ended.count - Self.endedMemory) }
     }
 
     /// SIGINT/SIGTERM, or the parent of a local worker is gone: stop the trial, then leave with `code`.

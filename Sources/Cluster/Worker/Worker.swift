@@ -37,6 +37,12 @@ public struct Worker: Sendable {
     /// When each outbox entry was last sent or pulled; quiet entries are sent again.
     var outboxActivity: [Int64: Date] = [:]
     public internal(set) var trialsRun = 0
+    /// The last leases that ran here and ended without a result in the outbox, oldest first (at most
+    /// `endedMemory`). The coordinator re-sends a lease it has not seen start — after a READY or an idle
+    /// heartbeat that crossed the LEASE in flight — and such a copy must not run the trial a second time.
+    /// A failure is kept with its FAIL, which a copy gets as its answer again (the first FAIL may be lost).
+    public internal(set) var ended: [EndedLease] = []
+    static let endedMemory = 16
     public internal(set) var stopping: Stopping?
     public internal(set) var exited = false
     var progress = 0
@@ -100,6 +106,8 @@ public struct Worker: Sendable {
             outboxActivity[ack.lease.leaseID] = nil
             return [.unpersist(ack.lease.leaseID)] + leaveIfDone(now: now)
         case .disconnect(let d):
+            // A coordinator that says goodbye has ended every lease; a fresh store after it counts ids from 1.
+            ended.removeAll()
             if d.sweepDone { return beginStop(code: 0, reason: "coordinator says the sweep is done", now: now) }
             coordinatorLeft = true
             return [.log(.info, "coordinator is shutting down (\(LogText.clean(d.reason))); waiting for it to come back")]
@@ -116,6 +124,7 @@ public struct Worker: Sendable {
             outboxActivity[lease.id] = now
             return [.send(done.firstMessage)]
         }
+        if let gone = ended.first(where: { $0.lease == LeaseRef(lease) }) { return answerRepeated(gone) }
         guard current == nil, stopping == nil else {
             // The coordinator will see our heartbeats name the trial we run and sort it out.
             return [.log(.warning, "ignored lease of \(lease.trialID): \(stopping == nil ? "busy with \(current?.trialID ?? "?")" : "stopping")")]
@@ -123,6 +132,15 @@ public struct Worker: Sendable {
         current = lease
         progress = 0
         return [.log(.info, "running trial \(lease.trialID) (lease \(lease.id), attempt \(lease.attempt))"), .startTrial(lease)]
+    }
+
+    /// A LEASE for a lease that already ran here and ended: never run it twice. A failure is reported again;
+    /// otherwise (result acknowledged, trial stopped by us) the lease is no longer current and needs no answer.
+    private func answerRepeated(_ gone: EndedLease) -> [Directive] {
+        guard let fail = gone.failure else {
+            return [.log(.debug, "ignored a copy of lease \(gone.lease), which already ran here")]
+        }
+        return [.log(.info, "lease \(gone.lease) already failed here; reporting the failure again"), .send(.fail(fail))]
     }
 
     private mutating func onError(_ e: ErrorBody, now: Date) -> [Directive] {
@@ -146,4 +164,10 @@ public struct Worker: Sendable {
             return [.log(.warning, "coordinator error \(LogText.clean(e.code, limit: 40)): \(message)")]
         }
     }
+}
+
+/// A lease that ran on this worker and ended, and the FAIL it ended with (nil when it finished or was stopped).
+public struct EndedLease: Sendable, Equatable {
+    public var lease: LeaseRef
+    public var failure: FailBody?
 }

@@ -1,0 +1,18 @@
+import Foundation
+import Logging
+import Testing
+@testable import Cluster
+import Sweeps
+
+@Suite struct ClusterBenchmarkTests {
+    /// The simulated fleet runs the real worker state machines over real sockets against a real coordinator:
+    /// every trial ends done in the store (`run` throws otherwise) and the report adds up.
+    @Test func simulatedWorkersFinishEveryTrialThroughTheRealCoordinator() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsweep-bench-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let report = try ClusterBenchmark.run(workers: 5, trials: 20, sleepSeconds: 0.01, directory: dir.path,
+                                              logger: Logger(label: "test"))
+        #expect(report.trials == 20 && report.workers == 5)
+        #expect(report.peakResidentMB > 0)
+    }
+}
