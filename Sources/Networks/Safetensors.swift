@@ -1,40 +1,13 @@
 import Foundation
 import TensorCore
+import Trials
 
 /// The safetensors format (8-byte little-endian header length, JSON header, raw little-endian data),
 /// so PyTorch users can `safetensors.torch.load_file` our weights.
 public enum Safetensors {
     /// Encodes float32 tensors; names are sorted so the same weights always give the same bytes.
     public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
-        let sorted = tensors.sorted { $0.key < $1.key }
-        var entries: [String] = []
-        var offset = 0
-        for (name, t) in sorted {
-            let end = offset + 4 * t.count
-            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
-            offset = end
-        }
-        if !metadata.isEmpty {
-            let meta = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
-            entries.insert("\"__metadata__\":{\(meta)}", at: 0)
-        }
-        var header = "{" + entries.joined(separator: ",") + "}"
-        header += String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
-        var out = Data()
-        var len = UInt64(header.utf8.count).littleEndian
-        withUnsafeBytes(of: &len) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header.utf8)
-        out.reserveCapacity(out.count + offset)
-        for (_, t) in sorted {
-            t.data.withUnsafeBufferPointer { buf in
-                #if _endian(big)
-                for v in buf { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-                #else
-                out.append(UnsafeBufferPointer(start: UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self), count: 4 * buf.count))
-                #endif
-            }
-        }
-        return out
+        SafetensorsFile.encode(tensors.map { NamedArray(name: $0.key, shape: $0.value.shape, data: $0.value.data) }, metadata: metadata)
     }
 
     /// Decodes and validates a file: header bounds, dtype, shapes against offsets, and offsets that
@@ -83,32 +56,29 @@ public enum Safetensors {
         guard pos == body.count else { throw fail("data section has \(body.count) bytes but tensors cover \(pos)") }
         return (tensors, metadata)
     }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + "\""
-    }
 }
 
-/// Saving and loading a whole model: `model.safetensors` + `model.json` (the `ModelConfig`).
+/// Saving and loading a whole model: `model.safetensors`, whose `__metadata__` describes the model
+/// (`ModelConfig.safetensorsMetadata`), so the file alone rebuilds it; `fsweep train --save` also writes
+/// `model.json` (the same `ModelConfig`) beside it for readers that predate the metadata.
 public enum Checkpoint {
+    /// The weights and buffers of `model` by parameter name (PyTorch module paths).
+    public static func tensors(of model: Model) -> [String: Tensor] {
+        var tensors: [String: Tensor] = [:]
+        for p in model.parameters + model.buffers { tensors[p.name] = p.value }
+        return tensors
+    }
+
+    /// The checkpoint file's bytes: the weights with the model description as metadata.
+    public static func encode(_ model: Model) -> Data {
+        Safetensors.encode(tensors(of: model), metadata: model.config.safetensorsMetadata)
+    }
+
     /// Writes the weights and config atomically into `directory` (created if needed).
     public static func save(_ model: Model, to directory: URL) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            var tensors: [String: Tensor] = [:]
-            for p in model.parameters + model.buffers { tensors[p.name] = p.value }
-            try Safetensors.encode(tensors, metadata: ["format": "pt", "producer": "fsweep"])
-                .write(to: directory.appendingPathComponent("model.safetensors"), options: .atomic)
+            try encode(model).write(to: directory.appendingPathComponent("model.safetensors"), options: .atomic)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
             try enc.encode(model.config).write(to: directory.appendingPathComponent("model.json"), options: .atomic)
@@ -119,24 +89,40 @@ public enum Checkpoint {
         }
     }
 
-    /// Rebuilds the model from `model.json` and fills it from `model.safetensors`; every tensor must match.
+    /// Rebuilds the model of a model directory: from `model.json` when present, else from the metadata of
+    /// `model.safetensors`; every tensor must match.
     public static func load(from directory: URL) throws -> Model {
         let cfgURL = directory.appendingPathComponent("model.json")
         let wURL = directory.appendingPathComponent("model.safetensors")
         guard let cfgData = try? Data(contentsOf: cfgURL) else {
-            throw TensorError(.io, "no model.json in \(directory.path): is this a model directory written by `fsweep train`?")
+            guard FileManager.default.fileExists(atPath: wURL.path) else {
+                throw TensorError(.io, "no model.json or model.safetensors in \(directory.path): is this a model directory written by `fsweep train`?")
+            }
+            return try load(file: wURL)
         }
         let config: ModelConfig
         do { config = try JSONDecoder().decode(ModelConfig.self, from: cfgData) } catch {
             throw TensorError(.corruptData, "\(cfgURL.path) is not a valid model config", cause: error)
         }
         guard let wData = try? Data(contentsOf: wURL) else { throw TensorError(.io, "cannot read \(wURL.path)") }
-        let (tensors, _) = try Safetensors.decode(wData, name: wURL.path)
+        return try model(config, tensors: Safetensors.decode(wData, name: wURL.path).tensors, name: wURL.path)
+    }
+
+    /// Rebuilds a model from one safetensors file whose metadata describes it (a sweep's
+    /// `trials/<id>/model.safetensors`).
+    public static func load(file url: URL) throws -> Model {
+        guard let data = try? Data(contentsOf: url) else { throw TensorError(.io, "cannot read \(url.path)") }
+        let (tensors, metadata) = try Safetensors.decode(data, name: url.path)
+        return try model(ModelConfig(safetensorsMetadata: metadata, name: url.path), tensors: tensors, name: url.path)
+    }
+
+    /// Builds `config` and fills every parameter and buffer from `tensors`, checking names and shapes.
+    static func model(_ config: ModelConfig, tensors: [String: Tensor], name: String) throws -> Model {
         let model = try Model(config, seed: 0)
         for p in model.parameters + model.buffers {
-            guard let t = tensors[p.name] else { throw TensorError(.corruptData, "\(wURL.path) has no tensor '\(p.name)'") }
+            guard let t = tensors[p.name] else { throw TensorError(.corruptData, "\(name) has no tensor '\(p.name)'") }
             guard t.shape == p.value.shape else {
-                throw TensorError(.corruptData, "\(wURL.path): '\(p.name)' has shape \(t.shape), the model needs \(p.value.shape)")
+                throw TensorError(.corruptData, "\(name): '\(p.name)' has shape \(t.shape), the model needs \(p.value.shape)")
             }
             p.value = t
         }

@@ -117,6 +117,16 @@ public enum LocalTrial {
         return Outcome(result: result, model: model, train: train, test: test, stats: stats)
     }
 
+    /// `result` with the model's final weights as arrays `model.<parameter>` and its description as metadata.
+    public static func withCheckpoint(_ result: TrialResult, model: Model) -> TrialResult {
+        var out = result
+        out.arrays += Checkpoint.tensors(of: model).sorted { $0.key < $1.key }.map {
+            NamedArray(name: TrialResult.modelPrefix + $0.key, shape: $0.value.shape, data: $0.value.data)
+        }
+        out.modelMetadata = model.config.safetensorsMetadata
+        return out
+    }
+
     /// The per-epoch metrics row stored in the sweep's `epochs` table.
     public static func row(_ r: EpochReport) -> [String: Double] {
         var m: [String: Double] = ["epoch": Double(r.epoch), "train_loss": r.trainLoss, "train_accuracy": r.trainAccuracy,
@@ -125,14 +135,20 @@ public enum LocalTrial {
         return m
     }
 
-    static func prepare(_ config: TrialConfig, seed: UInt64) throws
-        -> (ImageSet, ImageSet, ChannelStats, Model, Trainer, Int) {
+    /// The trial's train and test images and the training split's channel statistics, exactly as training
+    /// loads them (so probes run later on a checkpoint see the same data).
+    static func data(_ config: TrialConfig, seed: UInt64) throws -> (ImageSet, ImageSet, ChannelStats) {
         let dataSettings = try TrialSettings.dataset(config.dataset)
         let train: ImageSet, test: ImageSet
         do { (train, test) = try DatasetLoader.load(dataSettings, seed: seed) } catch let e as DatasetError {
             throw TrialFailure(reason: e.description, retryable: false)
         }
-        let stats = ChannelStats.compute(train)
+        return (train, test, ChannelStats.compute(train))
+    }
+
+    static func prepare(_ config: TrialConfig, seed: UInt64) throws
+        -> (ImageSet, ImageSet, ChannelStats, Model, Trainer, Int) {
+        let (train, test, stats) = try data(config, seed: seed)
         let batchSize = TrialSettings.batchSize(config.train)
         guard batchSize > 0 else { throw TrialFailure(reason: "train.batch_size must be positive, got \(batchSize)", retryable: false) }
         do {
@@ -155,6 +171,12 @@ public struct BuiltinRunner: TrialRunner {
     public init(threads: Int? = nil) { self.threads = threads }
 
     public func run(_ config: TrialConfig, trialID: String, events: TrialEvents) throws -> TrialResult {
+        try run(config, trialID: trialID, events: events, request: RunRequest())
+    }
+
+    /// With `request.saveModel` the result also carries the final weights as arrays `model.<parameter>` and
+    /// the model description as `modelMetadata` (the store writes them as the trial's `model.safetensors`).
+    public func run(_ config: TrialConfig, trialID: String, events: TrialEvents, request: RunRequest) throws -> TrialResult {
         let outcome = try LocalTrial.run(config, threads: threads, onEpoch: { r, probes in
             events.epoch(EpochProgress(epoch: r.epoch, epochs: r.epochs, metrics: LocalTrial.row(r).merging(probes) { a, _ in a }))
         }, isCancelled: {
@@ -162,6 +184,6 @@ public struct BuiltinRunner: TrialRunner {
             events.step()
             return events.isCancelled()
         })
-        return outcome.result
+        return request.saveModel ? LocalTrial.withCheckpoint(outcome.result, model: outcome.model) : outcome.result
     }
 }

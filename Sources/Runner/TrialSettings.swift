@@ -27,11 +27,17 @@ public enum TrialSettings {
 
     /// The architecture, sized to the data it will see and normalizing with the training statistics.
     public static func model(_ spec: ModelSpec, data: ImageSet, stats: ChannelStats) -> ModelConfig {
-        let arch = spec.arch
-        return ModelConfig(arch: arch, depth: spec.depth ?? 1, width: spec.width ?? 64,
-                           activation: spec.activation == .linear ? .linear : .relu,
-                           batchNorm: spec.batchNorm ?? false, classes: data.classes, channels: data.channels,
-                           imageSize: data.height, normalization: .init(mean: stats.mean, std: stats.std))
+        model(spec, classes: data.classes, channels: data.channels, imageSize: data.height,
+              normalization: .init(mean: stats.mean, std: stats.std))
+    }
+
+    /// The architecture for data of the given shape (before any data is loaded: checkpoint size estimates).
+    public static func model(_ spec: ModelSpec, classes: Int, channels: Int, imageSize: Int,
+                             normalization: ModelConfig.Normalization?) -> ModelConfig {
+        ModelConfig(arch: spec.arch, depth: spec.depth ?? 1, width: spec.width ?? 64,
+                    activation: spec.activation == .linear ? .linear : .relu,
+                    batchNorm: spec.batchNorm ?? false, classes: classes, channels: channels,
+                    imageSize: imageSize, normalization: normalization)
     }
 
     /// Optimizer and schedule; documented defaults: 10 epochs, lr 0.01, momentum 0.9, no weight decay, constant.

@@ -3,8 +3,8 @@ import Foundation
 extension SweepSpec {
     /// The smallest real sweep file of `trials` trials (one `train.lr` axis over a tiny synthetic model):
     /// what the cluster benchmarks, the chaos run and the coordinator's tests lease out when the trials'
-    /// content does not matter, only their number.
-    public static func tinyYAML(name: String, trials: Int, maxAttempts: Int = 3) -> String {
+    /// content does not matter, only their number. `saveModel` keeps each trial's weights (`runner.save_model`).
+    public static func tinyYAML(name: String, trials: Int, maxAttempts: Int = 3, saveModel: Bool = false) -> String {
         let rates = (0..<trials).map { String(format: "%.6f", 0.000001 * Double($0 + 1)) }.joined(separator: ", ")
         return """
             version: 1
@@ -16,7 +16,7 @@ extension SweepSpec {
               probes: []
             grid:
               train.lr: [\(rates)]
-            runner: {max_attempts: \(maxAttempts), max_trials: \(max(trials, 1))}
+            runner: {max_attempts: \(maxAttempts), max_trials: \(max(trials, 1))\(saveModel ? ", save_model: true" : "")}
             """
     }
 }

@@ -19,6 +19,7 @@ import Trials
 /// seeds: [0, 1]                   # default [0]
 /// runner: {max_attempts: 3, time_limit: 2h, stall_timeout: 15m}   # durations: 90s, 30m, 2h, 1d or seconds
 ///                                 # max_trials: 1000000 (the cap on seeds × grid points + includes)
+///                                 # save_model: true (keep each trial's final weights)
 /// ```
 /// Bounds, checked before anything is expanded: the file is at most `maxFileBytes`, YAML anchors and
 /// aliases are refused, an axis holds at most `maxAxisValues` values, and the trial count — computed
@@ -46,6 +47,9 @@ public struct SweepSpec: Sendable {
         /// Most trials the sweep may expand to (seeds × grid points + includes), checked from the axis
         /// lengths before anything is expanded; default `SweepSpec.defaultMaxTrials`.
         public var maxTrials: Int = SweepSpec.defaultMaxTrials
+        /// Keep each trial's final weights as `trials/<id>/model.safetensors` (built-in runner), so probes can
+        /// run later without retraining (`fsweep probe results/<name> --probe …`); default false.
+        public var saveModel: Bool = false
     }
 
     /// Default `runner.max_trials`; a sweep that needs more says so in its file.
@@ -130,7 +134,7 @@ public struct SweepSpec: Sendable {
     static func runnerSettings(_ r: YAMLTree?, fail: (String, String) -> SweepError) throws -> RunnerSettings {
         var runner = RunnerSettings()
         guard let r else { return runner }
-        let keys = "max_attempts, time_limit, stall_timeout, max_trials"
+        let keys = "max_attempts, time_limit, stall_timeout, max_trials, save_model"
         guard let pairs = r.pairs else { throw fail("runner", "expected a map with \(keys)") }
         for (k, v) in pairs {
             switch k {
@@ -152,6 +156,11 @@ public struct SweepSpec: Sendable {
                     throw fail("runner.max_trials", "expected an integer ≥ 1, got \(v.json.display)")
                 }
                 runner.maxTrials = i
+            case "save_model":
+                guard case .scalar(.bool(let b)) = v.kind else {
+                    throw fail("runner.save_model", "expected true or false, got \(v.json.display)")
+                }
+                runner.saveModel = b
             default:
                 throw fail("runner.\(k)", "unknown key; expected one of \(keys)")
             }

@@ -28,7 +28,8 @@ extension SweepStore {
                     started_at = ?, finished_at = NULL, epoch = NULL, epochs = NULL WHERE id = ?
                 """, arguments: [leaseID, owner.worker, owner.identity, t, trialID])
             try SweepStore.event(db, trialID, t, "leased", owner.worker, "lease \(leaseID), attempt \(attempt)")
-            return Lease(id: leaseID, trialID: trialID, configJSON: row["config_json"], attempt: attempt, owner: owner)
+            return Lease(id: leaseID, trialID: trialID, configJSON: row["config_json"], attempt: attempt, owner: owner,
+                         saveModel: try SweepStore.savesModels(db) ? true : nil)
         }
     }
 
@@ -58,12 +59,13 @@ extension SweepStore {
     /// Every lease recorded as live: what a restarted coordinator offers back to reconnecting workers.
     public func recordedLeases() throws -> [Lease] {
         try read("read recorded leases") { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
+            let save: Bool? = try SweepStore.savesModels(db) ? true : nil
+            return try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT t.id, t.config_json, t.lease_id, t.worker, t.lease_owner, t.lease_started, l.attempt
                 FROM trials t JOIN leases l ON l.id = t.lease_id WHERE t.state = 'leased' ORDER BY t.lease_id
                 """)).map { row in
                 Lease(id: row["lease_id"], trialID: row["id"], configJSON: row["config_json"], attempt: row["attempt"],
-                      owner: LeaseOwner(worker: row["worker"], identity: row["lease_owner"]), started: row["lease_started"])
+                      owner: LeaseOwner(worker: row["worker"], identity: row["lease_owner"]), started: row["lease_started"], saveModel: save)
             }
         }
     }

@@ -4,15 +4,15 @@ import Trials
 
 extension SweepStore {
     /// Adds the outputs of probes run after training (`fsweep probe` on a stored checkpoint) to a done trial,
-    /// without touching what training stored: every metric and array name must start with `<probe>.` for one
-    /// of `probes`, so training metrics (`test_accuracy`, `train_loss`, …) cannot be overwritten; earlier
+    /// without touching what training stored: every metric and array name must start with one of the
+    /// prefixes of one of `probes` (`ProbeOutput.prefixes(of:)`, e.g. `lfc_hfc.`), so training metrics (`test_accuracy`, `train_loss`, …) cannot be overwritten; earlier
     /// outputs of the same names are replaced (re-running a probe). The trial's state, `finished_at`, worker,
     /// duration and epochs stay as they are; the time of the addition is an event `probe-outputs` of the trial.
     /// Non-finite metric values are dropped, as in `complete`. Throws `.notFound` for an unknown trial,
     /// `.invalidState` for one not done, `.invalidSpec` for a name outside the probes' prefixes.
     public func addProbeOutputs(trialID: String, probes: [String], metrics: [String: Double], arrays: [NamedArray] = [],
                                 now: Date = Date()) throws {
-        let prefixes = probes.map { $0 + "." }
+        let prefixes = probes.flatMap(ProbeOutput.prefixes(of:))
         for name in metrics.keys.sorted() + arrays.map(\.name) where !prefixes.contains(where: { name.hasPrefix($0) }) {
             throw SweepError(.invalidSpec, "probe output \(name) of trial \(trialID) does not start with any of \(prefixes.joined(separator: ", ")); "
                              + "only probe outputs can be added after training")

@@ -108,7 +108,10 @@ extension SweepStore {
             }
             _ = try SweepStore.start(db, leaseID, owner: owner, at: t)
             let attempt = try Int.fetchOne(db.cachedStatement(sql: "SELECT attempt FROM leases WHERE id = ?"), arguments: [leaseID]) ?? 0
-            try SweepStore.insertResult(db, trialID: trialID, leaseID: leaseID, attempt: attempt, worker: owner.worker, result: result, at: t)
+            // The checkpoint is on disk before the commit that makes the trial done refers to it.
+            let (checkpoint, rest) = result.separatingCheckpoint()
+            if let checkpoint { try writeCheckpoint(trialID: trialID, arrays: checkpoint.arrays, metadata: checkpoint.metadata) }
+            try SweepStore.insertResult(db, trialID: trialID, leaseID: leaseID, attempt: attempt, worker: owner.worker, result: rest, at: t)
             try db.execute(cached: """
                 UPDATE trials SET state = 'done', worker = ?, finished_at = ?, lease_id = NULL, lease_owner = NULL,
                     lease_started = 0, error = NULL, epoch = COALESCE(?, epoch), epochs = COALESCE(?, epochs) WHERE id = ?

@@ -144,6 +144,15 @@ extension SweepStore {
         try read("read max_attempts") { try SweepStore.maxAttempts($0) }
     }
 
+    /// Whether the sweep keeps each trial's final weights (`runner.save_model`), as the last recorded spec says.
+    public func savesModels() throws -> Bool {
+        try read("read save_model") { try SweepStore.savesModels($0) }
+    }
+
+    static func savesModels(_ db: Database) throws -> Bool {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'save_model'")) == "1"
+    }
+
     static func maxAttempts(_ db: Database) throws -> Int {
         try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'max_attempts'").flatMap { Int($0) } ?? 3
     }

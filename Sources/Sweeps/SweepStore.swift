@@ -38,7 +38,7 @@ public final class SweepStore: Sendable {
     public static let databaseName = "sweep.sqlite"
     public static let specName = "spec.yaml"
 
-    private init(directory: URL, db: DatabaseQueue, added: Int, lock: DirectoryLock?) {
+    init(directory: URL, db: DatabaseQueue, added: Int, lock: DirectoryLock?) {
         self.directory = directory; self.db = db; self.addedTrials = added; self.lock = lock
     }
 
@@ -71,7 +71,8 @@ public final class SweepStore: Sendable {
             try checkSameSweep(db, spec: spec, forceNewTrials: forceNewTrials)
             for (k, v) in [("name", spec.name), ("fixed", spec.fixedCanonical), ("max_attempts", String(spec.runner.maxAttempts)),
                            ("time_limit", spec.runner.timeLimit.map { String($0) } ?? ""),
-                           ("stall_timeout", spec.runner.stallTimeout.map { String($0) } ?? ""), ("version", String(spec.version))] {
+                           ("stall_timeout", spec.runner.stallTimeout.map { String($0) } ?? ""), ("version", String(spec.version)),
+                           ("save_model", spec.runner.saveModel ? "1" : "0")] {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [k, v])
             }
             let last = try String.fetchOne(db, sql: "SELECT text FROM specs ORDER BY seq DESC LIMIT 1")
@@ -91,9 +92,10 @@ public final class SweepStore: Sendable {
         }
         if let oldFixed = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fixed'"), oldFixed != spec.fixedCanonical {
             let changes = SweepStore.fixedChanges(stored: oldFixed, now: spec.fixedCanonical)
+            let hint = try addedProbesHint(db, stored: oldFixed, now: spec.fixedCanonical)
             throw SweepError(.specChanged, "\(spec.file): fixed settings differ from the ones stored in \(directory.path): "
                 + "\(changes.joined(separator: ", ")); old results would answer another question. "
-                + "Use a new sweep name, or pass --force-new-trials to keep both.")
+                + "Use a new sweep name, or pass --force-new-trials to keep both.\(hint)")
         }
     }
 

@@ -32,15 +32,23 @@ public struct Lease: Codable, Sendable, Hashable {
     public var owner: LeaseOwner
     /// Whether the owner has started work under this lease (only started leases spend an attempt).
     public var started: Bool
+    /// `runner.save_model`: return the final weights with the result. Optional so a LEASE from a coordinator
+    /// that predates it decodes (absent = false).
+    public var saveModel: Bool?
 
-    public init(id: Int64, trialID: String, configJSON: String, attempt: Int, owner: LeaseOwner, started: Bool = false) {
+    public init(id: Int64, trialID: String, configJSON: String, attempt: Int, owner: LeaseOwner, started: Bool = false,
+                saveModel: Bool? = nil) {
         self.id = id
         self.trialID = trialID
         self.configJSON = configJSON
         self.attempt = attempt
         self.owner = owner
         self.started = started
+        self.saveModel = saveModel
     }
+
+    /// What the runner is asked for beside the config.
+    public var request: RunRequest { RunRequest(saveModel: saveModel ?? false) }
 }
 
 /// What the store did with a result.

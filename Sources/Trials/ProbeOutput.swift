@@ -112,6 +112,16 @@ public enum ProbeOutput {
 
     // MARK: recording during training (§6)
 
+    /// The name prefixes of everything probe `probe` emits (`sensitivity` also emits the data spectrum and
+    /// the alignment figures; `fourier_heatmap` the filtered accuracies); the first is the probe's own.
+    public static func prefixes(of probe: String) -> [String] {
+        switch ProbeName(rawValue: probe) {
+        case .sensitivity: return ["sensitivity.", "data_spectrum.", "alignment."]
+        case .fourierHeatmap: return ["fourier_heatmap.", "filtered_accuracy."]
+        default: return [probe + "."]
+        }
+    }
+
     /// The suffix of values recorded after epoch `epoch` (1-based; 0 = before training).
     public static func epochSuffix(_ epoch: Int) -> String { "@e\(epoch)" }
     /// `[E]` the values of scalar `name` at each recorded epoch.

@@ -36,10 +36,40 @@ public struct TrialResult: Codable, Sendable, Equatable {
     /// One metrics map per epoch, in order (epoch numbers start at 1; a map may carry `"epoch"`).
     public var epochs: [[String: Double]]
     public var durationSeconds: Double
+    /// With `runner.save_model`: the model description for the checkpoint's safetensors `__metadata__`; the
+    /// weights are then the arrays named `model.<parameter>` (`TrialResult.modelPrefix`), which the store
+    /// writes as `trials/<id>/model.safetensors` instead of into its `arrays` table. Nil otherwise.
+    public var modelMetadata: [String: String]?
 
-    public init(metrics: [String: Double], arrays: [NamedArray] = [], epochs: [[String: Double]] = [], durationSeconds: Double) {
+    /// The name prefix of the weight arrays of a checkpoint carried in a result.
+    public static let modelPrefix = "model."
+
+    public init(metrics: [String: Double], arrays: [NamedArray] = [], epochs: [[String: Double]] = [], durationSeconds: Double,
+                modelMetadata: [String: String]? = nil) {
         self.metrics = metrics; self.arrays = arrays; self.epochs = epochs; self.durationSeconds = durationSeconds
+        self.modelMetadata = modelMetadata
     }
+
+    /// Splits off the checkpoint: the weights (named without the `model.` prefix) and their metadata, and the
+    /// result without them. Nil checkpoint when the result carries no model description.
+    public func separatingCheckpoint() -> (checkpoint: (arrays: [NamedArray], metadata: [String: String])?, rest: TrialResult) {
+        guard let meta = modelMetadata else { return (nil, self) }
+        var rest = self
+        rest.modelMetadata = nil
+        rest.arrays = arrays.filter { !$0.name.hasPrefix(Self.modelPrefix) }
+        let weights = arrays.filter { $0.name.hasPrefix(Self.modelPrefix) }.map {
+            NamedArray(name: String($0.name.dropFirst(Self.modelPrefix.count)), shape: $0.shape, data: $0.data)
+        }
+        return ((weights, meta), rest)
+    }
+}
+
+/// What a sweep asks of one run beyond the trial's config: runner settings that do not change what is
+/// measured, so they are not part of the trial id (they travel with the lease).
+public struct RunRequest: Sendable, Hashable {
+    /// Return the final weights and model description (`runner.save_model`); runners that cannot ignore it.
+    public var saveModel: Bool
+    public init(saveModel: Bool = false) { self.saveModel = saveModel }
 }
 
 /// Progress of a running trial, streamed to the store as it trains.
@@ -88,4 +118,12 @@ public struct TrialEvents: Sendable {
 /// `events.isCancelled` between steps so a cancelled or timed-out trial stops promptly.
 public protocol TrialRunner: Sendable {
     func run(_ config: TrialConfig, trialID: String, events: TrialEvents) throws -> TrialResult
+    /// The same with the sweep's per-run request (`runner.save_model`); by default the request is ignored.
+    func run(_ config: TrialConfig, trialID: String, events: TrialEvents, request: RunRequest) throws -> TrialResult
+}
+
+extension TrialRunner {
+    public func run(_ config: TrialConfig, trialID: String, events: TrialEvents, request: RunRequest) throws -> TrialResult {
+        try run(config, trialID: trialID, events: events)
+    }
 }

@@ -38,7 +38,9 @@ extension FSweep {
         }
 
         func run() throws {
-            try SweepValidation.validate(SweepSpec.load(path: spec, overrides: overrides), report: Console.error)
+            let parsed = try SweepSpec.load(path: spec, overrides: overrides)
+            try SweepValidation.validate(parsed, report: Console.error)
+            if let line = try CheckpointPlan.describe(parsed) { Console.error(line) }
             let logger = log.makeLogger("fsweep.coordinator")
             var settings = CoordinatorSettings()
             settings.heartbeatInterval = heartbeat.heartbeat
@@ -51,7 +53,9 @@ extension FSweep {
             let session = try SweepSession(specPath: spec, overrides: overrides, resultsRoot: results, retryFailed: retryFailed, forceNewTrials: forceNewTrials,
                                            settings: settings, limits: trialLimits.limits, logger: logger)
             try dashboard.start(results: results)
-            let code = try session.serve(endpoint: bind, security: security, finishedMarker: finishedMarker, logger: logger)
+            var code = try session.serve(endpoint: bind, security: security, finishedMarker: finishedMarker, logger: logger)
+            code = try CheckpointProbes.afterSweep(session.store, probes: session.probesToAdd, code: code, workers: 1,
+                                                   threads: ProcessInfo.processInfo.activeProcessorCount, executable: LocalWorkers.selfExecutable())
             if code != 0 { throw ExitCode(code) }
         }
     }

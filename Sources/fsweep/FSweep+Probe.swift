@@ -3,19 +3,27 @@ import Datasets
 import Foundation
 import Networks
 import Probes
+import Cluster
+import Runner
+import Sweeps
 import TensorCore
 import Trials
 
 extension FSweep {
-    /// `fsweep probe MODEL_DIR --probe sensitivity,lfc_hfc --out DIR`: measurements of a saved model.
+    /// `fsweep probe MODEL_DIR --probe sensitivity,lfc_hfc --out DIR`: measurements of a saved model;
+    /// `fsweep probe results/NAME --probe lfc_hfc`: the probes on every stored checkpoint of a sweep, into its store.
     struct Probe: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "probe",
-            abstract: "Run frequency probes on a saved model; writes one .npy per array and probes.json of scalars.",
-            discussion: "Probes: \(ProbeRegistry.names.joined(separator: ", ")). They run on the test split of --dataset "
-                + "(default: synthetic data shaped like the model). With --images, sensitivity uses exactly those images.")
+            abstract: "Run frequency probes on a saved model (writes .npy files and probes.json to --out), or on every "
+                + "stored checkpoint of a sweep (adds the outputs to its store).",
+            discussion: "Probes: \(ProbeRegistry.names.joined(separator: ", ")). On a model directory they run on the test split of --dataset "
+                + "(default: synthetic data shaped like the model); with --images, sensitivity uses exactly those images. "
+                + "On a sweep's results directory (one holding sweep.sqlite, trained with runner.save_model: true) each done trial's "
+                + "model is rebuilt from trials/<id>/model.safetensors and probed on its own data with its own probe settings; "
+                + "trials that already have the probe's outputs are skipped unless --force.")
 
-        @Argument(help: "Model directory (model.safetensors + model.json, as written by training).")
+        @Argument(help: "Model directory (model.safetensors [+ model.json], as written by training), or a sweep's results directory.")
         var modelDir: String
 
         @Option(help: "Probe names, comma-separated or repeated.")
@@ -60,8 +68,17 @@ extension FSweep {
         @Option(help: "Compute threads.")
         var threads: Int = 2
 
-        @Option(help: "Output directory.")
-        var out: String
+        @Option(help: "Output directory (model directories only).")
+        var out: String?
+
+        @Flag(help: "Sweep directories: probe trials again even when they already have the probe's outputs.")
+        var force = false
+
+        @Option(help: "Sweep directories: probe processes sharing the trials (each with --threads threads).")
+        var workers: Int = 1
+
+        @Option(help: .hidden)
+        var workerTasks: String?
 
         var names: [String] { probe.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } }
 
@@ -71,9 +88,28 @@ extension FSweep {
             }
             if names.isEmpty { throw ValidationError("give at least one --probe") }
             if threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if workers < 1 { throw ValidationError("--workers must be at least 1") }
+            if !isSweep && out == nil { throw ValidationError("give --out DIR for the probe outputs of a model directory") }
+            if isSweep {
+                let modelOnly = [("--out", out != nil), ("--images", images != nil), ("--dataset", dataset != nil), ("--data-dir", dataDir != nil),
+                                 ("--image-size", imageSize != nil), ("--test-size", testSize != nil), ("--train-size", trainSize != nil),
+                                 ("--filter", filter != .none), ("--band", band != .mixed), ("--max-images", maxImages != nil),
+                                 ("--compat", compat != .clean), ("--param", !param.isEmpty), ("--seed", seed != 0)].filter(\.1).map(\.0)
+                if !modelOnly.isEmpty {
+                    throw ValidationError("\(modelOnly.joined(separator: ", ")) apply to model directories; on a sweep each trial's own data "
+                        + "and its sweep's settings for the probe are used (defaults for a probe the sweep did not list)")
+                }
+            }
+        }
+
+        /// A sweep's results directory holds the store.
+        var isSweep: Bool {
+            FileManager.default.fileExists(atPath: URL(fileURLWithPath: modelDir).appendingPathComponent(SweepStore.databaseName).path)
         }
 
         func run() throws {
+            if isSweep { return try runOnSweep() }
+            guard let out else { return }
             Parallel.setThreads(threads)
             let model = try Checkpoint.load(from: URL(fileURLWithPath: modelDir))
             let data = try ProbeInputs.load(model: model, images: images, dataset: dataset, dataDir: dataDir,
@@ -86,5 +122,20 @@ extension FSweep {
             try result.write(to: URL(fileURLWithPath: out))
             print("wrote \(result.arrays.count) arrays and \(result.scalars.count) scalars to \(out)")
         }
+    }
+}
+
+extension FSweep.Probe {
+    /// The sweep form: every stored checkpoint, outputs into the store; exits 1 when a trial failed.
+    func runOnSweep() throws {
+        let directory = URL(fileURLWithPath: modelDir)
+        if let workerTasks {
+            return try CheckpointProbes.serveTasks(directory: directory, tasksFile: URL(fileURLWithPath: workerTasks), threads: threads,
+                                                   emit: Console.line)
+        }
+        let outcome = try CheckpointProbes.run(directory: directory, probes: names, force: force, threads: threads, workers: workers,
+                                               executable: LocalWorkers.selfExecutable(), report: Console.error)
+        print(CheckpointProbes.summary(outcome, directory: modelDir))
+        if !outcome.failed.isEmpty { throw ExitCode(1) }
     }
 }

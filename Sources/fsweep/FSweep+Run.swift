@@ -38,7 +38,12 @@ extension FSweep {
         func run() throws {
             var logger = log.makeLogger("fsweep.run")
             if log.logLevel == "info" { logger.logLevel = .notice }
-            try SweepValidation.validate(SweepSpec.load(path: spec, overrides: overrides), report: Console.error)
+            let parsed = try SweepSpec.load(path: spec, overrides: overrides)
+            try SweepValidation.validate(parsed, report: Console.error)
+            if let line = try CheckpointPlan.describe(parsed) {
+                Console.error(runnerCommand == nil ? line : "note: runner.save_model keeps the weights of the built-in runner only; "
+                    + "trials run by --runner-command store no checkpoint")
+            }
             var settings = CoordinatorSettings()
             settings.shutdownGrace = grace
             settings.heartbeatInterval = heartbeat.heartbeat
@@ -50,7 +55,9 @@ extension FSweep {
             var args = ["--threads", "\(perWorker)", "--log-level", logger.logLevel <= .info ? log.logLevel : "warning",
                         "--heartbeat", "\(heartbeat.heartbeat)", "--liveness", "\(heartbeat.liveness)"]
             if let runnerCommand { args += ["--runner-command", runnerCommand] }
-            let code = try session.runLocally(workers: workers, workerArguments: args, gpus: gpus, progress: !quiet, logger: logger)
+            var code = try session.runLocally(workers: workers, workerArguments: args, gpus: gpus, progress: !quiet, logger: logger)
+            code = try CheckpointProbes.afterSweep(session.store, probes: session.probesToAdd, code: code, workers: workers,
+                                                   threads: perWorker, executable: LocalWorkers.selfExecutable())
             if code != 0 { throw ExitCode(code) }
         }
     }

@@ -65,6 +65,19 @@ import Trials
         #expect(code([v, Array("RESULT".utf8), [UInt8](repeating: 32, count: Wire.maxBodyBytes + 1), []]) == "body")
     }
 
+    @Test func aCheckpointTravelsInTheResultWithItsModelDescription() throws {
+        let result = TrialResult(metrics: ["test_accuracy": 0.5], arrays: [NamedArray(name: "model.fc.bias", shape: [2], data: [1, -1])],
+                                 durationSeconds: 1, modelMetadata: ["arch": "convactually", "depth": "2"])
+        let body = ResultBody(lease: ref, result: result)
+        let decoded = try JSONDecoder().decode(ResultBody.self, from: JSONEncoder().encode(body))
+        #expect(try decoded.result(payload: ResultBody.payload(of: result)) == result)
+        // A body from a worker that predates checkpoints decodes without one.
+        let old = try JSONDecoder().decode(ResultBody.self, from: Data(#"{"lease":{"trialID":"t","leaseID":1},"metrics":{},"epochs":[],"durationSeconds":0,"arrays":[],"payloadBytes":0}"#.utf8))
+        #expect(old.modelMetadata == nil)
+        let lease = try JSONDecoder().decode(Lease.self, from: Data(#"{"id":1,"trialID":"t","configJSON":"{}","attempt":1,"owner":{"worker":"w","identity":"i"},"started":false}"#.utf8))
+        #expect(lease.request.saveModel == false)
+    }
+
     @Test func shapesThatDoNotAddUpAreRefused() throws {
         var body = ResultBody(lease: ref, result: TrialResult(metrics: [:], arrays: [NamedArray(name: "a", shape: [3], data: [1, 2, 3])], durationSeconds: 0))
         #expect(body.shapeProblem == nil)

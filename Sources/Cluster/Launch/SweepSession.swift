@@ -13,6 +13,9 @@ public struct SweepSession: Sendable {
     public let specPath: String
     /// Command-line overrides (`train.epochs=1`), applied again when `--keep-alive` reloads the file.
     public let overrides: [String]
+    /// Probes the spec adds to a stored sweep that keeps its models: they run on the stored checkpoints once
+    /// the trials are done (`SweepStore.resumeWithAddedProbes`) instead of the grid being trained again.
+    public let probesToAdd: [String]
 
     /// Loads the spec, locks its results directory (a second coordinator fails here, before anything
     /// changes), creates or resumes its store; `retryFailed` re-queues failed trials; `forceNewTrials`
@@ -24,7 +27,15 @@ public struct SweepSession: Sendable {
         self.overrides = overrides
         let dir = URL(fileURLWithPath: resultsRoot).appendingPathComponent(spec.name)
         let lock = try DirectoryLock(directory: dir)
-        store = try SweepStore.create(in: lock, spec: spec, forceNewTrials: forceNewTrials)
+        if !forceNewTrials, let resumed = try SweepStore.resumeWithAddedProbes(in: lock, spec: spec) {
+            store = resumed.store
+            probesToAdd = resumed.probes
+            let added = resumed.probes.joined(separator: ", ")
+            logger.notice("\(specPath) adds probe(s) \(added) to the stored sweep: the trials keep their settings, and the added probes run on the stored checkpoints (no retraining)")
+        } else {
+            store = try SweepStore.create(in: lock, spec: spec, forceNewTrials: forceNewTrials)
+            probesToAdd = []
+        }
         directory = dir.path
         self.specPath = specPath
         var s = settings

@@ -19,6 +19,8 @@ public struct ResultBody: Codable, Sendable, Equatable {
     public var arrays: [ArrayHeader]
     /// Total bytes of the array stream.
     public var payloadBytes: Int
+    /// The checkpoint's model description when the arrays include the final weights (`runner.save_model`).
+    public var modelMetadata: [String: String]?
 
     /// The header of `result`; `ResultBody.payload(of:)` gives the bytes.
     public init(lease: LeaseRef, result: TrialResult) {
@@ -28,6 +30,7 @@ public struct ResultBody: Codable, Sendable, Equatable {
         durationSeconds = result.durationSeconds.isFinite ? result.durationSeconds : 0
         arrays = result.arrays.map { ArrayHeader(name: $0.name, shape: $0.shape) }
         payloadBytes = 4 * result.arrays.reduce(0) { $0 + $1.data.count }
+        modelMetadata = result.modelMetadata
     }
 
     /// The array stream of `result`.
@@ -51,7 +54,7 @@ public struct ResultBody: Codable, Sendable, Equatable {
             decoded.append(NamedArray(name: h.name, shape: h.shape, data: NamedArray.floats(fromLittleEndian: bytes)))
             offset += 4 * count
         }
-        return TrialResult(metrics: metrics, arrays: decoded, epochs: epochs, durationSeconds: durationSeconds)
+        return TrialResult(metrics: metrics, arrays: decoded, epochs: epochs, durationSeconds: durationSeconds, modelMetadata: modelMetadata)
     }
 
     /// Whether the shapes are sane and add up to `payloadBytes`; nil when they do, else why not.

@@ -89,7 +89,7 @@ final class TrialThread: Sendable {
             return .failed(lease.id, reason: "invalid trial config: \(error)", retryable: false)
         }
         do {
-            return .finished(lease.id, try runner.run(config, trialID: lease.trialID, events: events))
+            return .finished(lease.id, try runner.run(config, trialID: lease.trialID, events: events, request: lease.request))
         } catch let failure as TrialFailure {
             return .failed(lease.id, reason: failure.reason, retryable: failure.retryable)
         } catch {
