@@ -7,8 +7,9 @@ fields, class templates in the mixed band, clipping — channel statistics, mode
 shuffled batches, test accuracy after every epoch), probes (the sensitivity maps of bench/sensitivity_torch.py on the
 test images, plus the training data's mean power spectrum the probe's alignment statistics use) and encoding (the
 result as JSON with base64 arrays). Shapes as in `TrialBenchmark.Shape`:
-  quickstart: ConvActually-4 width 16, 16x16, 1000 train / 500 test, 3 epochs, sensitivity on 500 images
-  paper:      ConvActually-4 width 64, 32x32, 2000 train / 1000 test, 2 epochs, sensitivity on 1000 images
+  quickstart: ConvActually-4 width 16, 16x16, 2000 train / 500 test, snr 0.5, 15 epochs, sensitivity on 500 images
+              (sweeps/quickstart.yaml's depth-4 point on unfiltered data)
+  paper:      ConvActually-4 width 64, 32x32, 2000 train / 1000 test, snr 0.3, 2 epochs, sensitivity on 1000 images
 
     "$(./bench/setup-torch-venv.sh)" bench/trial_torch.py --shape paper --threads 2
 """
@@ -30,10 +31,10 @@ from sensitivity_torch import sensitivity  # noqa: E402
 from torch_models import CircularConv  # noqa: E402
 
 SHAPES = {
-    "quickstart": dict(size=16, width=16, train=1000, test=500, epochs=3, probe_images=500),
-    "paper": dict(size=32, width=64, train=2000, test=1000, epochs=2, probe_images=1000),
+    "quickstart": dict(size=16, width=16, train=2000, test=500, snr=0.5, epochs=15, probe_images=500),
+    "paper": dict(size=32, width=64, train=2000, test=1000, snr=0.3, epochs=2, probe_images=1000),
 }
-CONTRAST, RHO, SNR, ALPHA, CLASSES, M_REF = 0.15, 0.8, 0.3, 2.0, 10, 12
+CONTRAST, RHO, ALPHA, CLASSES, M_REF = 0.15, 0.8, 2.0, 10, 12
 
 
 def envelope(n):
@@ -57,11 +58,11 @@ def fields(z, amplitude):
     return torch.fft.irfft2(torch.fft.rfft2(z, norm="ortho") * amplitude, s=z.shape[-2:], norm="ortho")
 
 
-def synthetic(n_images, n, templates, a, generator):
+def synthetic(n_images, n, templates, a, snr, generator):
     z = torch.randn(n_images, 4, n, n, generator=generator)
     f = fields(z, a)
     labels = torch.arange(n_images) % CLASSES
-    x = 0.5 + CONTRAST * (RHO * f[:, :1] + math.sqrt(1 - RHO ** 2) * f[:, 1:] + SNR * templates[labels])
+    x = 0.5 + CONTRAST * (RHO * f[:, :1] + math.sqrt(1 - RHO ** 2) * f[:, 1:] + snr * templates[labels])
     return x.clamp(0, 1), labels
 
 
@@ -98,8 +99,8 @@ def trial(shape, seed=0):
     g = torch.Generator().manual_seed(seed)
     a, a_band = envelope(n)
     templates = fields(torch.randn(CLASSES, 3, n, n, generator=g), a_band)
-    x_train, y_train = synthetic(s["train"], n, templates, a, g)
-    x_test, y_test = synthetic(s["test"], n, templates, a, g)
+    x_train, y_train = synthetic(s["train"], n, templates, a, s["snr"], g)
+    x_test, y_test = synthetic(s["test"], n, templates, a, s["snr"], g)
     mean, std = x_train.mean((0, 2, 3)), x_train.std((0, 2, 3))
     torch.manual_seed(seed)
     net = model(s["width"], n, mean, std)

@@ -81,7 +81,7 @@ seeds: [0, 1]
     @Test func shippedSweepsValidate() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let quick = try SweepSpec.load(path: root.appendingPathComponent("sweeps/quickstart.yaml").path)
-        #expect(try quick.validateAll() == 6)
+        #expect(try quick.validateAll() == 12)  // depth 3 × filter 2 × seeds 2
         let godfrey = try SweepSpec.load(path: root.appendingPathComponent("sweeps/godfrey-cifar10.yaml").path)
         // (4×4 + 4×10 + 4) cells × 2 filters × 5 seeds
         #expect(try godfrey.validateAll() == (16 + 40 + 4) * 2 * 5)

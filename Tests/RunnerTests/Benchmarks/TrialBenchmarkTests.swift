@@ -17,6 +17,7 @@ import Trials
         let q = try TrialBenchmark.config(.quickstart, quickstart: Self.quickstart)
         #expect(q.model.arch == .convactually && q.model.depth == 4 && q.model.width == 16)
         #expect(q.dataset.imageSize == 16 && q.probes.map(\.name) == ["sensitivity"] && q.seed == 0)
+        #expect((q.dataset.filter ?? ImageFilter.none) == .none, "the PyTorch twin (bench/trial_torch.py) trains on unfiltered data")
         let p = try TrialBenchmark.config(.paper)
         #expect(p.model.depth == 4 && p.model.width == 64 && p.dataset.imageSize == 32)
         #expect(p.probes.first?.name == "sensitivity" && p.probes.first?.images == 1000)
