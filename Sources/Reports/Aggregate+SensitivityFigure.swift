@@ -32,6 +32,7 @@ extension Figures {
         let decays = Set(ctx.done.compactMap { ctx.configs[$0.id]?.train.weightDecay ?? $0.axes["train.weight_decay"]?.doubleValue }).sorted()
         let hidden: Set<String> = ["model.arch", "model.depth", "dataset.filter"]
         var panels: [PlotPanel] = []
+        var floorUsed = false
         for key in order {
             let groups = Aggregate.groups(byPanel[key] ?? []).sorted { orderKey($0.trials[0].groupAxes).lexicographicallyPrecedes(orderKey($1.trials[0].groupAxes)) }
             var series: [PlotSeries] = []
@@ -49,7 +50,7 @@ extension Figures {
                 if !curves.isEmpty {
                     var d = meanSeries(curves, label: "data spectrum (n=\(curves.count))", color: "#444444")
                     d.dashed = true
-                    series.append(d)
+                    series.append(floored(d, below: series, &floorUsed))
                 }
             }
             if !series.isEmpty {
@@ -59,14 +60,37 @@ extension Figures {
         guard !panels.isEmpty else { return .skipped("radial sensitivity profiles present but empty") }
         let note = "Each profile divided by its sum, smoothed with the edge-preserving moving average of docs/SCIENCE.md §1.4 "
             + "(window shrinks at the ends, every bin kept), natural log. Solid: gradient sensitivity, mean over seeds, band ±1 sample std, "
-            + "n = seeds; colour: weight decay (dark = small). Dashed: the data's radial amplitude spectrum, same normalization."
+            + "n = seeds; colour: \(decays.count > 1 ? "weight decay (dark = small)" : "one per cell"). "
+            + "Dashed: the data's radial amplitude spectrum, same normalization."
+            + (floorUsed ? " Where the data has almost no energy (bins a high-pass filter emptied) the dashed line is drawn at "
+                + "\(Self.dataFloorMargin) below the panel's lowest sensitivity value, so the solid curves keep their scale." : "")
             + (dataName == nil ? " Data spectrum not stored (array \(Aggregate.dataProfileNames[0]))." : "")
             + (ctx.excludedCount > 0 ? " \(ctx.excludedCount) flagged trial(s) left out." : "")
         let svg = SVGPlot.figure(title: "Gradient sensitivity by radial frequency", panels: panels, columns: min(panels.count, filters.count > 1 ? filters.count : 4),
                                  panelWidth: 380, panelHeight: 280, note: note)
-        return .svg(svg, caption: "Radial gradient-sensitivity profiles (solid, mean ± std over seeds, colour = weight decay) and the data's radial "
+        let colour = decays.count > 1 ? "colour = weight decay" : "one colour per cell"
+        return .svg(svg, caption: "Radial gradient-sensitivity profiles (solid, mean ± std over seeds, \(colour)) and the data's radial "
                     + "spectrum (dashed), both normalized to sum 1, smoothed and in natural log; one panel per model and data filter.",
                     csv: FigureData.csv(panels))
+    }
+
+    /// How far (in ln units) below the lowest sensitivity value the data spectrum may go in a panel.
+    static let dataFloorMargin = 1.0
+
+    /// `data` with every value (and band) raised to `dataFloorMargin` below the lowest value of `solid`: a
+    /// high-pass filter leaves bins with almost no energy, whose logs (−18 and lower) would squeeze the
+    /// sensitivity curves into a sliver. Sets `used` when anything was raised.
+    static func floored(_ data: PlotSeries, below solid: [PlotSeries], _ used: inout Bool) -> PlotSeries {
+        let lows = solid.flatMap { $0.lo ?? $0.ys }.filter(\.isFinite)
+        guard let low = lows.min() else { return data }
+        let floor = low - dataFloorMargin
+        var d = data
+        func raise(_ v: [Double]) -> [Double] { v.map { $0.isFinite && $0 >= floor ? $0 : floor } }
+        if d.ys.contains(where: { !($0 >= floor) }) || (d.lo ?? []).contains(where: { !($0 >= floor) }) { used = true }
+        d.ys = raise(d.ys)
+        d.lo = d.lo.map(raise)
+        d.hi = d.hi.map(raise)
+        return d
     }
 
     /// A line at every bin with a ±1 std band over `curves` (truncated to the shortest).

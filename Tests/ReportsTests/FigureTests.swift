@@ -44,6 +44,23 @@ func storeWithCleanError(_ dir: URL) throws -> SweepStore {
 }
 
 @Suite struct FigureTests {
+    /// The data spectrum of high-pass data has bins with almost no energy: they are drawn at the floor
+    /// (`dataFloorMargin` below the lowest sensitivity value, band included); values above it are untouched.
+    @Test func emptiedDataBinsAreFlooredBelowTheSensitivityCurves() {
+        let solid = PlotSeries(label: "s", xs: [0, 1, 2], ys: [-3, -2, -2.5], lo: [-3.5, -2.2, -2.6], hi: [-2.5, -1.8, -2.4], color: "#000")
+        let data = PlotSeries(label: "d", xs: [0, 1, 2], ys: [-18, -2, .nan], lo: [-19, -2.1, .nan], hi: [-17, -1.9, .nan], color: "#444")
+        var used = false
+        let d = Figures.floored(data, below: [solid], &used)
+        let floor = -3.5 - Figures.dataFloorMargin
+        #expect(used)
+        #expect(d.ys == [floor, -2, floor])
+        #expect(d.lo == [floor, -2.1, floor])
+        #expect(d.hi == [floor, -1.9, floor])
+        var untouched = false
+        _ = Figures.floored(solid, below: [solid], &untouched)
+        #expect(!untouched)
+    }
+
     @Test func heatmapsShowTheIncreaseOverCleanErrorCentredWithAScalePerRow() throws {
         let dir = tempDir()
         let store = try storeWithCleanError(dir)
