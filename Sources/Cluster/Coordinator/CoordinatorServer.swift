@@ -39,6 +39,10 @@ public final class CoordinatorServer: Sendable {
 
     /// Messages libzmq queues per connection before it stops reading from it.
     public static let receiveHighWaterMark: Int32 = 4
+    /// Messages handled per group commit at most. Replies (ACK, the next LEASE) leave only after their batch
+    /// commits, so a burst of a thousand results handled in one batch made the first worker wait for all of
+    /// them (≈ 100 ms); 128 keeps the commit shared and the wait short (`BENCHMARKS.md`, Cluster).
+    static let messagesPerCommit = 128
 
     /// Live numbers for progress lines.
     public struct Snapshot: Sendable {
@@ -220,10 +224,10 @@ public final class CoordinatorServer: Sendable {
         }
     }
 
-    /// Up to a bounded batch of waiting messages (so ticks and heartbeats keep their rhythm under load).
+    /// Up to `messagesPerCommit` waiting messages (so replies, ticks and heartbeats keep their rhythm under load).
     private func receive(_ core: inout Coordinator, _ router: ZMQSocket) -> [Coordinator.Directive] {
         var directives: [Coordinator.Directive] = []
-        for _ in 0..<1000 {
+        for _ in 0..<Self.messagesPerCommit {
             guard let message = (try? router.receiveMessage()) ?? nil else { break }
             guard message.frames.count >= 2 else { continue }
             let peer = PeerID(message.frames[0])
