@@ -2,21 +2,12 @@ import Foundation
 import Testing
 @testable import Cluster
 import Sweeps
+import TestSupport
 
 /// Real-process test harness: the `fsweep` binary built next to the test bundle, temp dirs, bounded waits.
 enum Harness {
-    /// `.build/<config>/fsweep`, found next to the test bundle (the test target depends on it).
-    static var fsweep: String {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("fsweep").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        // Fallback: the package's debug build dir relative to this file.
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/fsweep").path
-    }
+    /// The `fsweep` binary built with the tests.
+    static var fsweep: String { fsweepBinary() }
 
     static func tempDir(_ label: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsweep-\(label)-\(UUID().uuidString.prefix(8))")
@@ -26,19 +17,7 @@ enum Harness {
 
     /// A sweep of `trials` seeds named `name`, written to DIR/spec.yaml.
     static func spec(in dir: String, name: String, trials: Int, maxAttempts: Int = 3, timeLimit: String? = nil) throws -> String {
-        let rates = (0..<trials).map { String(format: "%.6f", 0.0001 * Double($0 + 1)) }.joined(separator: ", ")
-        let yaml = """
-            version: 1
-            name: \(name)
-            fixed:
-              dataset: {name: synthetic, image_size: 8, train_size: 10, test_size: 10}
-              model: {arch: convactually, width: 4, depth: 1}
-              train: {epochs: 2, batch_size: 10}
-              probes: []
-            grid:
-              train.lr: [\(rates)]
-            runner: {max_attempts: \(maxAttempts)\(timeLimit.map { ", time_limit: \($0)" } ?? "")}
-            """
+        let yaml = SweepSpec.tinyYAML(name: name, trials: trials, maxAttempts: maxAttempts, epochs: 2, timeLimit: timeLimit)
         let path = (dir as NSString).appendingPathComponent("spec.yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return path
