@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 private let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }

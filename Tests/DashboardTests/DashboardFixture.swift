@@ -1,5 +1,6 @@
 import Dashboard
 import Foundation
+import TestSupport
 import Sweeps
 import Trials
 
@@ -66,14 +67,3 @@ func withDashboard(root: URL, token: String? = nil, _ body: (HTTPClient) async t
     _ = await task.result
 }
 
-/// `.build/<config>/fsweep` next to the test bundle (the test target depends on it).
-func fsweepBinary() -> String {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for _ in 0..<3 {
-        let candidate = dir.appendingPathComponent("fsweep").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/fsweep").path
-}
