@@ -79,7 +79,7 @@ public enum DashboardPages {
         guard !running.isEmpty else { return "<p id=\"workers\" class=\"muted\">No trial is running.</p>" }
         var out = "<table id=\"workers\"><thead><tr><th>worker</th><th>trial</th><th>doing</th><th>since</th><th>settings</th></tr></thead><tbody>"
         for t in running.sorted(by: { ($0.worker ?? "") < ($1.worker ?? "") }) {
-            let doing = t.epoch.map { e in "epoch \(e)\(t.epochs.map { "/\($0)" } ?? "")" } ?? "starting"
+            let doing = t.queued ? "queued next" : t.epoch.map { e in "epoch \(e)\(t.epochs.map { "/\($0)" } ?? "")" } ?? "starting"
             out += "<tr><td>\(esc(t.worker ?? "?"))</td><td>\(esc(t.id))</td><td class=\"doing\">\(doing)</td>"
                 + "<td>\(esc(t.startedAt ?? ""))</td><td>\(esc(axesText(t.axes)))</td></tr>"
         }

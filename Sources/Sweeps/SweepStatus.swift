@@ -4,11 +4,11 @@ import Trials
 
 /// The stable status report (`fsweep status --json`):
 /// `{"name", "counts": {"pending","leased","done","failed"}, "trials": [{"id","state","attempts","worker",
-/// "started_at","finished_at","error","axes": {...}, "epoch", "epochs", "phase", "duration_seconds"}],
+/// "started_at","finished_at","error","axes": {...}, "epoch", "epochs", "queued", "phase", "duration_seconds"}],
 /// "mean_duration_seconds", "eta_seconds"}`.
 /// Times are ISO 8601 UTC strings; absent values are `null` (keys are always present). The states are the
 /// store's — `pending`, `leased` (a worker holds the trial and runs it), `done`, `failed` — in JSON and text alike.
-/// `eta_seconds` is null while no trial is leased (nothing runs, so nothing would finish).
+/// `eta_seconds` is null while no leased trial has started (nothing runs, so nothing would finish).
 public struct SweepStatus: Codable, Sendable {
     public struct Trial: Codable, Sendable {
         public var id: String
@@ -24,10 +24,13 @@ public struct SweepStatus: Codable, Sendable {
         public var epochs: Int?
         /// Seconds the trial took (done trials).
         public var durationSeconds: Double?
+        /// Leased but not started by its worker: sent moments ago, or reserved as the worker's next trial while it
+        /// runs another (`Coordinator.assign`). Such trials do not count as running (the ETA's parallelism).
+        public var queued: Bool
 
         enum CodingKeys: String, CodingKey {
             case id, state, attempts, worker, startedAt = "started_at", finishedAt = "finished_at", error, axes, epoch, epochs
-            case durationSeconds = "duration_seconds"
+            case durationSeconds = "duration_seconds", queued
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -36,7 +39,7 @@ public struct SweepStatus: Codable, Sendable {
             try c.encode(worker, forKey: .worker); try c.encode(startedAt, forKey: .startedAt)
             try c.encode(finishedAt, forKey: .finishedAt); try c.encode(error, forKey: .error); try c.encode(axes, forKey: .axes)
             try c.encode(epoch, forKey: .epoch); try c.encode(epochs, forKey: .epochs)
-            try c.encode(durationSeconds, forKey: .durationSeconds)
+            try c.encode(durationSeconds, forKey: .durationSeconds); try c.encode(queued, forKey: .queued)
             // `phase` is derived (never decoded), so it has its own key set.
             var derived = encoder.container(keyedBy: DerivedKeys.self)
             try derived.encode(phase, forKey: .phase)
@@ -50,7 +53,7 @@ public struct SweepStatus: Codable, Sendable {
     public var trials: [Trial]
     /// Mean duration of done trials, nil before the first one finishes.
     public var meanDurationSeconds: Double?
-    /// Remaining work ÷ parallelism (running trials, at least 1) × mean duration; nil when unknown.
+    /// Remaining work ÷ parallelism (started leased trials) × mean duration; nil when unknown.
     public var etaSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
@@ -115,9 +118,10 @@ extension SweepStore {
             var trials: [SweepStatus.Trial] = []
             var counts = Counts()
             var durations: [Double] = []
+            var running = 0
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT t.id, t.state, t.attempts, t.worker, t.started_at, t.finished_at, t.error, t.axes_json, t.epoch, t.epochs,
-                       r.duration FROM trials t LEFT JOIN results r ON r.trial_id = t.id
+                       t.lease_started, r.duration FROM trials t LEFT JOIN results r ON r.trial_id = t.id
                 ORDER BY t.seed_rank, t.cost DESC, t.ordinal
                 """)
             while let row = try rows.next() {
@@ -140,16 +144,18 @@ extension SweepStore {
                 let error: String? = row["error"]
                 let epoch: Int? = row["epoch"]
                 let epochs: Int? = row["epochs"]
+                let queued = state == .leased && !(row["lease_started"] as Bool)
+                if state == .leased && !queued { running += 1 }
                 trials.append(SweepStatus.Trial(id: id, state: state, attempts: attempts, worker: worker,
                                                 startedAt: startedText, finishedAt: finishedText, error: error, axes: axes,
-                                                epoch: epoch, epochs: epochs, durationSeconds: duration))
+                                                epoch: epoch, epochs: epochs, durationSeconds: duration, queued: queued))
             }
             let mean = durations.isEmpty ? nil : durations.reduce(0, +) / Double(durations.count)
             var eta: Double? = nil
             if let mean {
                 let remaining = Double(counts.pending + counts.leased)
                 // No ETA while nothing runs: a stopped sweep does not finish by itself.
-                if remaining == 0 { eta = 0 } else if counts.leased > 0 { eta = remaining * mean / Double(counts.leased) }
+                if remaining == 0 { eta = 0 } else if running > 0 { eta = remaining * mean / Double(running) }
             }
             return SweepStatus(name: name, counts: counts, trials: trials, meanDurationSeconds: mean, etaSeconds: eta)
         }

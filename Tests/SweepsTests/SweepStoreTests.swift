@@ -48,6 +48,8 @@ let w2 = LeaseOwner(worker: "w2", identity: "zmq:w2")
         #expect(try store.complete(trialID: leases[0].trialID, leaseID: leases[0].id, owner: w1, result: result(0.9)) == .duplicate)
         #expect(try store.records().first { $0.id == leases[0].trialID }?.metrics["test_accuracy"] == 0.5)
         #expect(try store.counts() == .init(pending: 6, leased: 5, done: 1))
+        #expect(try store.status(now: now).etaSeconds == nil, "no leased trial has started yet")
+        for l in leases.dropFirst() { #expect(try store.startLease(l.id, owner: w1, now: now)) }
         let status = try store.status(now: now)
         #expect(status.name == "t")
         let done = try #require(status.trials.first { $0.id == leases[0].trialID })
@@ -57,7 +59,7 @@ let w2 = LeaseOwner(worker: "w2", identity: "zmq:w2")
         #expect(Set((parsed ?? [:]).keys).isSuperset(of: ["name", "counts", "trials"]))
         let trial0 = (parsed?["trials"] as? [[String: Any]])?.first
         #expect(Set((trial0 ?? [:]).keys).isSuperset(of: ["id", "state", "attempts", "worker", "started_at", "finished_at", "error", "axes"]))
-        // ETA: 11 remaining trials × 2 s ÷ 5 running
+        // ETA: 11 remaining trials × 2 s ÷ 5 running (the leases started above: a queued one is not parallelism)
         expectClose(status.etaSeconds ?? 0, 11 * 2 / 5, .absolute(1e-9))
         // leased trials show worker and the epoch under way (3 of 5 done: the 4th trains)
         #expect(try store.recordProgress(trialID: leases[1].trialID, leaseID: leases[1].id, owner: w1,
