@@ -73,7 +73,9 @@ for _ in $(seq 1 600); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; do
 wait "$run_pid" || { echo "dashboard-check: fsweep run failed" >&2; cat "$work/run.log" >&2; exit 1; }
 
 fail=0
-grep -q '<span id="count-leased">1</span>' "$work/dom.html" || { echo "dashboard-check: the running trial is not counted" >&2; fail=1; }
+# One worker holds two leases: the trial it runs and the next one, reserved ahead (docs/DESIGN.md, Leases).
+grep -q '<span id="count-leased">2</span>' "$work/dom.html" || { echo "dashboard-check: the running and the queued trial are not counted" >&2; fail=1; }
+grep -q 'queued next' "$work/dom.html" || { echo "dashboard-check: the worker's queued trial is not shown" >&2; fail=1; }
 grep -q 'epoch 2/4' "$work/dom.html" || { echo "dashboard-check: the worker's epoch 2/4 is not shown" >&2; fail=1; }
 grep -q '<span id="count-total">3</span>' "$work/dom.html" || { echo "dashboard-check: trial count 3 not on the page" >&2; fail=1; }
 grep -q 'id="count-done"' "$work/dom.html" || { echo "dashboard-check: done count not on the page" >&2; fail=1; }

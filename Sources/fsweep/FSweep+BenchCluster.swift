@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Logging
 
 extension FSweep {
     /// `fsweep bench cluster`: coordinator overhead and throughput with sleeping trials.
@@ -15,12 +16,32 @@ extension FSweep {
         @Option(help: "Scratch directory for the benchmark store.") var scratch: String = NSTemporaryDirectory()
         @OptionGroup var log: LogOptions
 
+        @Option(help: "Rounds of the one-worker comparison (next lease reserved ahead or not, alternating).") var rounds: Int = 5
+
         func run() throws {
             let logger = log.makeLogger("fsweep.bench")
-            let overhead = try ClusterBenchmark.run(workers: 1, trials: min(trials, 200), sleepSeconds: 0, directory: scratch, logger: logger)
-            print("round trip (1 worker, no sleep): \(overhead)")
+            try oneWorker(logger)
             let load = try ClusterBenchmark.run(workers: workers, trials: trials, sleepSeconds: sleep, directory: scratch, logger: logger)
             print("sustained: \(load)")
+        }
+
+        /// One worker on 10 ms trials, with and without the reserved next lease, alternating; then no sleep at all
+        /// (each trial then waits for the coordinator's commit of the one before: its throughput bound).
+        private func oneWorker(_ logger: Logger) throws {
+            var overhead: [Bool: [Double]] = [false: [], true: []]
+            for round in 0..<max(1, rounds) {
+                for reserve in round % 2 == 0 ? [false, true] : [true, false] {
+                    let r = try ClusterBenchmark.run(workers: 1, trials: 200, sleepSeconds: 0.01, reserveAhead: reserve,
+                                                     directory: scratch, logger: logger)
+                    overhead[reserve, default: []].append(r.overheadPerTrialMs)
+                }
+            }
+            let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
+            let off = median(overhead[false] ?? [0]), on = median(overhead[true] ?? [0])
+            print(String(format: "one worker, 10 ms trials, median of %d rounds: overhead %.3f ms/trial with the next lease reserved, "
+                         + "%.3f ms without (%.1f× less)", max(1, rounds), on, off, off / max(on, 1e-9)))
+            let zero = try ClusterBenchmark.run(workers: 1, trials: 200, sleepSeconds: 0, directory: scratch, logger: logger)
+            print("one worker, no sleep: \(zero)")
         }
     }
 }

@@ -10,8 +10,18 @@ func at(_ s: Double) -> Date { t0.addingTimeInterval(s) }
 func ready(_ id: String, running: LeaseRef? = nil, finished: [LeaseRef] = []) -> Message {
     .ready(Ready(workerID: id, host: "h", cores: 2, version: "t", running: running, finished: finished))
 }
+/// Every message sent, before or after the commit.
 func sent(_ ds: [Coordinator.Directive]) -> [(PeerID, Message)] {
-    ds.compactMap { if case .send(let p, let m) = $0 { return (p, m) } else { return nil } }
+    ds.compactMap {
+        switch $0 {
+        case .send(let p, let m), .sendNow(let p, let m): (p, m)
+        default: nil
+        }
+    }
+}
+/// The messages that leave before the step commits.
+func sentNow(_ ds: [Coordinator.Directive]) -> [(PeerID, Message)] {
+    ds.compactMap { if case .sendNow(let p, let m) = $0 { return (p, m) } else { return nil } }
 }
 func leases(_ ds: [Coordinator.Directive]) -> [Lease] {
     sent(ds).compactMap { if case .lease(let l) = $0.1 { return l } else { return nil } }
@@ -37,17 +47,22 @@ func resultMessage(_ lease: Lease, accuracy: Double = 1) -> Message {
     return entry.firstMessage
 }
 
-/// Drives a coordinator the way its shell does (identity `zmq:<routing id>` unless given).
+/// Drives a coordinator the way its shell does (identity `zmq:<routing id>` unless given; every step is one
+/// batch, committed before the next unless `commit` is false).
 struct Drive {
     var c: Coordinator
     init(_ store: any CoordinatorStore, _ settings: CoordinatorSettings = CoordinatorSettings(), start: Double = 0) {
         c = Coordinator(settings: settings, store: store)
         _ = c.onStart(now: at(start))
     }
-    mutating func from(_ peer: String, _ m: Message, _ s: Double, identity: String? = nil) -> [Coordinator.Directive] {
-        c.onMessage(from: PeerID(peer), identity: identity ?? "zmq:\(peer)", m, now: at(s))
+    mutating func from(_ peer: String, _ m: Message, _ s: Double, identity: String? = nil, commit: Bool = true) -> [Coordinator.Directive] {
+        defer { if commit { c.onCommitted() } }
+        return c.onMessage(from: PeerID(peer), identity: identity ?? "zmq:\(peer)", m, now: at(s))
     }
-    mutating func tick(_ s: Double) -> [Coordinator.Directive] { c.onTick(now: at(s)) }
+    mutating func tick(_ s: Double) -> [Coordinator.Directive] {
+        defer { c.onCommitted() }
+        return c.onTick(now: at(s))
+    }
     func owner(_ peer: String) -> LeaseOwner { LeaseOwner(worker: peer, identity: "zmq:\(peer)") }
 }
 
@@ -220,14 +235,15 @@ struct Drive {
     }
 
     @Test func restartedCoordinatorLetsTheRunningWorkerReadoptItsLease() throws {
-        let store = try testStore(trials: 2)
+        let store = try testStore(trials: 3)
         var first = Drive(store)
         let l = leases(first.from("w", ready("w"), 0))[0]
+        let reserved = try #require(first.c.workers[PeerID("w")]?.next)
         _ = first.from("w", .heartbeat(Heartbeat(lease: LeaseRef(l), progress: 2)), 1)
-        // The coordinator dies; a new one opens the same store.
+        // The coordinator dies; a new one opens the same store: the lease and the reservation are orphans.
         var second = Drive(store, start: 10)
-        #expect(second.c.orphans.keys.sorted() == [l.id])
-        // Another worker arrives during the grace window: it gets the other trial, never this one.
+        #expect(second.c.orphans.keys.sorted() == [l.id, reserved.id])
+        // Another worker arrives during the grace window: it gets the third trial, never these.
         let other = leases(second.from("v", ready("v"), 10.5))
         #expect(other.count == 1 && other[0].trialID != l.trialID)
         let out = second.from("w", ready("w", running: LeaseRef(l)), 11)
@@ -290,9 +306,11 @@ struct Drive {
         let store = try testStore(trials: 2)
         var d = Drive(store)
         let first = leases(d.from("w", ready("w"), 0))
+        let reserved = try #require(d.c.workers[PeerID("w")]?.next)
         let again = leases(d.from("w", ready("w"), 1))
         #expect(again == first)
-        #expect(try store.counts() == .init(pending: 1, leased: 1))
+        #expect(d.c.workers[PeerID("w")]?.next == reserved, "re-registering keeps the reservation")
+        #expect(try store.counts() == .init(pending: 0, leased: 2))
         #expect(try store.trial(first[0].trialID)?.attempts == 0)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Sweeps
 import Trials
 
@@ -95,25 +96,77 @@ extension Coordinator {
                 .send(peer, .cancel(Cancel(trialID: lease.trialID, reason: why)))]
     }
 
-    /// Gives an idle worker the next pending trial.
+    /// Gives an idle worker its next lease: its reservation if it has one (sent at once when committed: the
+    /// batch that ended the previous lease need not commit first), else the next pending trial, else another
+    /// worker's reservation. Then reserves the lease after that, so a short trial's successor is ready when it ends.
     mutating func assign(_ peer: PeerID, now: Date) -> [Directive] {
-        guard !draining, !finished, now >= nothingPendingUntil, let entry = workers[peer], entry.lease == nil,
-              entry.cancelling == nil else { return [] }
-        do {
-            guard let lease = try store.grantLease(to: entry.owner, now: now) else {
-                nothingPendingUntil = now.addingTimeInterval(settings.heartbeatInterval)
-                return []
+        guard !draining, !finished, let entry = workers[peer], entry.lease == nil, entry.cancelling == nil else { return [] }
+        var out: [Directive] = []
+        let lease: Lease
+        if let next = entry.next {
+            workers[peer]?.next = nil
+            reservations -= 1
+            lease = next
+        } else {
+            if now >= nothingPendingUntil, let granted = grant(to: entry.owner, now: now, &out) {
+                lease = granted
+            } else if let stolen = steal(for: peer, now: now, &out) {
+                lease = stolen
+            } else {
+                return out
             }
-            workers[peer]?.lease = lease
-            workers[peer]?.leasedAt = now
-            workers[peer]?.progress = -1
-            workers[peer]?.lastProgressAt = now
-            workers[peer]?.lastSent = now
-            return [.send(peer, .lease(lease)),
-                    .log(.debug, "leased \(lease.trialID) (lease \(lease.id), attempt \(lease.attempt)) to \(entry.owner.worker)")]
-        } catch {
-            return [.log(.error, "could not lease a trial to \(entry.owner.worker): \(error)")]
         }
+        workers[peer]?.lease = lease
+        workers[peer]?.leasedAt = now
+        workers[peer]?.progress = -1
+        workers[peer]?.lastProgressAt = now
+        workers[peer]?.lastSent = now
+        let message = Message.lease(lease)
+        out += [lease.id <= committedLeaseID ? .sendNow(peer, message) : .send(peer, message),
+                .log(.debug, "leased \(lease.trialID) (lease \(lease.id), attempt \(lease.attempt)) to \(entry.owner.worker)")]
+        return out + reserve(peer, now: now)
+    }
+
+    /// Grants `peer`'s next lease ahead without sending it (`WorkerEntry.next`).
+    private mutating func reserve(_ peer: PeerID, now: Date) -> [Directive] {
+        guard settings.reserveAhead, let entry = workers[peer], entry.next == nil, now >= nothingPendingUntil else { return [] }
+        var out: [Directive] = []
+        if let lease = grant(to: entry.owner, now: now, &out) {
+            workers[peer]?.next = lease
+            reservations += 1
+        }
+        return out
+    }
+
+    /// The next pending trial from the store, or nil (and no store query until a requeue or a heartbeat interval).
+    private mutating func grant(to owner: LeaseOwner, now: Date, _ out: inout [Directive]) -> Lease? {
+        do {
+            guard let lease = try store.grantLease(to: owner, now: now) else {
+                nothingPendingUntil = now.addingTimeInterval(settings.heartbeatInterval)
+                return nil
+            }
+            grantedLeaseID = max(grantedLeaseID, lease.id)
+            return lease
+        } catch {
+            out.append(.log(.error, "could not lease a trial to \(owner.worker): \(error)"))
+            return nil
+        }
+    }
+
+    /// Nothing is pending but another worker holds a reservation while this one idles: move it here.
+    private mutating func steal(for peer: PeerID, now: Date, _ out: inout [Directive]) -> Lease? {
+        guard reservations > 0, let owner = workers[peer]?.owner,
+              let victim = workers.first(where: { $0.value.next != nil })?.key else { return nil }
+        out += dropReservation(of: victim, reason: "moved to idle worker \(owner.worker)", now: now)
+        return grant(to: owner, now: now, &out)
+    }
+
+    /// Takes back `peer`'s unsent reservation (no attempt: it never started).
+    mutating func dropReservation(of peer: PeerID, reason: String, now: Date) -> [Directive] {
+        guard let next = workers[peer]?.next else { return [] }
+        workers[peer]?.next = nil
+        reservations -= 1
+        return release(next, reason: "reserved for \(next.owner.worker), \(reason)", charge: false, level: .debug, now: now)
     }
 
     /// Takes back the lease `peer` holds; see `CoordinatorStore.release` for `charge`.
@@ -124,13 +177,13 @@ extension Coordinator {
         return release(lease, reason: reason, charge: charge, now: now)
     }
 
-    mutating func release(_ lease: Lease, reason: String, charge: Bool, now: Date) -> [Directive] {
+    mutating func release(_ lease: Lease, reason: String, charge: Bool, level: Logger.Level = .notice, now: Date) -> [Directive] {
         nothingPendingUntil = .distantPast
         do {
             switch try store.release(lease.id, reason: reason, charge: charge, now: now) {
             case .requeued:
                 let cost = charge && lease.started ? "" : " (no attempt spent)"
-                return [.log(.notice, "re-queued \(lease.trialID): \(reason)\(cost)")]
+                return [.log(level, "re-queued \(lease.trialID): \(reason)\(cost)")]
             case .failed: return [.log(.warning, "trial \(lease.trialID) failed for good: \(reason); no attempts left")]
             case .notCurrent: return [.log(.debug, "lease \(lease.id) of \(lease.trialID) was no longer current")]
             }
@@ -163,6 +216,7 @@ extension Coordinator {
         guard let entry = workers[peer] else { return [] }
         var out: [Directive] = [.log(.info, "worker \(entry.owner.worker) gone: \(reason)")]
         out += releaseLease(of: peer, reason: "worker \(entry.owner.worker) \(reason)", charge: charge, now: now)
+        out += dropReservation(of: peer, reason: "which is gone", now: now)
         workers[peer] = nil
         uploads[peer] = nil
         return out

@@ -38,7 +38,7 @@ extension Coordinator {
     /// Brings what the coordinator knows about `peer`'s lease in line with what the worker says it runs.
     private mutating func reconcile(_ peer: PeerID, _ ready: Ready, now: Date) -> [Directive] {
         guard var entry = workers[peer] else { return [] }
-        if entry.lease == nil, let orphan = orphans.values.first(where: { $0.owner == entry.owner }) {
+        if entry.lease == nil, let orphan = orphan(of: entry.owner, ready) {
             entry.lease = orphan
             entry.leasedAt = now
             entry.lastProgressAt = now
@@ -57,6 +57,16 @@ extension Coordinator {
         var out = releaseLease(of: peer, reason: "worker \(entry.owner.worker) restarted without it", charge: true, now: now)
         out += assignOrDismiss(peer, now: now)
         return out
+    }
+
+    /// The orphan a re-registering worker takes back (it may own two: its lease and the reservation behind it):
+    /// the one it runs, else one whose result waits in its outbox, else the oldest. Others wait for their
+    /// results or the end of the adoption grace.
+    private func orphan(of owner: LeaseOwner, _ ready: Ready) -> Lease? {
+        let owned = orphans.values.filter { $0.owner == owner }.sorted { $0.id < $1.id }
+        return owned.first { $0.id == ready.running?.leaseID }
+            ?? owned.first { lease in ready.finished.contains { $0.leaseID == lease.id } }
+            ?? owned.first
     }
 
     private mutating func reconcileRunning(_ peer: PeerID, _ running: LeaseRef, now: Date) -> [Directive] {

@@ -67,6 +67,8 @@ extension Coordinator {
             return [.log(.error, "could not store the result of \(body.lease.trialID) from \(entry.owner.worker): \(error)")]
         }
         if case .refused(let why) = outcome { return refuseResult(peer, body.lease, why) }
+        // The result of a lease still waiting for re-adoption (its worker took back another one): it is done.
+        orphans[body.lease.leaseID] = nil
         return acknowledge(peer, body, outcome, now: now)
     }
 

@@ -66,9 +66,12 @@ extension Coordinator {
     /// spending an attempt — tell every worker and exit 130. Leases recorded by an earlier coordinator stay
     /// recorded: their workers may still be running them for the next coordinator.
     private mutating func drain(now: Date) -> [Directive] {
-        let running = workers.filter { $0.value.lease != nil }
-        guard running.isEmpty || now >= drainDeadline else { return [] }
         var out: [Directive] = []
+        for peer in workers.keys where reservations > 0 {
+            out += dropReservation(of: peer, reason: "the coordinator is shutting down", now: now)
+        }
+        let running = workers.filter { $0.value.lease != nil }
+        guard running.isEmpty || now >= drainDeadline else { return out }
         for (peer, entry) in running {
             guard let lease = entry.lease else { continue }
             out.append(.send(peer, .cancel(Cancel(trialID: lease.trialID, reason: "coordinator shutting down"))))

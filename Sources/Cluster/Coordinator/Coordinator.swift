@@ -18,14 +18,19 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
 /// The coordinator's protocol logic as a value: events in, directives out. The socket shell
 /// (`CoordinatorServer`) performs the directives; tests drive it directly over a real store.
 ///
-/// Guarantees it keeps (docs/DESIGN.md "Guarantees"): a worker holds at most one lease; only a lease's owner
+/// Guarantees it keeps (docs/DESIGN.md "Guarantees"): a worker runs at most one lease (a second, reserved one
+/// waits unsent in `WorkerEntry.next`); only a lease's owner
 /// (worker id and connection identity) with the lease's fencing id can report progress, results or failures
 /// for it; a restarted coordinator gives every recorded lease `adoptionGrace` seconds to be re-adopted by its
 /// worker before re-queueing it; an attempt is spent only by an execution that started and was lost.
 public struct Coordinator: Sendable {
     /// What the shell must do after an event.
     public enum Directive: Sendable, Equatable {
+        /// Send once the step's store changes are committed (every reply that reports or depends on them).
         case send(PeerID, Message)
+        /// Send at once, before the step commits: a message that depends only on what earlier commits made
+        /// durable (the LEASE of a committed reservation, `assign`), so it need not wait for this step's fsync.
+        case sendNow(PeerID, Message)
         case log(Logger.Level, String)
         /// The coordinator is finished; the process should exit with this code.
         case exit(Int32)
@@ -40,6 +45,9 @@ public struct Coordinator: Sendable {
         public var lastSent: Date
         /// The one lease this worker holds.
         public var lease: Lease?
+        /// Its next lease, reserved ahead: granted to it in the store but not sent, so the moment `lease` ends the
+        /// LEASE can leave without waiting for a commit (`assign`, docs/DESIGN.md "Leases").
+        public var next: Lease?
         public var leasedAt: Date = .distantPast
         public var progress: Int = -1
         public var lastProgressAt: Date = .distantPast
@@ -69,11 +77,20 @@ public struct Coordinator: Sendable {
     var drainDeadline = Date.distantFuture
     /// After the store says "nothing pending", skip lease attempts until this time (or a requeue).
     var nothingPendingUntil = Date.distantPast
+    /// The highest lease id granted so far, and the highest one known committed (`onCommitted`): fencing ids only
+    /// grow, so a reservation is durable when its id is at most `committedLeaseID`.
+    var grantedLeaseID: Int64 = 0
+    var committedLeaseID: Int64 = 0
+    /// Number of workers holding a reservation (a steal looks for one only when there is any).
+    var reservations = 0
 
     public init(settings: CoordinatorSettings, store: any CoordinatorStore) {
         self.settings = settings
         self.store = store
     }
+
+    /// The shell committed everything the steps so far changed in the store: their reservations are durable.
+    public mutating func onCommitted() { committedLeaseID = grantedLeaseID }
 
     /// Number of workers currently holding a lease.
     public var busyWorkers: Int { workers.values.reduce(0) { $0 + ($1.lease == nil ? 0 : 1) } }

@@ -216,7 +216,9 @@ public final class CoordinatorServer: Sendable {
     /// their workers re-adopt, so nothing runs twice.
     private func committed(_ core: inout Coordinator, _ step: (inout Coordinator) -> [Coordinator.Directive]) -> [Coordinator.Directive] {
         do {
-            return try store.batch { step(&core) }
+            let directives = try store.batch { step(&core) }
+            core.onCommitted()
+            return directives
         } catch {
             logger.error("store commit failed, reloading the sweep's state from the store: \(error)")
             core = Coordinator(settings: settings, store: store)
@@ -225,6 +227,7 @@ public final class CoordinatorServer: Sendable {
     }
 
     /// Up to `messagesPerCommit` waiting messages (so replies, ticks and heartbeats keep their rhythm under load).
+    /// A `sendNow` leaves at once (a committed reservation's LEASE: the worker starts while this batch commits).
     private func receive(_ core: inout Coordinator, _ router: ZMQSocket) -> [Coordinator.Directive] {
         var directives: [Coordinator.Directive] = []
         for _ in 0..<Self.messagesPerCommit {
@@ -232,9 +235,26 @@ public final class CoordinatorServer: Sendable {
             guard message.frames.count >= 2 else { continue }
             let peer = PeerID(message.frames[0])
             let identity = message.userID.map { "curve:\($0)" } ?? "zmq:\(peer)"
-            directives += core.onMessage(from: peer, identity: identity, frames: Array(message.frames.dropFirst()), now: Date())
+            for d in core.onMessage(from: peer, identity: identity, frames: Array(message.frames.dropFirst()), now: Date()) {
+                guard case .sendNow(let to, let reply) = d else { directives.append(d); continue }
+                directives += send(reply, to: to, &core, router)
+            }
         }
         return directives
+    }
+
+    /// Sends one message; a peer that is gone is reported to the state machine (its directives returned).
+    private func send(_ message: Message, to peer: PeerID, _ core: inout Coordinator, _ router: ZMQSocket) -> [Coordinator.Directive] {
+        do {
+            switch try router.send([peer.bytes] + Wire.encode(message)) {
+            case .sent: return []
+            case .wouldBlock: logger.debug("dropped \(message.command.rawValue) to \(peer): queue full")
+            case .unreachable: return core.onPeerUnreachable(peer, now: Date())
+            }
+        } catch {
+            logger.warning("send to \(peer) failed: \(error)")
+        }
+        return []
     }
 
     private func authenticate(_ zap: ZMQSocket, _ handler: ZAPHandler) {
@@ -257,16 +277,8 @@ public final class CoordinatorServer: Sendable {
             let d = directives[index]
             index += 1
             switch d {
-            case .send(let peer, let message):
-                do {
-                    switch try router.send([peer.bytes] + Wire.encode(message)) {
-                    case .sent: break
-                    case .wouldBlock: logger.debug("dropped \(message.command.rawValue) to \(peer): queue full")
-                    case .unreachable: directives += core.onPeerUnreachable(peer, now: Date())
-                    }
-                } catch {
-                    logger.warning("send to \(peer) failed: \(error)")
-                }
+            case .send(let peer, let message), .sendNow(let peer, let message):
+                directives += send(message, to: peer, &core, router)
             case .log(let level, let text):
                 logger.log(level: level, "\(text)")
             case .exit(let code):

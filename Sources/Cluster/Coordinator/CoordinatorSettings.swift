@@ -23,6 +23,9 @@ public struct CoordinatorSettings: Sendable {
     public var uploadBudgetBytes: Int = 256 << 20
     /// Seconds a cancelled worker gets to confirm before it may take a new lease anyway.
     public var cancelGrace: Double = 10
+    /// Reserve each busy worker's next lease ahead, so it leaves the moment the current one ends instead of after
+    /// the commit of its result (`Coordinator.assign`). Off only in `fsweep bench cluster`, to measure what it saves.
+    public var reserveAhead: Bool = true
 
     public init() {}
 

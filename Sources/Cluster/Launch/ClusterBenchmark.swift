@@ -32,7 +32,8 @@ public enum ClusterBenchmark {
     }
 
     /// Runs `trials` sleeping trials over `workers` simulated workers (each its own DEALER; `SimulatedFleet`).
-    public static func run(workers: Int, trials: Int, sleepSeconds: Double, directory: String, logger: Logger) throws -> Report {
+    public static func run(workers: Int, trials: Int, sleepSeconds: Double, reserveAhead: Bool = true, directory: String,
+                           logger: Logger) throws -> Report {
         let yaml = SweepSpec.tinyYAML(name: "bench", trials: trials)
         let spec = try SweepSpec(yaml: yaml, file: "bench.yaml")
         let dir = URL(fileURLWithPath: directory).appendingPathComponent("bench-\(workers)-\(trials)-\(UUID().uuidString.prefix(8))")
@@ -40,8 +41,9 @@ public enum ClusterBenchmark {
         defer { try? FileManager.default.removeItem(at: dir) }
         var quiet = logger
         quiet.logLevel = .warning
-        let server = CoordinatorServer(endpoint: "tcp://127.0.0.1:*", settings: CoordinatorSettings(),
-                                       store: store, logger: quiet)
+        var settings = CoordinatorSettings()
+        settings.reserveAhead = reserveAhead
+        let server = CoordinatorServer(endpoint: "tcp://127.0.0.1:*", settings: settings, store: store, logger: quiet)
         let endpoint = try server.start()
         let context = try ZMQContext()
         let fleetLogger = quiet

@@ -68,10 +68,11 @@ final class SimulatedFleet: @unchecked Sendable {
         for m in members { m.socket.close() }
     }
 
-    /// Until the next trial ends (or a tick is due), at most 100 ms.
+    /// Until the next trial ends (or a tick is due), at most 100 ms. Rounded down: the last fraction of a
+    /// millisecond is polled without waiting, so a short trial does not overrun its sleep by up to 1 ms.
     private func pollTimeoutMs() -> Int {
         guard let next = members.compactMap({ $0.running?.until }).min() else { return 100 }
-        return max(0, min(100, Int((next.timeIntervalSinceNow * 1000).rounded(.up))))
+        return max(0, min(100, Int((next.timeIntervalSinceNow * 1000).rounded(.down))))
     }
 
     private func finishDueTrials(now: Date) {
