@@ -14,5 +14,17 @@ import Sweeps
                                               logger: Logger(label: "test"))
         #expect(report.trials == 20 && report.workers == 5)
         #expect(report.peakResidentMB > 0)
+        // One RESULT → next LEASE gap per trial after each worker's first (some worker may have run none).
+        #expect((15...19).contains(report.idleGaps) && report.meanIdleSeconds > 0 && report.medianIdleSeconds > 0)
+    }
+
+    @Test func oneWorkerRunsEveryTrialWithAndWithoutTheReservedNextLease() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fsweep-bench-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for reserve in [false, true] {
+            let report = try ClusterBenchmark.run(workers: 1, trials: 10, sleepSeconds: 0.002, reserveAhead: reserve,
+                                                  directory: dir.path, logger: Logger(label: "test"))
+            #expect(report.idleGaps == 9)
+        }
     }
 }

@@ -15,6 +15,11 @@ public enum ClusterBenchmark {
         public var peakResidentMB: Double
         /// Seconds the coordinator's loop was working rather than waiting for messages.
         public var coordinatorBusySeconds: Double
+        /// Median and mean seconds a worker waited from sending a RESULT to receiving its next LEASE.
+        public var medianIdleSeconds: Double
+        public var meanIdleSeconds: Double
+        /// Number of gaps measured: one per trial after a worker's first.
+        public var idleGaps: Int
         /// Trials per second of coordinator work: the rate at which its loop would be busy all the time.
         public var capacityTrialsPerSecond: Double { Double(trials) / max(coordinatorBusySeconds, 1e-9) }
         public var trialsPerSecond: Double { Double(trials) / wallSeconds }
@@ -24,9 +29,11 @@ public enum ClusterBenchmark {
         public var overheadPerTrialMs: Double { (wallSeconds * Double(workers) / Double(trials) - sleepSeconds) * 1000 }
 
         public var description: String {
-            String(format: "%d workers, %d trials, sleep %.0f ms: %.2f s wall, %.1f trials/s (ideal %.1f), overhead %.2f ms/trial, peak RSS %.0f MB; "
+            String(format: "%d workers, %d trials, sleep %.0f ms: %.2f s wall, %.1f trials/s (ideal %.1f), overhead %.2f ms/trial "
+                   + "(RESULT → next LEASE: median %.3f ms, mean %.3f ms), peak RSS %.0f MB; "
                    + "coordinator busy %.0f%% of the time (%.3f ms/trial: capacity %.0f trials/s)",
-                   workers, trials, sleepSeconds * 1000, wallSeconds, trialsPerSecond, idealTrialsPerSecond, overheadPerTrialMs, peakResidentMB,
+                   workers, trials, sleepSeconds * 1000, wallSeconds, trialsPerSecond, idealTrialsPerSecond, overheadPerTrialMs,
+                   medianIdleSeconds * 1000, meanIdleSeconds * 1000, peakResidentMB,
                    100 * coordinatorBusySeconds / wallSeconds, 1000 * coordinatorBusySeconds / Double(trials), capacityTrialsPerSecond)
         }
     }
@@ -59,11 +66,14 @@ public enum ClusterBenchmark {
         let code = server.wait()
         let wall = Date().timeIntervalSince(start)
         _ = exited.wait(timeout: .now() + 10)
+        let gaps = fleet.idleGaps.sorted()
         let c = try store.counts()
         guard code == 0, c.done == trials else {
             throw ClusterError(code: "bench", message: "benchmark sweep did not finish cleanly: exit \(code), \(c.done)/\(trials) done")
         }
         return Report(workers: workers, trials: trials, sleepSeconds: sleepSeconds, wallSeconds: wall,
-                      peakResidentMB: StoreBenchmark.peakRSS(), coordinatorBusySeconds: server.snapshot.loopBusySeconds)
+                      peakResidentMB: StoreBenchmark.peakRSS(), coordinatorBusySeconds: server.snapshot.loopBusySeconds,
+                      medianIdleSeconds: gaps.isEmpty ? 0 : gaps[gaps.count / 2],
+                      meanIdleSeconds: gaps.isEmpty ? 0 : gaps.reduce(0, +) / Double(gaps.count), idleGaps: gaps.count)
     }
 }

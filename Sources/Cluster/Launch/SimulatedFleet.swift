@@ -15,12 +15,24 @@ final class SimulatedFleet: @unchecked Sendable {
     private struct Member {
         var core: Worker
         var socket: ZMQSocket
-        /// The running lease and when its sleep ends.
-        var running: (lease: Lease, until: Date)?
+        var running: Run?
+        /// When its last RESULT left (the start of its idle gap).
+        var ended: Date?
         var exited = false
     }
 
+    /// A simulated trial: it reports its one epoch halfway through (as a real trial reports epochs while it trains,
+    /// not in the same instant as its result) and ends when the sleep is over.
+    private struct Run {
+        var lease: Lease
+        var until: Date
+        var reportAt: Date?
+        var nextEvent: Date { reportAt ?? until }
+    }
+
     private var members: [Member] = []
+    /// Seconds from each RESULT to the worker's next LEASE: the time a worker waits on the coordinator.
+    private(set) var idleGaps: [Double] = []
     private let sleepSeconds: Double
     private let logger: Logger
 
@@ -71,17 +83,24 @@ final class SimulatedFleet: @unchecked Sendable {
     /// Until the next trial ends (or a tick is due), at most 100 ms. Rounded down: the last fraction of a
     /// millisecond is polled without waiting, so a short trial does not overrun its sleep by up to 1 ms.
     private func pollTimeoutMs() -> Int {
-        guard let next = members.compactMap({ $0.running?.until }).min() else { return 100 }
+        guard let next = members.compactMap({ $0.running?.nextEvent }).min() else { return 100 }
         return max(0, min(100, Int((next.timeIntervalSinceNow * 1000).rounded(.down))))
     }
 
     private func finishDueTrials(now: Date) {
         for i in members.indices {
-            guard let (lease, until) = members[i].running, until <= now else { continue }
+            guard let run = members[i].running, run.nextEvent <= now else { continue }
+            if run.reportAt != nil {
+                members[i].running?.reportAt = nil
+                let epoch = EpochProgress(epoch: 1, epochs: 1, metrics: ["loss": 0])
+                perform(i, members[i].core.onEpoch(leaseID: run.lease.id, progress: epoch, now: now))
+            }
+            guard run.until <= now else { continue }
+            let lease = run.lease
             members[i].running = nil
-            perform(i, members[i].core.onEpoch(leaseID: lease.id, progress: EpochProgress(epoch: 1, epochs: 1, metrics: ["loss": 0]), now: now))
             let result = TrialResult(metrics: ["test_accuracy": 0.5], durationSeconds: sleepSeconds)
             perform(i, members[i].core.onTrialFinished(leaseID: lease.id, result: result, now: now))
+            members[i].ended = Date()
         }
     }
 
@@ -91,7 +110,10 @@ final class SimulatedFleet: @unchecked Sendable {
             case .send(let message):
                 do { _ = try members[i].socket.send(Wire.encode(message)) } catch { logger.warning("send failed: \(error)") }
             case .startTrial(let lease):
-                members[i].running = (lease, Date().addingTimeInterval(sleepSeconds))
+                let now = Date()
+                if let ended = members[i].ended { idleGaps.append(now.timeIntervalSince(ended)) }
+                members[i].running = Run(lease: lease, until: now.addingTimeInterval(sleepSeconds),
+                                         reportAt: now.addingTimeInterval(sleepSeconds / 2))
             case .cancelTrial:
                 if let lease = members[i].running?.lease {
                     members[i].running = nil
