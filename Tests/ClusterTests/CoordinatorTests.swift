@@ -111,8 +111,11 @@ struct Drive {
         #expect(d.c.orphans.keys.sorted() == [first.id, second.id])
         #expect(exitCode(d.tick(3)) == nil, "no finish while the store holds live leases")
         #expect(d.c.orphans.count == 2, "still inside the start's adoption grace")
-        _ = d.tick(d.c.settings.adoptionGrace + 1)
+        let expiry = logs(d.tick(d.c.settings.adoptionGrace + 1))
         #expect(d.c.orphans.isEmpty)
+        #expect(expiry.filter { $0.contains("the store could not end it earlier (could not record the failure") }.count == 1, "\(expiry)")
+        #expect(expiry.filter { $0.contains("the store could not end it earlier (could not re-queue") }.count == 1, "\(expiry)")
+        #expect(!expiry.contains { $0.contains("restart") }, "these leases were not orphaned by a restart")
         #expect(try store.real.counts().leased == 0)
         // Neither lease was recorded as started, so both trials wait again without spending an attempt.
         #expect(try store.real.trial(ids[0])?.state == .pending)

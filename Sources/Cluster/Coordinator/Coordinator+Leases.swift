@@ -197,6 +197,7 @@ extension Coordinator {
     /// unless its worker re-adopts it first, and the sweep does not finish while it is one.
     mutating func keepUnended(_ lease: Lease, _ message: String) -> [Directive] {
         orphans[lease.id] = lease
+        unended[lease.id] = message
         return [.log(.error, "\(message); will retry")]
     }
 

@@ -41,16 +41,19 @@ extension Coordinator {
         return out
     }
 
-    /// Leases recorded before a restart whose workers did not come back within the grace window.
+    /// Leases recorded before a restart whose workers did not take them back within the grace window, and leases
+    /// the store could not end (`keepUnended`).
     private mutating func expireOrphans(now: Date) -> [Directive] {
         guard !orphans.isEmpty, now >= orphanDeadline else { return [] }
         let expired = orphans.values.sorted(by: { $0.id < $1.id })
         orphans.removeAll()
         var out: [Directive] = []
         for lease in expired {
-            out += release(lease, reason: "worker \(lease.owner.worker) did not reconnect within "
-                + "\(Int(settings.adoptionGrace.rounded(.up))) s of the coordinator's restart", charge: true, now: now)
+            let reason = unended[lease.id].map { "the store could not end it earlier (\($0))" }
+                ?? "worker \(lease.owner.worker) did not take it back within \(Int(settings.adoptionGrace.rounded(.up))) s of the coordinator's restart"
+            out += release(lease, reason: reason, charge: true, now: now)
         }
+        unended.removeAll()
         return out
     }
 

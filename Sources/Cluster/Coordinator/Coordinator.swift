@@ -71,6 +71,8 @@ public struct Coordinator: Sendable {
     /// Leases recorded by an earlier coordinator, waiting for their workers until `orphanDeadline`.
     public internal(set) var orphans: [Int64: Lease] = [:]
     var orphanDeadline = Date.distantPast
+    /// Why an orphan is one when the store could not end it (`keepUnended`), for the reason of its later release.
+    var unended: [Int64: String] = [:]
     var uploads: [PeerID: Upload] = [:]
     public internal(set) var draining = false
     public internal(set) var finished = false
