@@ -1,7 +1,7 @@
 /*
  * LeaseProtocol.pml: a Promela model of fsweep's lease protocol, checked exhaustively by spin
- * (Debian package `spin`). Tests/ClusterTests/LeaseProtocolModelTests.swift runs it; docs/DESIGN.md
- * ("The lease protocol, model-checked") explains it.
+ * (Debian package `spin`). Tests/ClusterTests/LeaseProtocolModelTests.swift runs it; docs/lease-protocol.md
+ * explains it.
  *
  * The Swift code is the truth. Each handler below names the function it mirrors (Coordinator*.swift,
  * SweepStore+Leases.swift, SweepStore+Results.swift, Worker.swift, Worker+Trial.swift); when the
@@ -13,9 +13,23 @@
  *     has ended: released, failed or completed); the fencing counter; the lease id of a done trial's
  *     result.
  *   - The coordinator (volatile): the worker table (registered, the in-memory lease and its started
- *     flag, `cancelling`) and the orphan table. A crash, or a graceful shutdown that first re-queues the
- *     leases of registered workers (`drain`), loses all of it; the restart loads the store's live leases
- *     as orphans (`onStart`). At most CCRASH of these.
+ *     flag, the reserved next lease, `cancelling`) and the orphan table. A crash, or a graceful shutdown
+ *     that first re-queues the leases and reservations of registered workers (`drain`), loses all of it;
+ *     the restart loads the store's live leases as orphans (`onStart`). At most CCRASH of these.
+ *   - The reservation ("prefetched lease"): after `assign` gives a worker a lease it may grant the worker
+ *     one more pending trial in the store and keep it in memory unsent (the model reserves or not, so
+ *     every behaviour without reservations stays reachable). `assign` for an idle worker promotes its
+ *     reservation (sends its LEASE) before granting anything; with nothing pending it steals another
+ *     worker's reservation (released, then granted afresh). Dropping the worker and `drain` release it;
+ *     a stall or time-limit cancel, `forgetLease`, `refuseStale` and a refused result keep it.
+ *   - The early send: a promotion while handling a RESULT or FAIL sends its LEASE before the batch with
+ *     that RESULT or FAIL commits (the reservation was committed in an earlier batch). A crash or a failed
+ *     commit may fall in between: the LEASE is out, the RESULT or FAIL had no effect, memory is lost
+ *     (`earlySendCrash`, counted in CCRASH). The model allows it for every RESULT or FAIL whose handler
+ *     promotes: the one ending the worker's lease, and a late one after a cancel.
+ *   - After a restart, a READY takes back the orphan the worker runs, else one whose result is in its
+ *     outbox, else its lowest (`reconcile`); its other orphans stay orphans until the adoption grace ends
+ *     or their result is stored (which removes them from the orphan table).
  *   - NW workers (default 2). A worker runs at most one lease. Its outbox of unacknowledged results is on
  *     disk (written before the RESULT is sent), so a crash (at most WCRASH in all) loses the running
  *     trial and keeps the outbox; the restarted worker sends READY naming its outbox and sends every
@@ -60,7 +74,8 @@
  *        a_holder_owns: a holder is the store's owner of that lease.
  *   (a0) store_one_live_lease: every granted lease that has not ended is its trial's current lease.
  *        mem_agrees: every lease in the coordinator's memory (worker table, orphans) is live in the store
- *        and owned by that worker, and every live lease is in memory (its owner's entry or an orphan), so
+ *        and owned by that worker; a reservation is also not its worker's lease, not an orphan and never
+ *        started; and every live lease is in memory (its owner's lease or reservation, or an orphan), so
  *        none is forgotten.
  *   (b)  b_stored_once: the store records at most one result per trial: a done trial is never completed
  *        again (a re-sent result is a duplicate).
@@ -80,11 +95,19 @@
  *   -DBROKEN_RESET  opening the store puts leased trials back to pending (fsweep before leases were recorded)
  *                                                                          -> store_one_live_lease;
  *                   with -DNO_STORE_CHECK (skips a0 and a_holder_owns) pan -c0 also reports a_one_holder
+ *   -DBROKEN_EARLY  the early send uses a lease granted in the same batch (the worker had no reservation),
+ *                   and the crash rolls the grant back: the worker runs a lease the store never granted
+ *                                                                          -> c_fenced
+ *
+ * WITNESSES (-DWITNESS=n asserts that step n never happens; the counterexample is a run to it; the test
+ *   runs 2-6 in the two-trial configuration with pan -m bounding the depth)
+ *   1 no_reservation  2 no_promotion  3 no_early_send  4 no_steal  5 no_orphan_result (a result stored
+ *   under an orphan lease)  6 no_adopt_skipping (a READY takes an orphan while a lower one of its own stays)
  *
  * RUN BY HAND (in a scratch directory)
  *   spin -a LeaseProtocol.pml && cc -O2 -DSAFETY -o pan pan.c && ./pan -m100000
  *   "errors: 0" and the state count end the output. Bounds: -DNW=, -DNT=, -DMAXL=, -DQC=, -DQW=,
- *   -DCCRASH=, -DWCRASH= on the spin command line (docs/DESIGN.md lists run times). After a violation,
+ *   -DCCRASH=, -DWCRASH= on the spin command line (docs/lease-protocol.md lists run times). After a violation,
  *   `spin -t -DBROKEN_FENCE LeaseProtocol.pml` (the same -D flags) replays the counterexample as readable
  *   lines; add -p for every statement.
  */
@@ -141,6 +164,7 @@ bool reg[NW];             /* workers[peer] exists */
 byte mlease[NW];          /* WorkerEntry.lease (0 = none) */
 bool mstarted[NW];        /* WorkerEntry.lease.started */
 byte cancelling[NW];      /* WorkerEntry.cancelling: trial + 1 (0 = none) */
+byte mres[NW];            /* WorkerEntry.next: the reserved lease (0 = none), granted in the store, not sent */
 byte orphans;             /* Coordinator.orphans: mask of lease ids */
 
 /* ---- the workers ---- */
@@ -159,7 +183,17 @@ byte ran[NW];             /* ghost: leases each worker started since its last cr
 
 /* Temporaries of one atomic step: not part of the state. */
 hidden byte k, src, a, b, x, k0, s0, a0, b0, x0, k1, s1, a1, b1, x1, t, l, i, j, verdict, ok;
+hidden byte rsv;          /* this step's choice: whether `assign` reserves a next lease when it can */
 hidden byte a_one_holder, a_holder_owns, store_one_live_lease, mem_agrees, b_stored_once, c_fenced, d_no_rerun;
+
+/* -DWITNESS=n asserts that step n never happens, so that pan's counterexample is a run reaching it (the
+   test checks each is reachable: a model whose new steps never fire would prove nothing). */
+hidden byte no_reservation, no_promotion, no_early_send, no_steal, no_orphan_result, no_adopt_skipping;
+#ifdef WITNESS
+#define REACHED(n, name) name = (WITNESS != n); assert(name)
+#else
+#define REACHED(n, name) skip
+#endif
 
 /* ---------------------------------------------------------------- the network */
 
@@ -222,6 +256,10 @@ inline check() {
     :: i < NW ->
         mem_agrees = mem_agrees && (mlease[i] == 0
             || (reg[i] && !leaseEnded[mlease[i]] && leaseOwner[mlease[i]] == i && (orphans & BIT(mlease[i])) == 0));
+        /* a reservation: live, this worker's, not its lease, not an orphan, never started */
+        mem_agrees = mem_agrees && (mres[i] == 0
+            || (reg[i] && mres[i] < nextLease && !leaseEnded[mres[i]] && leaseOwner[mres[i]] == i && mres[i] != mlease[i]
+                && (orphans & BIT(mres[i])) == 0 && !tstarted[leaseTrial[mres[i]]]));
         i++
     :: else -> break
     od;
@@ -230,7 +268,7 @@ inline check() {
     :: l <= MAXL ->
         mem_agrees = mem_agrees && ((orphans & BIT(l)) == 0 || (l < nextLease && !leaseEnded[l]));
         mem_agrees = mem_agrees && (l >= nextLease || leaseEnded[l] || (orphans & BIT(l)) != 0
-                                    || (reg[leaseOwner[l]] && mlease[leaseOwner[l]] == l));
+                                    || (reg[leaseOwner[l]] && (mlease[leaseOwner[l]] == l || mres[leaseOwner[l]] == l)));
         l++
     :: else -> break
     od;
@@ -343,23 +381,91 @@ inline storeFail(trial, lease, w, permanent) {
 
 /* ---------------------------------------------------------------- the coordinator */
 
-/* `assign`: the first pending trial in queue order to an idle registered worker (`grantLease`). */
+/* t = the first pending trial in queue order (NT = none). */
+inline firstPending() {
+    t = 0;
+    do
+    :: t < NT && tstate[t] != PENDING -> t++
+    :: else -> break
+    od
+}
+
+/* `SweepStore.grantLease`: the first pending trial, leased to w (not started) under the next fencing id;
+   l = that id, 0 when nothing is pending or the ids are used up. */
+inline grantLease(w) {
+    l = 0;
+    firstPending();
+    if
+    :: t < NT && nextLease <= MAXL ->
+        l = nextLease; nextLease++;
+        tstate[t] = LEASED; tlease[t] = l; towner[t] = w; tstarted[t] = false;
+        leaseTrial[l] = t; leaseOwner[l] = w; leaseEnded[l] = false
+    :: else -> skip
+    fi
+}
+
+/* `releaseReservation`: the reserved lease goes back to pending (the worker never saw it: no attempt). */
+inline releaseReservation(w) {
+    if
+    :: mres[w] != 0 ->
+        printf("coordinator: reservation %d of w%d released\n", mres[w], w);
+        l = mres[w]; mres[w] = 0; storeRelease(l)
+    :: else -> skip
+    fi
+}
+
+/* The reservation after a grant (`reserveNext`): one more pending trial granted to w in the store and
+   kept in memory, not sent. The model reserves or not (rsv), so every behaviour without it stays. */
+inline reserve(w) {
+    if
+    :: rsv && mres[w] == 0 ->
+        grantLease(w);
+        if
+        :: l != 0 -> mres[w] = l; printf("coordinator: lease %d of trial %d reserved for w%d\n", l, t, w);
+                     REACHED(1, no_reservation)
+        :: else -> skip
+        fi
+    :: else -> skip
+    fi
+}
+
+/* `assign`: an idle registered worker gets its reservation (promotion), else the first pending trial
+   (`grantLease`), else, when nothing is pending, another worker's reservation (steal: released, then
+   granted afresh); then a new reservation. */
 inline assign(w) {
     if
-    :: reg[w] && mlease[w] == 0 && cancelling[w] == 0 && nextLease <= MAXL ->
-        t = 0;
-        do
-        :: t < NT && tstate[t] != PENDING -> t++
-        :: else -> break
-        od;
+    :: reg[w] && mlease[w] == 0 && cancelling[w] == 0 ->
         if
-        :: t < NT ->
-            l = nextLease; nextLease++;
-            tstate[t] = LEASED; tlease[t] = l; towner[t] = w; tstarted[t] = false;
-            leaseTrial[l] = t; leaseOwner[l] = w; leaseEnded[l] = false;
+        :: mres[w] != 0 ->
+            l = mres[w]; mres[w] = 0;
+            printf("coordinator: reservation %d promoted for w%d\n", l, w);
+            REACHED(2, no_promotion)
+        :: else ->
+            grantLease(w);
+            if
+            :: l == 0 && t == NT && nextLease <= MAXL ->
+                j = 0;
+                do
+                :: j < NW && (j == w || mres[j] == 0) -> j++
+                :: else -> break
+                od;
+                if
+                :: j < NW ->
+                    printf("coordinator: w%d steals the reservation of w%d\n", w, j);
+                    REACHED(4, no_steal);
+                    releaseReservation(j);
+                    grantLease(w)
+                :: else -> skip
+                fi
+            :: else -> skip
+            fi
+        fi;
+        if
+        :: l != 0 ->
             mlease[w] = l; mstarted[w] = false;
-            printf("coordinator: lease %d of trial %d granted to w%d\n", l, t, w);
-            sendW(w, LEASE, l)
+            printf("coordinator: lease %d of trial %d to w%d\n", l, leaseTrial[l], w);
+            sendW(w, LEASE, l);
+            reserve(w)
         :: else -> skip
         fi
     :: else -> skip
@@ -378,6 +484,7 @@ inline releaseLease(w) {
 inline dropWorker(w) {
     printf("coordinator: w%d silent too long, dropped\n", w);
     releaseLease(w);
+    releaseReservation(w);
     reg[w] = false; cancelling[w] = 0
 }
 
@@ -394,22 +501,47 @@ inline stallCancel(w) {
 inline onReady(w, running, rtrial, mask) {
     printf("coordinator: READY from w%d running lease %d, outbox %d\n", w, running, mask);
     if
-    :: !reg[w] -> reg[w] = true; mlease[w] = 0; mstarted[w] = false; cancelling[w] = 0
+    :: !reg[w] -> reg[w] = true; mlease[w] = 0; mstarted[w] = false; cancelling[w] = 0; mres[w] = 0
     :: else -> skip
     fi;
     if
     :: mlease[w] == 0 ->
         /* an orphan this owner held comes back to it (`started` as recorded: nobody can start an
-           orphan, since its owner is unregistered until this READY) */
-        l = 1;
-        do
-        :: l <= MAXL && !((orphans & BIT(l)) != 0 && leaseOwner[l] == w) -> l++
-        :: else -> break
-        od;
+           orphan, since its owner is unregistered until this READY): the one it runs, else one whose
+           result is in its outbox, else its lowest; its other orphans stay orphans */
+        if
+        :: running != 0 && (orphans & BIT(running)) != 0 && leaseOwner[running] == w -> l = running
+        :: else ->
+            l = 1;
+            do
+            :: l <= MAXL && !((orphans & BIT(l)) != 0 && leaseOwner[l] == w && (mask & BIT(l)) != 0) -> l++
+            :: else -> break
+            od;
+            if
+            :: l > MAXL ->
+                l = 1;
+                do
+                :: l <= MAXL && !((orphans & BIT(l)) != 0 && leaseOwner[l] == w) -> l++
+                :: else -> break
+                od
+            :: else -> skip
+            fi
+        fi;
         if
         :: l <= MAXL ->
             mlease[w] = l; mstarted[w] = tstarted[leaseTrial[l]]; orphans = orphans & ~BIT(l);
-            printf("coordinator: orphan lease %d back to w%d\n", l, w)
+            printf("coordinator: orphan lease %d back to w%d\n", l, w);
+#ifdef WITNESS
+            j = 1;   /* witness 6: a lower orphan of w stays (the pick is not the lowest) */
+            do
+            :: j < l && !((orphans & BIT(j)) != 0 && leaseOwner[j] == w) -> j++
+            :: else -> break
+            od;
+            if
+            :: j < l -> REACHED(6, no_adopt_skipping)
+            :: else -> skip
+            fi
+#endif
         :: else -> skip
         fi
     :: else -> skip
@@ -469,7 +601,14 @@ inline onHeartbeat(w, lease, trial) {
 inline onResult(w, lease, trial) {
     judge(trial, lease, w);
     if
-    :: verdict == 0 -> storeComplete(trial, lease, w)
+    :: verdict == 0 ->
+        storeComplete(trial, lease, w);
+        if
+        :: (orphans & BIT(lease)) != 0 ->
+            orphans = orphans & ~BIT(lease);   /* its worker delivered it */
+            REACHED(5, no_orphan_result)
+        :: else -> skip
+        fi
     :: verdict == 1 -> printf("coordinator: duplicate result of lease %d from w%d acknowledged\n", lease, w)
     :: verdict == 2 -> printf("coordinator: result of lease %d from w%d refused\n", lease, w)
     fi;
@@ -524,7 +663,7 @@ inline coordinatorRestarts() {
     orphans = 0;
     i = 0;
     do
-    :: i < NW -> reg[i] = false; mlease[i] = 0; mstarted[i] = false; cancelling[i] = 0; i++
+    :: i < NW -> reg[i] = false; mlease[i] = 0; mstarted[i] = false; cancelling[i] = 0; mres[i] = 0; i++
     :: else -> break
     od;
     t = 0;
@@ -545,14 +684,49 @@ inline coordinatorRestarts() {
     printf("coordinator: restarted, orphans %d\n", orphans)
 }
 
-/* `drain`: a shutdown re-queues the leases of registered workers (orphans stay recorded). */
+/* `drain`: a shutdown re-queues the leases and reservations of registered workers (orphans stay recorded). */
 inline drain() {
     printf("coordinator: shutting down\n");
     i = 0;
     do
-    :: i < NW -> releaseLease(i); i++
+    :: i < NW -> releaseLease(i); releaseReservation(i); i++
     :: else -> break
     od
+}
+
+/* The early send of a promotion: handling a RESULT or FAIL (in k, a, b, x) that ends w's lease promotes
+   w's reservation, and its LEASE leaves before the batch with the RESULT or FAIL commits. A crash (or a
+   failed commit, which reloads like a restart) in between: the LEASE is out, the RESULT or FAIL had no
+   effect, memory is lost. ok: this message's handler would reach `assign` with w idle (onResult/onFail
+   below); otherwise the step is the loss of the message, another step already.
+   -DBROKEN_EARLY: the promoted lease is granted in the same batch (w had no reservation), so the crash
+   rolls its grant back: the LEASE names id nextLease, which the store never granted. */
+inline earlySendCrash(w) {
+    ok = 0;
+    if
+    :: k == RESULT && reg[w] ->
+        judge(b, a, w);
+        ok = (verdict != 2 && (mlease[w] == 0 || mlease[w] == a) && (cancelling[w] == 0 || cancelling[w] == b + 1))
+    :: k == FAIL && reg[w] ->
+        ok = ((cancelling[w] == b + 1 && mlease[w] == 0) || (cancelling[w] == 0 && mlease[w] == a && leaseTrial[a] == b))
+    :: else -> skip
+    fi;
+    l = mres[w];
+#ifdef BROKEN_EARLY
+    firstPending();
+    if
+    :: l == 0 && t < NT && nextLease <= MAXL -> l = nextLease
+    :: else -> skip
+    fi;
+#endif
+    if
+    :: ok && l != 0 ->
+        printf("coordinator: w%d's lease %d promoted and sent before the %e of lease %d commits; crash\n", w, l, k, a);
+        sendW(w, LEASE, l);
+        coordinatorRestarts();
+        REACHED(3, no_early_send)
+    :: else -> skip
+    fi
 }
 
 /* `expireOrphans`: the adoption grace is over. */
@@ -621,10 +795,44 @@ inline workerReceives(w) {
 
 /* ---------------------------------------------------------------- the system */
 
-/* The network delivers the n-th message of a bag (any order) or loses it. */
+/* A coordinator step that may call `assign`, once for each choice of rsv (reserve or not). rsv = 1 is
+   tried only when a reservation can follow: a trial is pending, or the step may make one pending first
+   (`released`: a FAIL, or a READY that releases a lease; `assign` itself leaves none pending). Otherwise
+   its successor is rsv = 0's, and so it is with one trial: a reservation needs a second pending trial. */
+#if NT == 2
+#define ANY_PENDING (tstate[0] == PENDING || tstate[1] == PENDING)
+#elif NT == 3
+#define ANY_PENDING (tstate[0] == PENDING || tstate[1] == PENDING || tstate[2] == PENDING)
+#else
+#define ANY_PENDING true
+#endif
+#if NT > 1
+#define RESERVING(guard, released, body) \
+    :: d_step { guard -> rsv = 0; body } :: d_step { guard && (ANY_PENDING || released) -> rsv = 1; body }
+#else
+#define RESERVING(guard, released, body) :: d_step { guard -> rsv = 0; body }
+#endif
+/* whether a message of this kind is in the bag to the coordinator (the other fields match anything) */
+#define IN_TOC(kind) toC??[kind, s0, a0, b0, x0]
+
+/* earlySendCrash needs a RESULT or FAIL and a reservation (-DBROKEN_EARLY: or none) */
+#ifdef BROKEN_EARLY
+#define ANY_RESERVATION true
+#elif NW == 2
+#define ANY_RESERVATION (mres[0] != 0 || mres[1] != 0)
+#elif NW == 3
+#define ANY_RESERVATION (mres[0] != 0 || mres[1] != 0 || mres[2] != 0)
+#else
+#define ANY_RESERVATION true
+#endif
+#define MAY_PROMOTE (ANY_RESERVATION && (IN_TOC(RESULT) || IN_TOC(FAIL)))
+
+/* The network delivers the n-th message of a bag (any order) or loses it; the coordinator may crash
+   right after the early send the message causes (earlySendCrash). */
 #define DELIVER(N) \
-    :: d_step { len(toC) > N -> takeC(N); coordinatorReceives(src); check() } \
+    RESERVING(len(toC) > N, IN_TOC(FAIL) || IN_TOC(READY), takeC(N); coordinatorReceives(src); check()) \
     :: d_step { len(toC) > N -> takeC(N); printf("net: message to the coordinator lost\n") } \
+    :: d_step { len(toC) > N && ccrashes < CCRASH && MAY_PROMOTE -> takeC(N); earlySendCrash(src); check() } \
     :: d_step { len(toW) > N -> takeW(N); workerReceives(src); check() } \
     :: d_step { len(toW) > N -> takeW(N); printf("net: message to w%d lost\n", src) }
 
@@ -637,7 +845,7 @@ active [NW] proctype peer() {
     :: d_step { reg[_pid] -> dropWorker(_pid); check() }
     :: d_step { reg[_pid] && mlease[_pid] != 0 -> stallCancel(_pid); check() }
     :: d_step { cancelling[_pid] != 0 -> cancelling[_pid] = 0 }
-    :: d_step { reg[_pid] && mlease[_pid] == 0 && cancelling[_pid] == 0 -> assign(_pid); check() }
+    RESERVING(reg[_pid] && mlease[_pid] == 0 && cancelling[_pid] == 0, false, assign(_pid); check())
     /* the trial ends: finished (`onTrialFinished`: outbox first, then RESULT) or failed (`onTrialFailed`) */
     :: d_step { wcur[_pid] != 0 ->
                 printf("w%d: lease %d finished\n", _pid, wcur[_pid]);
