@@ -103,6 +103,22 @@ import Trials
         #expect(leases(out) == [reserved])
     }
 
+    @Test func aReservationPromotedByATickWaitsForTheCommit() throws {
+        var settings = CoordinatorSettings()
+        settings.timeLimit = 5
+        let store = try testStore(trials: 3)
+        var d = Drive(store, settings)
+        let first = leases(d.from("w", ready("w"), 0))[0]
+        let reserved = try #require(d.c.workers[w]?.next)
+        _ = d.from("w", .heartbeat(Heartbeat(lease: LeaseRef(first), progress: 1)), 5.9)
+        #expect(cancels(d.tick(6)) == [first.trialID])
+        // The worker never confirms; after the cancel grace a tick hands over the reservation, after its commit
+        // (only the RESULT or FAIL that ends a lease sends it early).
+        _ = d.from("w", .heartbeat(Heartbeat()), 6 + settings.cancelGrace)
+        let out = d.tick(6.5 + settings.cancelGrace)
+        #expect(leases(out) == [reserved] && sentNow(out).isEmpty)
+    }
+
     /// The coordinator sent the reserved LEASE early and died before the batch with the result committed: the
     /// worker runs the reservation with the result still in its outbox. The restarted coordinator gives it back the
     /// lease it runs, and the outbox result is stored and ends its orphan, so the sweep can finish.

@@ -43,7 +43,7 @@ extension Coordinator {
         guard let entry = workers[peer] else { return [] }
         if entry.cancelling == body.lease.trialID {
             workers[peer]?.cancelling = nil
-            return [.log(.debug, "\(entry.owner.worker) stopped cancelled trial \(body.lease.trialID)")] + assign(peer, now: now)
+            return [.log(.debug, "\(entry.owner.worker) stopped cancelled trial \(body.lease.trialID)")] + assign(peer, early: true, now: now)
         }
         guard Self.holds(entry, body.lease), let lease = entry.lease else {
             return [.log(.warning, "refused FAIL for \(body.lease) from \(entry.owner): not its lease"),
@@ -60,7 +60,7 @@ extension Coordinator {
             out += keepUnended(lease, "could not record the failure of \(body.lease.trialID): \(error)")
         }
         if body.retryable { nothingPendingUntil = .distantPast }
-        return out + assign(peer, now: now) + checkFinished(now: now)
+        return out + assign(peer, early: true, now: now) + checkFinished(now: now)
     }
 
     /// A message about a lease the sender does not hold: tell it to stop that trial (once).
@@ -99,7 +99,9 @@ extension Coordinator {
     /// Gives an idle worker its next lease: its reservation if it has one (sent at once when committed: the
     /// batch that ended the previous lease need not commit first), else the next pending trial, else another
     /// worker's reservation. Then reserves the lease after that, so a short trial's successor is ready when it ends.
-    mutating func assign(_ peer: PeerID, now: Date) -> [Directive] {
+    /// `early`: the caller handles the RESULT or FAIL that ended the worker's lease, the one case where a committed
+    /// reservation's LEASE leaves before the batch commits (the case the lease model checks, docs/lease-protocol.md).
+    mutating func assign(_ peer: PeerID, early: Bool = false, now: Date) -> [Directive] {
         guard !draining, !finished, let entry = workers[peer], entry.lease == nil, entry.cancelling == nil else { return [] }
         var out: [Directive] = []
         let lease: Lease
@@ -122,7 +124,7 @@ extension Coordinator {
         workers[peer]?.lastProgressAt = now
         workers[peer]?.lastSent = now
         let message = Message.lease(lease)
-        out += [lease.id <= committedLeaseID ? .sendNow(peer, message) : .send(peer, message),
+        out += [early && lease.id <= committedLeaseID ? .sendNow(peer, message) : .send(peer, message),
                 .log(.debug, "leased \(lease.trialID) (lease \(lease.id), attempt \(lease.attempt)) to \(entry.owner.worker)")]
         return out + reserve(peer, now: now)
     }

@@ -82,7 +82,7 @@ extension Coordinator {
         workers[peer]?.finished.remove(body.lease.leaseID)
         if Self.holds(entry, body.lease) { workers[peer]?.lease = nil }
         if workers[peer]?.cancelling == body.lease.trialID { workers[peer]?.cancelling = nil }
-        if workers[peer]?.lease == nil { out += assign(peer, now: now) }
+        if workers[peer]?.lease == nil { out += assign(peer, early: true, now: now) }
         return out + checkFinished(now: now)
     }
 
