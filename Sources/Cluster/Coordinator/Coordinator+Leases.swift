@@ -109,14 +109,12 @@ extension Coordinator {
             workers[peer]?.next = nil
             reservations -= 1
             lease = next
+        } else if now >= nothingPendingUntil, let granted = grant(to: entry.owner, now: now, &out) {
+            lease = granted
+        } else if let stolen = steal(for: peer, now: now, &out) {
+            lease = stolen
         } else {
-            if now >= nothingPendingUntil, let granted = grant(to: entry.owner, now: now, &out) {
-                lease = granted
-            } else if let stolen = steal(for: peer, now: now, &out) {
-                lease = stolen
-            } else {
-                return out
-            }
+            return out
         }
         workers[peer]?.lease = lease
         workers[peer]?.leasedAt = now
