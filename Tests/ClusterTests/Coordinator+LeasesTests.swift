@@ -89,33 +89,32 @@ import Trials
         #expect(leases(out).isEmpty && acks(out).count == 1)
     }
 
-    @Test func aCancelledWorkerKeepsItsReservationForWhenItReportsBack() throws {
+    /// A worker with a lease and a reservation whose lease went over its time limit (5 s) and was cancelled at 6 s.
+    private func cancelledWithAReservation() throws -> (d: Drive, first: Lease, reserved: Lease) {
         var settings = CoordinatorSettings()
         settings.timeLimit = 5
-        let store = try testStore(trials: 3)
-        var d = Drive(store, settings)
+        var d = Drive(try testStore(trials: 3), settings)
         let first = leases(d.from("w", ready("w"), 0))[0]
         let reserved = try #require(d.c.workers[w]?.next)
         _ = d.from("w", .heartbeat(Heartbeat(lease: LeaseRef(first), progress: 1)), 5.9)
         #expect(cancels(d.tick(6)) == [first.trialID])
+        return (d, first, reserved)
+    }
+
+    @Test func aCancelledWorkerKeepsItsReservationForWhenItReportsBack() throws {
+        var (d, first, reserved) = try cancelledWithAReservation()
         #expect(d.c.workers[w]?.next == reserved)
         let out = d.from("w", .fail(FailBody(lease: LeaseRef(first), reason: "cancelled", retryable: true)), 6.5)
         #expect(leases(out) == [reserved])
     }
 
     @Test func aReservationPromotedByATickWaitsForTheCommit() throws {
-        var settings = CoordinatorSettings()
-        settings.timeLimit = 5
-        let store = try testStore(trials: 3)
-        var d = Drive(store, settings)
-        let first = leases(d.from("w", ready("w"), 0))[0]
-        let reserved = try #require(d.c.workers[w]?.next)
-        _ = d.from("w", .heartbeat(Heartbeat(lease: LeaseRef(first), progress: 1)), 5.9)
-        #expect(cancels(d.tick(6)) == [first.trialID])
+        var (d, _, reserved) = try cancelledWithAReservation()
         // The worker never confirms; after the cancel grace a tick hands over the reservation, after its commit
         // (only the RESULT or FAIL that ends a lease sends it early).
-        _ = d.from("w", .heartbeat(Heartbeat()), 6 + settings.cancelGrace)
-        let out = d.tick(6.5 + settings.cancelGrace)
+        let grace = d.c.settings.cancelGrace
+        _ = d.from("w", .heartbeat(Heartbeat()), 6 + grace)
+        let out = d.tick(6.5 + grace)
         #expect(leases(out) == [reserved] && sentNow(out).isEmpty)
     }
 
