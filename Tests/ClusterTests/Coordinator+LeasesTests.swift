@@ -89,6 +89,97 @@ import Trials
         #expect(leases(out).isEmpty && acks(out).count == 1)
     }
 
+    /// A worker with a started lease and a committed reservation.
+    private func runningWithAReservation(_ store: any CoordinatorStore) throws -> (d: Drive, first: Lease, reserved: Lease) {
+        var d = Drive(store)
+        let first = leases(d.from("w", ready("w"), 0))[0]
+        let reserved = try #require(d.c.workers[w]?.next)
+        _ = d.from("w", .heartbeat(Heartbeat(lease: LeaseRef(first), progress: 1)), 0.5)
+        return (d, first, reserved)
+    }
+
+    @Test func theReservedLeaseLeavesBeforeTheResultIsDecodedOrStored() throws {
+        let store = try testStore(trials: 3)
+        var (d, first, reserved) = try runningWithAReservation(store)
+        let frames = Wire.encode(resultMessage(first))
+        let ahead = d.c.leaseAhead(for: w, identity: "zmq:w", frames: frames)
+        #expect(try Wire.decode(try #require(ahead)).get() == .lease(reserved))
+        #expect(try store.trial(first.trialID)?.state == .leased, "nothing was stored yet")
+        let out = d.c.onMessage(from: w, identity: "zmq:w", frames: frames, now: at(1))
+        #expect(leases(out).isEmpty, "the reservation is not sent twice")
+        #expect(acks(out) == [Ack(lease: LeaseRef(first), duplicate: false)])
+        #expect(d.c.workers[w]?.lease == reserved && d.c.workers[w]?.next != nil && d.c.sentAhead == nil)
+        #expect(try store.trial(first.trialID)?.state == .done)
+    }
+
+    @Test func noLeaseLeavesAheadUnlessTheMessageEndsTheLeaseHeldUnderACommittedReservation() throws {
+        var (d, first, reserved) = try runningWithAReservation(try testStore(trials: 3))
+        let other = Lease(id: first.id + 100, trialID: first.trialID, configJSON: "{}", attempt: 1, owner: first.owner)
+        let whole = OutboxEntry(lease: LeaseRef(first), result: TrialResult(metrics: [:], durationSeconds: 1))
+        guard case .result(let body, _) = whole.firstMessage else { Issue.record("not a RESULT"); return }
+        var partial = body
+        partial.payloadBytes = 8
+        partial.arrays = [.init(name: "m", shape: [2])]
+        let notEnding: [(String, Message, String)] = [
+            ("another lease", resultMessage(other), "zmq:w"),
+            ("a heartbeat", .heartbeat(Heartbeat(lease: LeaseRef(first), progress: 2)), "zmq:w"),
+            ("a result with chunks to come", .result(partial, payload: [1, 2, 3, 4]), "zmq:w"),
+            ("another identity", resultMessage(first), "curve:mallory"),
+        ]
+        for (what, message, identity) in notEnding {
+            #expect(d.c.leaseAhead(for: w, identity: identity, frames: Wire.encode(message)) == nil, "\(what)")
+        }
+        #expect(d.c.sentAhead == nil)
+        var fresh = Drive(try testStore(trials: 3))
+        let l = leases(fresh.from("w", ready("w"), 0, commit: false))[0]
+        #expect(fresh.c.leaseAhead(for: w, identity: "zmq:w", frames: Wire.encode(resultMessage(l))) == nil,
+                "a reservation from the batch not yet committed waits")
+        #expect(d.c.leaseAhead(for: w, identity: "zmq:w", frames: Wire.encode(resultMessage(first))) != nil)
+        _ = reserved
+    }
+
+    /// The store fails to record the result after the reservation left: the worker runs the reservation all the
+    /// same, and the lease the store still holds stays an orphan until the result, sent again, is stored.
+    @Test func aResultTheStoreCannotRecordAfterTheLeaseLeftAheadKeepsItsLeaseAsAnOrphan() throws {
+        let store = FaultyStore(try testStore(trials: 3))
+        var (d, first, reserved) = try runningWithAReservation(store)
+        store.failNextComplete = true
+        let out = d.from("w", resultMessage(first), 1)
+        #expect(sentNow(out).map(\.1) == [.lease(reserved)] && acks(out).isEmpty)
+        #expect(d.c.workers[w]?.lease == reserved && d.c.orphans[first.id] != nil)
+        #expect(try store.real.trial(first.trialID)?.state == .leased)
+        let again = d.from("w", resultMessage(first), 2)
+        #expect(acks(again).count == 1 && leases(again).isEmpty && d.c.orphans.isEmpty)
+        #expect(try store.real.trial(first.trialID)?.state == .done && d.c.workers[w]?.lease == reserved)
+    }
+
+    /// A body the scan reads but the decoder refuses: the reservation left, so it is promoted, and the lease the
+    /// message claimed to end stays an orphan (the store still holds it) instead of vanishing.
+    @Test func anUndecodableResultAfterTheLeaseLeftAheadKeepsItsLeaseAsAnOrphan() throws {
+        let store = try testStore(trials: 3)
+        var (d, first, reserved) = try runningWithAReservation(store)
+        let body = #"{"arrays":[],"durationSeconds":1,"epochs":[],"lease":{"leaseID":\#(first.id),"trialID":"\#(first.trialID)"},"metrics":"none","payloadBytes":0}"#
+        let frames = [Array(Wire.version.utf8), Array("RESULT".utf8), Array(body.utf8), []]
+        #expect(d.c.leaseAhead(for: w, identity: "zmq:w", frames: frames) != nil)
+        let out = d.c.onMessage(from: w, identity: "zmq:w", frames: frames, now: at(1))
+        #expect(errors(out).map(\.code) == ["body"] && leases(out).isEmpty)
+        #expect(d.c.workers[w]?.lease == reserved && d.c.orphans[first.id] != nil)
+    }
+
+    /// A result that can never be stored fails its trial for good instead of leaving it leased in the store with
+    /// no worker running it (the sweep could not finish), and the worker moves on to its reservation.
+    @Test func aMalformedResultFailsItsTrial() throws {
+        let store = try testStore(trials: 3)
+        var (d, first, reserved) = try runningWithAReservation(store)
+        var body = ResultBody(lease: LeaseRef(first), result: TrialResult(metrics: [:], durationSeconds: 1))
+        body.payloadBytes = 4
+        let out = d.from("w", .result(body, payload: [0, 0, 0, 0]), 1)
+        #expect(errors(out).map(\.code) == ["refused"])
+        let t = try #require(try store.trial(first.trialID))
+        #expect(t.state == .failed && (t.error ?? "").contains("malformed result"))
+        #expect(d.c.workers[w]?.lease == reserved)
+    }
+
     /// A worker with a lease and a reservation whose lease went over its time limit (5 s) and was cancelled at 6 s.
     private func cancelledWithAReservation() throws -> (d: Drive, first: Lease, reserved: Lease) {
         var settings = CoordinatorSettings()

@@ -57,7 +57,11 @@ struct Drive {
     }
     mutating func from(_ peer: String, _ m: Message, _ s: Double, identity: String? = nil, commit: Bool = true) -> [Coordinator.Directive] {
         defer { if commit { c.onCommitted() } }
-        return c.onMessage(from: PeerID(peer), identity: identity ?? "zmq:\(peer)", m, now: at(s))
+        // As the server does: the LEASE the message lets leave ahead is sent before the message is handled.
+        let id = identity ?? "zmq:\(peer)"
+        let ahead = c.leaseAhead(for: PeerID(peer), identity: id, frames: Wire.encode(m)).flatMap { try? Wire.decode($0).get() }
+            .map { [Coordinator.Directive.sendNow(PeerID(peer), $0)] } ?? []
+        return ahead + c.onMessage(from: PeerID(peer), identity: id, m, now: at(s))
     }
     mutating func tick(_ s: Double) -> [Coordinator.Directive] {
         defer { c.onCommitted() }

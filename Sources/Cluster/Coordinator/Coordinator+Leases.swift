@@ -105,10 +105,13 @@ extension Coordinator {
         guard !draining, !finished, let entry = workers[peer], entry.lease == nil, entry.cancelling == nil else { return [] }
         var out: [Directive] = []
         let lease: Lease
+        var sent = false
         if let next = entry.next {
             workers[peer]?.next = nil
             reservations -= 1
             lease = next
+            sent = sentAhead == peer
+            if sent { sentAhead = nil }
         } else if now >= nothingPendingUntil, let granted = grant(to: entry.owner, now: now, &out) {
             lease = granted
         } else if let stolen = steal(for: peer, now: now, &out) {
@@ -122,9 +125,35 @@ extension Coordinator {
         workers[peer]?.lastProgressAt = now
         workers[peer]?.lastSent = now
         let message = Message.lease(lease)
-        out += [early && lease.id <= committedLeaseID ? .sendNow(peer, message) : .send(peer, message),
-                .log(.debug, "leased \(lease.trialID) (lease \(lease.id), attempt \(lease.attempt)) to \(entry.owner.worker)")]
+        if !sent { out.append(early && lease.id <= committedLeaseID ? .sendNow(peer, message) : .send(peer, message)) }
+        out.append(.log(.debug, "leased \(lease.trialID) (lease \(lease.id), attempt \(lease.attempt)) to \(entry.owner.worker)"))
         return out + reserve(peer, now: now)
+    }
+
+    /// Called by the shell with a message's frames before it decodes them: when the message ends `peer`'s lease (a
+    /// whole RESULT or a FAIL of the lease it holds, `Wire.endedLease`) and its reservation was committed in an earlier
+    /// batch, returns that reservation's LEASE, encoded, to be sent at once. The worker then starts its next trial
+    /// while the coordinator decodes the message, the store checks and records the end, and the batch commits: the
+    /// largest part of a worker's wait between trials. The shell must then hand the same message to `onMessage` (or
+    /// `onUndecodable`), which promotes the reservation whatever it finds (`settleSentAhead`).
+    public mutating func leaseAhead(for peer: PeerID, identity: String, frames: [[UInt8]]) -> [[UInt8]]? {
+        guard sentAhead == nil, !draining, !finished, let entry = workers[peer], entry.owner.identity == identity,
+              entry.cancelling == nil, let next = entry.next, next.id <= committedLeaseID,
+              let ended = Wire.endedLease(frames), Self.holds(entry, ended) else { return nil }
+        sentAhead = peer
+        return entry.nextFrames
+    }
+
+    /// The message that let `peer`'s reservation leave ahead did not end its lease (the store refused or failed to
+    /// record the end, or the result was malformed): the worker runs the reservation all the same, so it is
+    /// promoted, and a lease the store could not end stays an orphan until it can (`keepUnended`).
+    mutating func settleSentAhead(now: Date) -> [Directive] {
+        guard let peer = sentAhead else { return [] }
+        defer { sentAhead = nil }
+        guard let open = workers[peer]?.lease else { return assign(peer, early: true, now: now) }
+        workers[peer]?.lease = nil
+        let out = keepUnended(open, "lease \(open.id) of \(open.trialID) stays open: the store did not record its end")
+        return out + assign(peer, early: true, now: now)
     }
 
     /// Grants `peer`'s next lease ahead without sending it (`WorkerEntry.next`).

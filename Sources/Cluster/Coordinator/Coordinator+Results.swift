@@ -9,11 +9,11 @@ extension Coordinator {
     mutating func onResult(from peer: PeerID, _ body: ResultBody, payload: [UInt8], now: Date) -> [Directive] {
         guard let entry = workers[peer] else { return [] }
         uploads[peer] = nil
-        if let problem = body.shapeProblem { return refuseResult(peer, body.lease, "malformed result: \(problem)") }
+        if let problem = body.shapeProblem { return failResult(peer, body.lease, "malformed result: \(problem)", now: now) }
         if body.payloadBytes > settings.maxResultBytes { return tooLarge(peer, body, now: now) }
         if payload.count == body.payloadBytes { return commit(peer, body, payload: payload, now: now) }
         guard payload.count == Wire.chunkBytes else {
-            return refuseResult(peer, body.lease, "malformed result: first part has \(payload.count) bytes, expected \(Wire.chunkBytes)")
+            return failResult(peer, body.lease, "malformed result: first part has \(payload.count) bytes, expected \(Wire.chunkBytes)", now: now)
         }
         do {
             switch try store.judgeResult(trialID: body.lease.trialID, leaseID: body.lease.leaseID, owner: entry.owner) {
@@ -41,7 +41,7 @@ extension Coordinator {
         let remaining = upload.body.payloadBytes - upload.bytes.count
         guard payload.count == min(remaining, Wire.chunkBytes) else {
             uploads[peer] = nil
-            return refuseResult(peer, chunk.lease, "malformed result: chunk at \(chunk.offset) has \(payload.count) bytes")
+            return failResult(peer, chunk.lease, "malformed result: chunk at \(chunk.offset) has \(payload.count) bytes", now: now)
         }
         upload.bytes.append(contentsOf: payload)
         upload.lastActivity = now
@@ -57,7 +57,7 @@ extension Coordinator {
         guard let entry = workers[peer] else { return [] }
         let result: TrialResult
         do { result = try body.result(payload: payload) } catch {
-            return refuseResult(peer, body.lease, "malformed result: \((error as? WireError)?.message ?? "\(error)")")
+            return failResult(peer, body.lease, "malformed result: \((error as? WireError)?.message ?? "\(error)")", now: now)
         }
         let outcome: CompletionOutcome
         do {
@@ -96,11 +96,21 @@ extension Coordinator {
 
     private mutating func tooLarge(_ peer: PeerID, _ body: ResultBody, now: Date) -> [Directive] {
         let mib = { (b: Int) in String(format: "%.1f MiB", Double(b) / 1_048_576) }
-        let why = "result of \(mib(body.payloadBytes)) exceeds the coordinator's limit of \(mib(settings.maxResultBytes)) (--max-result-mb)"
-        if let entry = workers[peer], Self.holds(entry, body.lease) {
-            _ = try? store.fail(trialID: body.lease.trialID, leaseID: body.lease.leaseID, owner: entry.owner, reason: why,
-                                retryable: false, now: now)
+        return failResult(peer, body.lease, "result of \(mib(body.payloadBytes)) exceeds the coordinator's limit of "
+                          + "\(mib(settings.maxResultBytes)) (--max-result-mb)", now: now)
+    }
+
+    /// A result that can never be stored (malformed or too large): refused, and when it ends the lease the worker
+    /// holds, that trial fails for good with the reason (sending it again would give the same result), so the
+    /// store does not keep a lease nobody runs.
+    private mutating func failResult(_ peer: PeerID, _ ref: LeaseRef, _ why: String, now: Date) -> [Directive] {
+        guard let entry = workers[peer], let lease = entry.lease, Self.holds(entry, ref) else { return refuseResult(peer, ref, why) }
+        var out = refuseResult(peer, ref, why)
+        do {
+            _ = try store.fail(trialID: ref.trialID, leaseID: ref.leaseID, owner: entry.owner, reason: why, retryable: false, now: now)
+        } catch {
+            out += keepUnended(lease, "could not record the failure of \(ref.trialID): \(error)")
         }
-        return refuseResult(peer, body.lease, why) + assign(peer, now: now) + checkFinished(now: now)
+        return out + assign(peer, now: now) + checkFinished(now: now)
     }
 }

@@ -9,8 +9,7 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public init(_ string: String) { self.bytes = Array(string.utf8) }
     public var description: String {
-        if let s = String(bytes: bytes, encoding: .utf8), !s.isEmpty, s.count <= 128,
-           s.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7f }) { return s }
+        if !bytes.isEmpty, bytes.count <= 128, bytes.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) { return String(decoding: bytes, as: UTF8.self) }
         return "0x" + bytes.prefix(64).map { String(format: "%02x", $0) }.joined()
     }
 }
@@ -47,7 +46,11 @@ public struct Coordinator: Sendable {
         public var lease: Lease?
         /// Its next lease, reserved ahead: granted to it in the store but not sent, so the moment `lease` ends the
         /// LEASE can leave without waiting for a commit (`assign`, docs/DESIGN.md "Leases").
-        public var next: Lease?
+        public var next: Lease? {
+            didSet { nextFrames = next.map { Wire.encode(.lease($0)) } ?? [] }
+        }
+        /// `next` as a LEASE's frames, encoded when it was reserved rather than when it leaves (`leaseAhead`).
+        public private(set) var nextFrames: [[UInt8]] = []
         public var leasedAt: Date = .distantPast
         public var progress: Int = -1
         public var lastProgressAt: Date = .distantPast
@@ -85,6 +88,9 @@ public struct Coordinator: Sendable {
     var committedLeaseID: Int64 = 0
     /// Number of workers holding a reservation (a steal looks for one only when there is any).
     var reservations = 0
+    /// The worker whose reservation `leaseAhead` sent for the message being handled: `assign` promotes it without
+    /// sending it again, and `onMessage` promotes it at the latest when it returns.
+    var sentAhead: PeerID?
 
     public init(settings: CoordinatorSettings, store: any CoordinatorStore) {
         self.settings = settings
@@ -121,19 +127,27 @@ public struct Coordinator: Sendable {
     /// authenticated identity is `identity` (`curve:NAME` or `zmq:ROUTING-ID`).
     public mutating func onMessage(from peer: PeerID, identity: String, frames: [[UInt8]], now: Date) -> [Directive] {
         switch Wire.decode(frames) {
-        case .failure(let error):
-            var out: [Directive] = [.log(.warning, "dropped message from \(peer): \(error.message)")]
-            if error.code != "frames" {
-                out.append(.send(peer, .error(ErrorBody(code: error.code, message: error.message))))
-            }
-            return out
-        case .success(let message):
-            return onMessage(from: peer, identity: identity, message, now: now)
+        case .failure(let error): return onUndecodable(from: peer, error, now: now)
+        case .success(let message): return onMessage(from: peer, identity: identity, message, now: now)
         }
+    }
+
+    /// A message from `peer` that does not decode: dropped, and the sender told why (unless it is not even framed).
+    public mutating func onUndecodable(from peer: PeerID, _ error: WireError, now: Date) -> [Directive] {
+        var out: [Directive] = [.log(.warning, "dropped message from \(peer): \(error.message)")]
+        if error.code != "frames" {
+            out.append(.send(peer, .error(ErrorBody(code: error.code, message: error.message))))
+        }
+        return out + settleSentAhead(now: now)
     }
 
     /// A decoded message arrived from `peer`.
     public mutating func onMessage(from peer: PeerID, identity: String, _ message: Message, now: Date) -> [Directive] {
+        let out = dispatch(from: peer, identity: identity, message, now: now)
+        return out + settleSentAhead(now: now)
+    }
+
+    private mutating func dispatch(from peer: PeerID, identity: String, _ message: Message, now: Date) -> [Directive] {
         switch message {
         case .status: return statusReply(to: peer)
         case .ready(let ready): return onReady(from: peer, identity: identity, ready, now: now)

@@ -189,7 +189,7 @@ public final class CoordinatorServer: Sendable {
             }
             let woke = DispatchTime.now().uptimeNanoseconds
             defer { busyNanos += DispatchTime.now().uptimeNanoseconds - woke }
-            if readable[0] { directives += committed(&core) { receive(&$0, sockets.router) } }
+            if readable[0] { directives += receive(&core, sockets.router) }
             if let zap = sockets.zap, let handler = zapHandler, readable.count > 1, readable[1] { authenticate(zap, handler) }
             let now = Date()
             if !shutdownSeen && shutdownFlag.current {
@@ -226,20 +226,55 @@ public final class CoordinatorServer: Sendable {
         }
     }
 
-    /// Up to `messagesPerCommit` waiting messages (so replies, ticks and heartbeats keep their rhythm under load).
-    /// A `sendNow` leaves at once (a committed reservation's LEASE: the worker starts while this batch commits).
+    /// Up to `messagesPerCommit` waiting messages in one group commit (so replies, ticks and heartbeats keep their
+    /// rhythm under load). The first is taken before the transaction begins, so a LEASE it lets leave ahead
+    /// (`Coordinator.leaseAhead`) does not wait for the BEGIN either.
     private func receive(_ core: inout Coordinator, _ router: ZMQSocket) -> [Coordinator.Directive] {
-        var directives: [Coordinator.Directive] = []
-        for _ in 0..<Self.messagesPerCommit {
-            guard let message = (try? router.receiveMessage()) ?? nil else { break }
-            guard message.frames.count >= 2 else { continue }
-            let peer = PeerID(message.frames[0])
-            let identity = message.userID.map { "curve:\($0)" } ?? "zmq:\(peer)"
-            for d in core.onMessage(from: peer, identity: identity, frames: Array(message.frames.dropFirst()), now: Date()) {
-                guard case .sendNow(let to, let reply) = d else { directives.append(d); continue }
-                directives += send(reply, to: to, &core, router)
+        guard let first = take(&core, router) else { return [] }
+        return committed(&core) { core in
+            var directives = handle(first, &core, router)
+            for _ in 1..<Self.messagesPerCommit {
+                guard let next = take(&core, router) else { break }
+                directives += handle(next, &core, router)
             }
+            return directives
         }
+    }
+
+    /// A message read from the socket, with its early LEASE (if any) already sent.
+    private struct Incoming {
+        let peer: PeerID
+        let identity: String
+        let frames: [[UInt8]]
+        let unreachable: Bool
+    }
+
+    /// Reads the next waiting message and sends the LEASE it lets leave ahead; nil when none waits.
+    private func take(_ core: inout Coordinator, _ router: ZMQSocket) -> Incoming? {
+        while let message = (try? router.receiveMessage()) ?? nil {
+            guard message.frames.count >= 2 else { continue }
+            let peer = PeerID(message.frames[0]), frames = Array(message.frames.dropFirst())
+            let identity = message.userID.map { "curve:\($0)" } ?? "zmq:\(peer)"
+            var unreachable = false
+            if let lease = core.leaseAhead(for: peer, identity: identity, frames: frames) {
+                unreachable = (try? router.send([peer.bytes] + lease)) == .unreachable
+                // libzmq's I/O thread, which writes the LEASE to the network, was just woken, most often onto this
+                // thread's CPU: let it run before the batch's work (decode, store, commit) instead of after.
+                sched_yield()
+            }
+            return Incoming(peer: peer, identity: identity, frames: frames, unreachable: unreachable)
+        }
+        return nil
+    }
+
+    /// Runs the state machine on one message (inside the batch); a `sendNow` leaves at once.
+    private func handle(_ m: Incoming, _ core: inout Coordinator, _ router: ZMQSocket) -> [Coordinator.Directive] {
+        var directives: [Coordinator.Directive] = []
+        for d in core.onMessage(from: m.peer, identity: m.identity, frames: m.frames, now: Date()) {
+            guard case .sendNow(let to, let reply) = d else { directives.append(d); continue }
+            directives += send(reply, to: to, &core, router)
+        }
+        if m.unreachable { directives += core.onPeerUnreachable(m.peer, now: Date()) }
         return directives
     }
 

@@ -26,7 +26,9 @@
  *     that RESULT or FAIL commits (the reservation was committed in an earlier batch). A crash or a failed
  *     commit may fall in between: the LEASE is out, the RESULT or FAIL had no effect, memory is lost
  *     (`earlySendCrash`, counted in CCRASH). The model allows it for every RESULT or FAIL whose handler
- *     promotes: the one ending the worker's lease, and a late one after a cancel.
+ *     promotes: the one ending the worker's lease, and a late one after a cancel. A RESULT or FAIL naming
+ *     the lease the worker holds lets the LEASE leave before the store has judged it (`leaseAhead`), so
+ *     there the send is allowed whatever the verdict, and a refused result promotes the reservation too.
  *   - After a restart, a READY takes back the orphan the worker runs, else one whose result is in its
  *     outbox, else its lowest (`reconcile`); its other orphans stay orphans until the adoption grace ends
  *     or their result is stored (which removes them from the orphan table).
@@ -615,10 +617,15 @@ inline onResult(w, lease, trial) {
     if
     :: verdict == 2 ->
         if
-        :: mlease[w] == lease -> mlease[w] = 0; mstarted[w] = false
-        :: else -> skip
-        fi;
-        sendW(w, REFUSED, lease)
+        :: mlease[w] == lease ->                 /* its reservation left ahead (`settleSentAhead`) */
+            mlease[w] = 0; mstarted[w] = false;
+            sendW(w, REFUSED, lease);
+            if
+            :: mres[w] != 0 && cancelling[w] == 0 -> assign(w)
+            :: else -> skip
+            fi
+        :: else -> sendW(w, REFUSED, lease)
+        fi
     :: verdict != 2 ->
         sendW(w, ACK, lease);
         if
@@ -706,7 +713,8 @@ inline earlySendCrash(w) {
     if
     :: k == RESULT && reg[w] ->
         judge(b, a, w);
-        ok = (verdict != 2 && (mlease[w] == 0 || mlease[w] == a) && (cancelling[w] == 0 || cancelling[w] == b + 1))
+        ok = ((verdict != 2 && (mlease[w] == 0 || mlease[w] == a) && (cancelling[w] == 0 || cancelling[w] == b + 1))
+              || (mlease[w] == a && leaseTrial[a] == b && cancelling[w] == 0))          /* `leaseAhead` */
     :: k == FAIL && reg[w] ->
         ok = ((cancelling[w] == b + 1 && mlease[w] == 0) || (cancelling[w] == 0 && mlease[w] == a && leaseTrial[a] == b))
     :: else -> skip
