@@ -26,21 +26,25 @@ extension FSweep {
         }
 
         /// One worker on 10 ms trials, with and without the reserved next lease, alternating: the median over rounds
-        /// of the mean time from a RESULT to the next LEASE (what a worker waits for the coordinator per trial). Then
-        /// no sleep at all: each trial then also waits for the commit of the one before (the throughput bound).
+        /// of the mean time from a RESULT to the next LEASE (what a worker waits for the coordinator per trial), beside
+        /// a bare libzmq round trip after the same pauses (the floor). Then no sleep at all: each trial then also waits
+        /// for the commit of the one before (the throughput bound).
         private func oneWorker(_ logger: Logger) throws {
-            var idle: [Bool: [Double]] = [:]
+            var idle: [Bool: [Double]] = [:], floor: [Double] = []
             for round in 0..<max(1, rounds) {
                 for reserve in round % 2 == 0 ? [false, true] : [true, false] {
                     let r = try ClusterBenchmark.run(workers: 1, trials: 200, sleepSeconds: 0.01, reserveAhead: reserve,
                                                      directory: scratch, logger: logger)
                     idle[reserve, default: []].append(r.meanIdleSeconds * 1000)
                 }
+                // The simulated 10 ms trial reports its epoch halfway: 5 ms pass between the worker's messages.
+                floor.append(try RoundTripBenchmark.run(trips: 200, pauseSeconds: 0.005) * 1000)
             }
             let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
             let off = median(idle[false] ?? [0]), on = median(idle[true] ?? [0])
             print(String(format: "one worker, 10 ms trials, median of %d rounds: RESULT → next LEASE %.3f ms with the next lease "
-                         + "reserved, %.3f ms without (%.1f× less)", max(1, rounds), on, off, off / max(on, 1e-9)))
+                         + "reserved, %.3f ms without (%.1f× less); a bare libzmq round trip %.3f ms", max(1, rounds), on, off,
+                         off / max(on, 1e-9), median(floor)))
             let zero = try ClusterBenchmark.run(workers: 1, trials: 200, sleepSeconds: 0, directory: scratch, logger: logger)
             print("one worker, no sleep: \(zero)")
         }

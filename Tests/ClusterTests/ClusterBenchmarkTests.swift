@@ -27,4 +27,10 @@ import Sweeps
             #expect(report.idleGaps == 9)
         }
     }
+
+    /// The floor measurement makes every round trip over real sockets (it throws when an echo does not come back).
+    @Test func theBareRoundTripComesBack() throws {
+        let seconds = try RoundTripBenchmark.run(trips: 5, pauseSeconds: 0)
+        #expect(seconds > 0 && seconds < 10)
+    }
 }
