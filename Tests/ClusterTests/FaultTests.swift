@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Cluster
 import Sweeps
 
@@ -250,19 +251,6 @@ import Sweeps
         #expect(run.log.contains("2 trial(s) failed"))
         #expect(run.log.contains("broken"))
         #expect(try Harness.counts(dir + "/rf").failed == 2)
-    }
-}
-
-/// Seeded generator for the garbage bytes (no clock-seeded randomness in tests).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

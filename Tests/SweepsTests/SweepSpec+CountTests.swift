@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Sweeps
 
 @Suite struct SweepSpecCountTests {
     /// A seeded random sweep: 1–2 blocks of 1–3 axes, maybe a zip group, random excludes and includes.
     static func randomSpec(seed: UInt64) -> String {
-        var rng = SplitMix(seed)
+        var rng = SplitMix(seed: seed)
         let paths = ["model.depth", "model.width", "train.epochs", "train.batch_size"]
         var yaml = "version: 1\nname: r\nfixed: {dataset: {name: synthetic}, model: {arch: convactually}}\n"
         let blocks = 1 + rng.below(2)
@@ -113,16 +114,3 @@ import Testing
     }
 }
 
-/// A tiny seeded generator for the random specs (SplitMix64).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
