@@ -45,8 +45,7 @@ public enum SensitivityBenchmark {
                 _ = try SensitivityProbe.maps(model, x, batchSize: batchSize)
                 times.append(Date().timeIntervalSince(start))
             }
-            times.sort()
-            let e = Entry(model: name, images: images, classes: classes, seconds: times[times.count / 2])
+            let e = Entry(model: name, images: images, classes: classes, seconds: times.upperMedian ?? .nan)
             log("\(name): \(images) images × \(classes) classes in \(String(format: "%.2f", e.seconds)) s (\(String(format: "%.1f", e.imagesPerSecond)) images/s, \(threads) threads)")
             out.append(e)
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Logging
+import Trials
 
 extension FSweep {
     /// `fsweep bench cluster`: coordinator overhead and throughput with sleeping trials.
@@ -40,11 +41,10 @@ extension FSweep {
                 // The simulated 10 ms trial reports its epoch halfway: 5 ms pass between the worker's messages.
                 floor.append(try RoundTripBenchmark.run(trips: 200, pauseSeconds: 0.005) * 1000)
             }
-            let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
-            let off = median(idle[false] ?? [0]), on = median(idle[true] ?? [0])
+            let off = idle[false]?.upperMedian ?? 0, on = idle[true]?.upperMedian ?? 0
             print(String(format: "one worker, 10 ms trials, median of %d rounds: RESULT → next LEASE %.3f ms with the next lease "
                          + "reserved, %.3f ms without (%.1f× less); a bare libzmq round trip %.3f ms", max(1, rounds), on, off,
-                         off / max(on, 1e-9), median(floor)))
+                         off / max(on, 1e-9), floor.upperMedian ?? 0))
             let zero = try ClusterBenchmark.run(workers: 1, trials: 200, sleepSeconds: 0, directory: scratch, logger: logger)
             print("one worker, no sleep: \(zero)")
         }

@@ -66,14 +66,14 @@ public enum ClusterBenchmark {
         let code = server.wait()
         let wall = Date().timeIntervalSince(start)
         _ = exited.wait(timeout: .now() + 10)
-        let gaps = fleet.idleGaps.sorted()
+        let gaps = fleet.idleGaps
         let c = try store.counts()
         guard code == 0, c.done == trials else {
             throw ClusterError(code: "bench", message: "benchmark sweep did not finish cleanly: exit \(code), \(c.done)/\(trials) done")
         }
         return Report(workers: workers, trials: trials, sleepSeconds: sleepSeconds, wallSeconds: wall,
                       peakResidentMB: StoreBenchmark.peakRSS(), coordinatorBusySeconds: server.snapshot.loopBusySeconds,
-                      medianIdleSeconds: gaps.isEmpty ? 0 : gaps[gaps.count / 2],
+                      medianIdleSeconds: gaps.upperMedian ?? 0,
                       meanIdleSeconds: gaps.isEmpty ? 0 : gaps.reduce(0, +) / Double(gaps.count), idleGaps: gaps.count)
     }
 }

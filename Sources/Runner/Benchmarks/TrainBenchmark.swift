@@ -120,12 +120,11 @@ public enum TrainBenchmark {
                 cpuTimes.append(processCPUSeconds() - c0)
                 faults.append(Memory.minorPageFaults - f0)
             }
-            let median = times.sorted()[times.count / 2]
-            let cpuMedian = cpuTimes.sorted()[cpuTimes.count / 2]
+            let median = times.upperMedian ?? .nan, cpuMedian = cpuTimes.upperMedian ?? .nan
             let gflops = 3 * forwardFLOPs(model, batch: batch) / median / 1e9
             let e = Entry(imagesPerSecond: Double(batch) / median, gflops: gflops, fractionOfPeak: gflops / peak,
                           medianStepSeconds: median, medianStepCPUSeconds: cpuMedian,
-                          pageFaultsPerStep: faults.sorted()[faults.count / 2],
+                          pageFaultsPerStep: faults.upperMedian ?? 0,
                           peakResidentMB: Double(Memory.peakResidentBytes) / 1e6, memory: model.memory, losses: losses)
             log(String(format: "%@ %8.1f img/s  %7.1f GFLOP/s  %5.1f%% of peak  (median step %.3f s, %.3f CPU-s, %d page faults, peak RSS %.0f MB)",
                        name.padding(toLength: 19, withPad: " ", startingAt: 0), e.imagesPerSecond, e.gflops,
