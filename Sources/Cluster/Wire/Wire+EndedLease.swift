@@ -7,13 +7,10 @@ extension Wire {
     /// on a cache left cold by a trial's worth of idling, the Codable decode alone costs about a third of a worker's
     /// wait between trials. The full decode still decides what the message does.
     public static func endedLease(_ frames: [[UInt8]]) -> LeaseRef? {
-        guard frames.count == 3 || frames.count == 4, frames[0].elementsEqual(version.utf8) else { return nil }
-        let isResult = frames[1].elementsEqual(Command.result.rawValue.utf8)
-        guard isResult == (frames.count == 4), isResult || frames[1].elementsEqual(Command.fail.rawValue.utf8),
-              frames[2].count <= bodyLimit(isResult ? .result : .fail) else { return nil }
+        guard case .success(let command) = framing(frames), command == .result || command == .fail else { return nil }
         var scan = EndedLeaseScan(frames[2])
         guard scan.body(), let lease = scan.lease else { return nil }
-        return !isResult || scan.payloadBytes == frames[3].count ? lease : nil
+        return command == .fail || scan.payloadBytes == frames[3].count ? lease : nil
     }
 }
 

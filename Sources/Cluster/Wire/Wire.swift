@@ -61,6 +61,19 @@ public enum Wire {
 
     /// Decodes frames into a message or says precisely why not.
     public static func decode(_ frames: [[UInt8]]) -> Result<Message, WireError> {
+        framing(frames).flatMap { command in
+            do {
+                let carriesPayload = frames.count == 4
+                return .success(try decodeBody(command, Data(frames[2]), payload: carriesPayload ? frames[3] : []))
+            } catch {
+                return .failure(WireError(code: "body", message: "malformed \(command.rawValue) body", cause: LogText.clean("\(error)", limit: 300)))
+            }
+        }
+    }
+
+    /// The command of frames whose framing is sound (version, command, frame count, sizes), or why it is not:
+    /// everything short of the body's JSON.
+    static func framing(_ frames: [[UInt8]]) -> Result<Command, WireError> {
         guard frames.count == 3 || frames.count == 4 else {
             return .failure(WireError(code: "frames", message: "expected 3 or 4 frames, got \(frames.count)"))
         }
@@ -82,11 +95,7 @@ public enum Wire {
         if carriesPayload && frames[3].count > chunkBytes {
             return .failure(WireError(code: "size", message: "\(command.rawValue) payload of \(frames[3].count) bytes exceeds \(chunkBytes)"))
         }
-        do {
-            return .success(try decodeBody(command, Data(frames[2]), payload: carriesPayload ? frames[3] : []))
-        } catch {
-            return .failure(WireError(code: "body", message: "malformed \(command.rawValue) body", cause: LogText.clean("\(error)", limit: 300)))
-        }
+        return .success(command)
     }
 
     private static func decodeBody(_ command: Command, _ data: Data, payload: [UInt8]) throws -> Message {
