@@ -53,12 +53,7 @@ extension Coordinator {
         let reason = LogText.clean(body.reason, limit: 2000)
         var out: [Directive] = [.log(.warning, "trial \(body.lease.trialID) failed on \(entry.owner.worker) "
             + "(\(body.retryable ? "retryable" : "permanent")): \(LogText.clean(body.reason, limit: 500))")]
-        do {
-            _ = try store.fail(trialID: body.lease.trialID, leaseID: body.lease.leaseID, owner: entry.owner,
-                               reason: reason, retryable: body.retryable, now: now)
-        } catch {
-            out += keepUnended(lease, "could not record the failure of \(body.lease.trialID): \(error)")
-        }
+        out += fail(lease, of: entry.owner, reason: reason, retryable: body.retryable, now: now)
         if body.retryable { nothingPendingUntil = .distantPast }
         return out + assign(peer, early: true, now: now) + checkFinished(now: now)
     }
@@ -150,9 +145,11 @@ extension Coordinator {
     mutating func settleSentAhead(now: Date) -> [Directive] {
         guard let peer = sentAhead else { return [] }
         defer { sentAhead = nil }
-        guard let open = workers[peer]?.lease else { return assign(peer, early: true, now: now) }
-        workers[peer]?.lease = nil
-        let out = keepUnended(open, "lease \(open.id) of \(open.trialID) stays open: the store did not record its end")
+        var out: [Directive] = []
+        if let open = workers[peer]?.lease {
+            workers[peer]?.lease = nil
+            out = keepUnended(open, "lease \(open.id) of \(open.trialID) stays open: the store did not record its end")
+        }
         return out + assign(peer, early: true, now: now)
     }
 
@@ -218,6 +215,17 @@ extension Coordinator {
             }
         } catch {
             return keepUnended(lease, "could not re-queue \(lease.trialID): \(error)")
+        }
+    }
+
+    /// Ends `owner`'s `lease` in the store as failed (retryable: back to the queue while attempts remain); a lease the
+    /// store cannot end is kept (`keepUnended`).
+    mutating func fail(_ lease: Lease, of owner: LeaseOwner, reason: String, retryable: Bool, now: Date) -> [Directive] {
+        do {
+            _ = try store.fail(trialID: lease.trialID, leaseID: lease.id, owner: owner, reason: reason, retryable: retryable, now: now)
+            return []
+        } catch {
+            return keepUnended(lease, "could not record the failure of \(lease.trialID): \(error)")
         }
     }
 

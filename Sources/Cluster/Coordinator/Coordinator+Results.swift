@@ -105,12 +105,7 @@ extension Coordinator {
     /// store does not keep a lease nobody runs.
     private mutating func failResult(_ peer: PeerID, _ ref: LeaseRef, _ why: String, now: Date) -> [Directive] {
         guard let entry = workers[peer], let lease = entry.lease, Self.holds(entry, ref) else { return refuseResult(peer, ref, why) }
-        var out = refuseResult(peer, ref, why)
-        do {
-            _ = try store.fail(trialID: ref.trialID, leaseID: ref.leaseID, owner: entry.owner, reason: why, retryable: false, now: now)
-        } catch {
-            out += keepUnended(lease, "could not record the failure of \(ref.trialID): \(error)")
-        }
-        return out + assign(peer, now: now) + checkFinished(now: now)
+        return refuseResult(peer, ref, why) + fail(lease, of: entry.owner, reason: why, retryable: false, now: now) + assign(peer, now: now)
+            + checkFinished(now: now)
     }
 }
