@@ -498,6 +498,16 @@ inline stallCancel(w) {
     cancelling[w] = t + 1
 }
 
+/* v = w's lowest orphan among the lease ids set in mask m (MAXL + 1 when none). */
+#define ALL_LEASES 255
+inline lowestOrphan(v, w, m) {
+    v = 1;
+    do
+    :: v <= MAXL && !((orphans & BIT(v)) != 0 && leaseOwner[v] == w && (m & BIT(v)) != 0) -> v++
+    :: else -> break
+    od
+}
+
 /* `onReady` + `reconcile` + `reconcileRunning` + `assignOrDismiss`. `running`, `rtrial`: the lease the
    worker runs (0 = none); `mask`: its outbox (WorkerEntry.finished, read only by this reconcile). */
 inline onReady(w, running, rtrial, mask) {
@@ -514,18 +524,9 @@ inline onReady(w, running, rtrial, mask) {
         if
         :: running != 0 && (orphans & BIT(running)) != 0 && leaseOwner[running] == w -> l = running
         :: else ->
-            l = 1;
-            do
-            :: l <= MAXL && !((orphans & BIT(l)) != 0 && leaseOwner[l] == w && (mask & BIT(l)) != 0) -> l++
-            :: else -> break
-            od;
+            lowestOrphan(l, w, mask);
             if
-            :: l > MAXL ->
-                l = 1;
-                do
-                :: l <= MAXL && !((orphans & BIT(l)) != 0 && leaseOwner[l] == w) -> l++
-                :: else -> break
-                od
+            :: l > MAXL -> lowestOrphan(l, w, ALL_LEASES)
             :: else -> skip
             fi
         fi;
@@ -534,11 +535,7 @@ inline onReady(w, running, rtrial, mask) {
             mlease[w] = l; mstarted[w] = tstarted[leaseTrial[l]]; orphans = orphans & ~BIT(l);
             printf("coordinator: orphan lease %d back to w%d\n", l, w);
 #ifdef WITNESS
-            j = 1;   /* witness 6: a lower orphan of w stays (the pick is not the lowest) */
-            do
-            :: j < l && !((orphans & BIT(j)) != 0 && leaseOwner[j] == w) -> j++
-            :: else -> break
-            od;
+            lowestOrphan(j, w, ALL_LEASES);   /* witness 6: a lower orphan of w stays (the pick is not the lowest) */
             if
             :: j < l -> REACHED(6, no_adopt_skipping)
             :: else -> skip
