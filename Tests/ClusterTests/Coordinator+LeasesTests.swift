@@ -113,7 +113,7 @@ import Trials
     }
 
     @Test func noLeaseLeavesAheadUnlessTheMessageEndsTheLeaseHeldUnderACommittedReservation() throws {
-        var (d, first, reserved) = try runningWithAReservation(try testStore(trials: 3))
+        var (d, first, _) = try runningWithAReservation(try testStore(trials: 3))
         let other = Lease(id: first.id + 100, trialID: first.trialID, configJSON: "{}", attempt: 1, owner: first.owner)
         let whole = OutboxEntry(lease: LeaseRef(first), result: TrialResult(metrics: [:], durationSeconds: 1))
         guard case .result(let body, _) = whole.firstMessage else { Issue.record("not a RESULT"); return }
@@ -135,7 +135,6 @@ import Trials
         #expect(fresh.c.leaseAhead(for: w, identity: "zmq:w", frames: Wire.encode(resultMessage(l))) == nil,
                 "a reservation from the batch not yet committed waits")
         #expect(d.c.leaseAhead(for: w, identity: "zmq:w", frames: Wire.encode(resultMessage(first))) != nil)
-        _ = reserved
     }
 
     /// The store fails to record the result after the reservation left: the worker runs the reservation all the

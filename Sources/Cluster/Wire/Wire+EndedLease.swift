@@ -4,8 +4,8 @@ extension Wire {
     /// The lease a message ends — a RESULT whose payload is complete (no CHUNK follows), or a FAIL — read by a scan
     /// of its body that builds nothing but that reference; nil for every other message and whenever the scan cannot
     /// tell. The coordinator sends a worker's next lease on it before it decodes the message (`Coordinator.leaseAhead`):
-    /// on a cache left cold by a trial's worth of idling, the Codable decode alone costs about a third of a worker's
-    /// wait between trials. The full decode still decides what the message does.
+    /// on a cache left cold by a trial's worth of idling, the Codable decode alone took 125–170 µs, as long as half the
+    /// LEASE's round trip (`BENCHMARKS.md`, Cluster). The full decode still decides what the message does.
     public static func endedLease(_ frames: [[UInt8]]) -> LeaseRef? {
         guard case .success(let command) = framing(frames), command == .result || command == .fail else { return nil }
         var scan = EndedLeaseScan(frames[2])
